@@ -1,0 +1,63 @@
+# Hookline developer entry points. Every target creates what it needs, so each works on a fresh clone.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+PYTHON ?= $(shell command -v pyenv >/dev/null 2>&1 && test -x "$$(pyenv root)/versions/3.13.0/bin/python3.13" && echo "$$(pyenv root)/versions/3.13.0/bin/python3.13" || command -v python3.13)
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+
+.PHONY: setup test lint unit integration e2e dev demo bench build clean
+
+$(VENV)/.installed: requirements-dev.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.13 not found: install it with 'pyenv install 3.13.0'"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(PY) -m pip install -q -r requirements-dev.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(SAM_VENV)/bin/python -m pip install -q -r requirements-sam.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
+	touch $@
+
+setup: $(VENV)/.installed $(SAM_VENV)/.installed
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM_ENV) $(SAM) validate --lint --template template.yaml
+
+# The README's test command: installs everything, lints, then runs every test tier.
+test: lint
+	$(PY) -m pytest -q
+
+unit: setup
+	$(PY) -m pytest -q tests/unit
+
+integration: setup
+	$(PY) -m pytest -q tests/integration
+
+e2e: setup
+	$(PY) -m pytest -q tests/e2e
+
+# The local stack in the foreground (Ctrl-C stops it). Pass options with ARGS="--port 8080 ...".
+dev: $(VENV)/.installed
+	$(PY) -m local_stack $(ARGS)
+
+# Starts the local stack, runs the demo against it and exits.
+demo: $(VENV)/.installed
+	$(PY) -m local_stack.demo $(ARGS)
+
+bench: $(VENV)/.installed
+	$(PY) -m bench $(ARGS)
+
+build: $(SAM_VENV)/.installed
+	$(SAM_ENV) $(SAM) build --template template.yaml
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

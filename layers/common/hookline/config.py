@@ -1,0 +1,176 @@
+"""Typed configuration, read once from the environment, failing fast.
+
+Each function reads only what it needs. A missing resource name is a ``ConfigurationError`` at cold
+start: there are no silent defaults for table, queue, topic or secret names. Tunables (timeouts, limits,
+the retry schedule) have the defaults that template.yaml documents.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from hookline.errors import ConfigurationError
+from hookline.schedule import RetrySchedule
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+MAX_DELIVERY_TIMEOUT_SECONDS = 30.0
+
+
+class _Env:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self.missing: list[str] = []
+
+    def required(self, name: str) -> str:
+        value = self._environ.get(name, "").strip()
+        if not value:
+            self.missing.append(name)
+        return value
+
+    def optional(self, name: str, default: str) -> str:
+        return self._environ.get(name, "").strip() or default
+
+    def integer(self, name: str, default: int, minimum: int, maximum: int) -> int:
+        raw = self.optional(name, str(default))
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
+        if not minimum <= value <= maximum:
+            raise ConfigurationError(f"{name} must be between {minimum} and {maximum}, got {value}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.optional(name, "true" if default else "false").lower()
+        if raw not in {"true", "false", "1", "0", "yes", "no"}:
+            raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+        return raw in {"true", "1", "yes"}
+
+    def networks(self, name: str) -> tuple[IpNetwork, ...]:
+        raw = self.optional(name, "")
+        try:
+            return tuple(
+                ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()
+            )
+        except ValueError as exc:
+            raise ConfigurationError(f"{name} must be a comma-separated list of CIDR blocks: {exc}") from exc
+
+    def schedule(self, name: str) -> RetrySchedule:
+        try:
+            return RetrySchedule.parse(self.optional(name, RetrySchedule.DEFAULT))
+        except ValueError as exc:
+            raise ConfigurationError(f"{name}: {exc}") from exc
+
+    def done(self) -> None:
+        if self.missing:
+            raise ConfigurationError("missing required environment variables: " + ", ".join(self.missing))
+
+
+@dataclass(frozen=True, slots=True)
+class TargetPolicy:
+    """Which endpoint URLs and addresses deliveries may reach (the SSRF guard's configuration)."""
+
+    allow_http: bool
+    allowed_private_networks: tuple[IpNetwork, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    table_name: str
+    idempotency_table_name: str
+    delivery_queue_url: str
+    admin_api_key_secret_arn: str
+    max_payload_bytes: int
+    retention_days: int
+    secret_rotation_grace_seconds: int
+    target_policy: TargetPolicy
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> IngestSettings:
+        env = _Env(environ)
+        settings = cls(
+            table_name=env.required("TABLE_NAME"),
+            idempotency_table_name=env.required("IDEMPOTENCY_TABLE_NAME"),
+            delivery_queue_url=env.required("DELIVERY_QUEUE_URL"),
+            admin_api_key_secret_arn=env.required("ADMIN_API_KEY_SECRET_ARN"),
+            max_payload_bytes=env.integer("MAX_PAYLOAD_BYTES", 262_144, 1_024, 350_000),
+            retention_days=env.integer("RETENTION_DAYS", 30, 1, 3_650),
+            secret_rotation_grace_seconds=env.integer("SECRET_ROTATION_GRACE_SECONDS", 86_400, 0, 2_592_000),
+            target_policy=TargetPolicy(
+                allow_http=env.boolean("ALLOW_HTTP", False),
+                allowed_private_networks=env.networks("ALLOWED_PRIVATE_CIDRS"),
+            ),
+        )
+        env.done()
+        return settings
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchSettings:
+    table_name: str
+    delivery_queue_url: str
+    dead_letter_queue_url: str
+    alerts_topic_arn: str
+    retry_schedule: RetrySchedule
+    delivery_timeout_seconds: float
+    max_concurrent_deliveries: int
+    retention_days: int
+    target_policy: TargetPolicy
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> DispatchSettings:
+        env = _Env(environ)
+        settings = cls(
+            table_name=env.required("TABLE_NAME"),
+            delivery_queue_url=env.required("DELIVERY_QUEUE_URL"),
+            dead_letter_queue_url=env.required("DEAD_LETTER_QUEUE_URL"),
+            alerts_topic_arn=env.required("ALERTS_TOPIC_ARN"),
+            retry_schedule=env.schedule("RETRY_SCHEDULE"),
+            delivery_timeout_seconds=float(env.integer("DELIVERY_TIMEOUT_SECONDS", 15, 1, 30)),
+            max_concurrent_deliveries=env.integer("MAX_CONCURRENT_DELIVERIES", 10, 1, 100),
+            retention_days=env.integer("RETENTION_DAYS", 30, 1, 3_650),
+            target_policy=TargetPolicy(
+                allow_http=env.boolean("ALLOW_HTTP", False),
+                allowed_private_networks=env.networks("ALLOWED_PRIVATE_CIDRS"),
+            ),
+        )
+        env.done()
+        return settings
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterSettings:
+    table_name: str
+    alerts_topic_arn: str
+    retention_days: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> DeadLetterSettings:
+        env = _Env(environ)
+        settings = cls(
+            table_name=env.required("TABLE_NAME"),
+            alerts_topic_arn=env.required("ALERTS_TOPIC_ARN"),
+            retention_days=env.integer("RETENTION_DAYS", 30, 1, 3_650),
+        )
+        env.done()
+        return settings
+
+
+@cache
+def ingest_settings() -> IngestSettings:
+    return IngestSettings.from_env()
+
+
+@cache
+def dispatch_settings() -> DispatchSettings:
+    return DispatchSettings.from_env()
+
+
+@cache
+def dead_letter_settings() -> DeadLetterSettings:
+    return DeadLetterSettings.from_env()
