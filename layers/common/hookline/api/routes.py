@@ -201,7 +201,7 @@ def get_endpoint_secret(tenant_id: str, endpoint_id: str) -> Response[str]:
 
 @app.post(TENANT + "/events")
 def post_event(tenant_id: str) -> Response[str]:
-    idempotency_key = app.current_event.get_header_value("idempotency-key", case_sensitive=False)
+    idempotency_key = app.current_event.headers.get("idempotency-key")
     accepted = service().accept_event(tenant_id, _json_body(), idempotency_key, app.lambda_context)
     return _json(202, accepted)
 

@@ -1,0 +1,63 @@
+"""Integration fixtures: template.yaml deployed into moto, handlers run in-process, receivers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local_stack.cloudformation import deploy_stack
+from tests.integration.lambda_harness import REPO, ApiClient, Stack, reset_hookline
+
+API_KEY = "hk_test_0123456789abcdef0123456789abcdef"
+# Short retries and timeouts keep the suite fast; loopback is allowed so receivers on 127.0.0.1 work.
+TEST_PARAMETERS = {
+    "RetrySchedule": "0,1,1",
+    "AllowHttp": "true",
+    "AllowedPrivateCidrs": "127.0.0.0/8",
+    "DeliveryTimeoutSeconds": "1",
+}
+
+
+@pytest.fixture
+def stack_parameters() -> dict[str, str]:
+    return dict(TEST_PARAMETERS)
+
+
+@pytest.fixture
+def stack(stack_parameters: dict[str, str]) -> Iterator[Stack]:
+    saved_environ = dict(os.environ)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "POWERTOOLS_METRICS_NAMESPACE": "Hookline",
+        }
+    )
+    try:
+        with mock_aws():
+            reset_hookline()
+            deployed = deploy_stack(
+                boto3.session.Session(region_name="us-east-1"), REPO / "template.yaml", "hookline-it", stack_parameters
+            )
+            secret_arn = deployed.functions["IngestFunction"].environment["ADMIN_API_KEY_SECRET_ARN"]
+            boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
+                SecretId=secret_arn, SecretString=API_KEY
+            )
+            yield Stack(deployed, extra_env={})
+    finally:
+        reset_hookline()
+        os.environ.clear()
+        os.environ.update(saved_environ)
+
+
+@pytest.fixture
+def api(stack: Stack) -> ApiClient:
+    return ApiClient(stack, API_KEY)
