@@ -73,7 +73,11 @@ REFUSED_HOSTS = [
     ("short-private", "10.1", "private"),
     ("short-three-part", "192.168.257", "private"),
     ("trailing-dot", "127.0.0.1.", "loopback"),
+    ("ideographic-dots", "127\u30020\u30020\u30021", "loopback"),
+    ("fullwidth-dots", "127\uff0e0\uff0e0\uff0e1", "loopback"),
+    ("circled-digits", "\u2460\u2461\u2466.0.0.1", "loopback"),
     ("localhost", "localhost", "loopback"),
+    ("circled-localhost", "\u24db\u24de\u24d2\u24d0\u24db\u24d7\u24de\u24e2\u24e3", "loopback"),
     ("localhost-subdomain", "api.localhost", "loopback"),
 ]
 

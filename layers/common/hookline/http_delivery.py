@@ -86,7 +86,7 @@ class WebhookSender:
         try:
             validate_endpoint_url(url, self._policy)
         except InvalidRequestError as exc:
-            return _failure(started, SsrfBlockedError.kind, f"blocked: {exc.message}")
+            return _failure(started, SsrfBlockedError.kind, f"blocked: {exc.message.removeprefix('url: ')}")
 
         with AttemptDeadline(self._timeout) as deadline:
             try:
@@ -136,8 +136,10 @@ class WebhookSender:
 
 
 def _answered(started: float, status: int, retry_after: str | None, excerpt: bytes) -> AttemptResult:
-    # An incremental decode drops a multi-byte character cut in half by the limit instead of mangling it.
-    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(excerpt, final=False)
+    # Where the limit cut the body, an incremental decode drops a multi-byte character cut in half instead
+    # of turning it into a replacement character; a body that ended on its own is decoded in full.
+    cut = len(excerpt) >= EXCERPT_LIMIT
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(excerpt, final=not cut)
     latency_ms = _elapsed_ms(started)
     if 200 <= status < 300:
         return AttemptResult(
@@ -218,7 +220,8 @@ def _tls_message(tls: ssl.SSLError | None, exc: BaseException) -> str:
     if isinstance(tls, ssl.SSLCertVerificationError):
         return f"TLS certificate verify failed: {tls.verify_message}"
     if tls is not None and tls.reason:
-        return f"TLS error: {tls.reason}"
+        # OpenSSL reasons are constants such as WRONG_VERSION_NUMBER; the log reads better in words.
+        return f"TLS error: {tls.reason.lower().replace('_', ' ')}"
     return f"TLS error: {tls or exc}"
 
 

@@ -320,8 +320,9 @@ def validate_endpoint_url(url: str, policy: TargetPolicy) -> str:
     except LocationParseError:
         raise _invalid("is not a URL that can be delivered to") from None
     seen_host = (seen.host or "").strip("[]").lower()
-    if seen_host and ":" in seen_host:
-        seen_host = ipaddress.IPv6Address(seen_host).compressed
+    if ":" in seen_host:
+        with contextlib.suppress(ValueError):  # left as is, it simply will not match
+            seen_host = ipaddress.IPv6Address(seen_host).compressed
     if seen.auth is not None or seen_host != expected_host or seen.port != port:
         raise _invalid("is ambiguous: its host or port reads differently to different URL parsers")
     return url
@@ -356,7 +357,7 @@ def _getaddrinfo(host: str, port: int, timeout: float | None) -> list[Any]:
         return future.result(timeout=max(timeout, 0.0))
     except concurrent.futures.TimeoutError:
         future.cancel()
-        raise DnsError(f"resolving {host} timed out after {timeout:.3g}s") from None
+        raise DnsError(f"resolving {host} timed out after {max(timeout, 0.0):.3g}s") from None
 
 
 def resolve_and_vet(
@@ -388,7 +389,7 @@ def resolve_and_vet(
         return vetted
     if not refused:
         raise DnsError(f"{name} resolved to no IPv4 or IPv6 address")
-    shown = ", ".join(dict.fromkeys(refused[:4]))
+    shown = ", ".join(list(dict.fromkeys(refused))[:4])
     raise SsrfBlockedError(f"refusing to connect: {name} resolves only to non-public addresses: {shown}")
 
 
