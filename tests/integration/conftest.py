@@ -19,6 +19,8 @@ TEST_PARAMETERS = {
     "AllowHttp": "true",
     "AllowedPrivateCidrs": "127.0.0.0/8",
     "DeliveryTimeoutSeconds": "1",
+    # Tests of the breaker lower this; elsewhere it would pause endpoints that fail on purpose.
+    "BreakerFailureThreshold": "1000",
 }
 
 
@@ -45,7 +47,10 @@ def stack(stack_parameters: dict[str, str]) -> Iterator[Stack]:
         with mock_aws():
             reset_hookline()
             deployed = deploy_stack(
-                boto3.session.Session(region_name="us-east-1"), REPO / "template.yaml", "hookline-it", stack_parameters
+                boto3.session.Session(region_name="us-east-1"),
+                REPO / "template.yaml",
+                "hookline-it",
+                stack_parameters,
             )
             secret_arn = deployed.functions["IngestFunction"].environment["ADMIN_API_KEY_SECRET_ARN"]
             boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(

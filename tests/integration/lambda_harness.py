@@ -137,8 +137,12 @@ class Stack:
                 self.sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return len(messages), failed
 
-    def run_until(self, condition: Callable[[], bool], timeout: float = 15.0, functions: tuple[str, ...] = (
-        "DispatchFunction", "DlqHandlerFunction")) -> None:
+    def run_until(
+        self,
+        condition: Callable[[], bool],
+        timeout: float = 15.0,
+        functions: tuple[str, ...] = ("DispatchFunction", "DlqHandlerFunction"),
+    ) -> None:
         """Poll every event source until ``condition`` holds (or fail after ``timeout`` seconds)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -152,7 +156,9 @@ class Stack:
     def drain(self, rounds: int = 20) -> None:
         """Poll until no source has a visible message."""
         for _ in range(rounds):
-            if not sum(self.poll_once(function)[0] for function in ("DispatchFunction", "DlqHandlerFunction")):
+            if not sum(
+                self.poll_once(function)[0] for function in ("DispatchFunction", "DlqHandlerFunction")
+            ):
                 return
 
 
@@ -181,13 +187,19 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 def api_request(
-    method: str, path: str, body: Any = None, api_key: str | None = None, headers: dict[str, str] | None = None,
+    method: str,
+    path: str,
+    body: Any = None,
+    api_key: str | None = None,
+    headers: dict[str, str] | None = None,
     raw_body: str | None = None,
 ) -> dict[str, Any]:
     """An HTTP API (payload 2.0) event, built on the committed fixture so it stays valid for `sam local`."""
     event = load_event("post_event.json")
     request_headers = {
-        key: value for key, value in event["headers"].items() if key not in {"idempotency-key", "authorization"}
+        key: value
+        for key, value in event["headers"].items()
+        if key not in {"idempotency-key", "authorization"}
     }
     if api_key is not None:
         request_headers["authorization"] = f"Bearer {api_key}"
@@ -231,7 +243,9 @@ class ApiClient:
         event = api_request(method, path, body, api_key=kwargs.pop("api_key", self.api_key), **kwargs)
         response = self._stack.ingest.invoke(event)
         text = response.get("body") or ""
-        return ApiResponse(response["statusCode"], json.loads(text) if text else None, response.get("headers", {}))
+        return ApiResponse(
+            response["statusCode"], json.loads(text) if text else None, response.get("headers", {})
+        )
 
     def iter_pages(self, path: str) -> Iterator[dict[str, Any]]:
         cursor = None

@@ -7,7 +7,11 @@ import json
 from tests.integration.conftest import API_KEY
 from tests.integration.lambda_harness import ApiClient, Stack, load_event
 
-ENDPOINT = {"url": "https://example.com/webhooks/acme", "event_types": ["order.*"], "description": "Acme orders"}
+ENDPOINT = {
+    "url": "https://example.com/webhooks/acme",
+    "event_types": ["order.*"],
+    "description": "Acme orders",
+}
 
 
 def _tenant(api: ApiClient, tenant_id: str = "acme") -> None:
@@ -61,7 +65,9 @@ def test_endpoint_crud_and_secret(api: ApiClient) -> None:
     assert created.body["headers"] == {"x-team": "orders"}
     secret = api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint_id}/secret").body["secret"]
     assert secret.startswith("whsec_")
-    patched = api.call("PATCH", f"/v1/tenants/acme/endpoints/{endpoint_id}", {"event_types": None, "enabled": False})
+    patched = api.call(
+        "PATCH", f"/v1/tenants/acme/endpoints/{endpoint_id}", {"event_types": None, "enabled": False}
+    )
     assert patched.status == 200
     assert patched.body["event_types"] is None
     assert patched.body["enabled"] is False
@@ -81,7 +87,9 @@ def test_endpoint_list_is_paginated(api: ApiClient) -> None:
     seen: list[str] = []
     cursor = None
     while True:
-        page = api.call("GET", "/v1/tenants/acme/endpoints?limit=2" + (f"&cursor={cursor}" if cursor else "")).body
+        page = api.call(
+            "GET", "/v1/tenants/acme/endpoints?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        ).body
         seen += [endpoint["id"] for endpoint in page["data"]]
         cursor = page["next_cursor"]
         if not cursor:
@@ -136,7 +144,9 @@ def test_idempotent_ingest_returns_the_first_answer_and_queues_once(api: ApiClie
     assert first.status == second.status == 202
     assert first.body == second.body
     assert len(stack.receive(stack.delivery_queue_url)) == 1
-    reused = api.call("POST", "/v1/tenants/acme/events", body | {"data": {}}, headers={"Idempotency-Key": "order-1"})
+    reused = api.call(
+        "POST", "/v1/tenants/acme/events", body | {"data": {}}, headers={"Idempotency-Key": "order-1"}
+    )
     assert reused.status == 422
     # Keys are per tenant: the same key under another tenant is a new event.
     _tenant(api, "globex")
@@ -154,7 +164,11 @@ def test_bad_input_gets_a_clear_400(api: ApiClient) -> None:
         ("POST", "/v1/tenants/acme/endpoints", {"url": "https://user:pw@example.com/"}),
         ("POST", "/v1/tenants/acme/endpoints", {"url": "https://169.254.169.254/latest"}),
         ("POST", "/v1/tenants/acme/endpoints", {"url": "https://example.com", "event_types": "order.*"}),
-        ("POST", "/v1/tenants/acme/endpoints", {"url": "https://example.com", "headers": {"webhook-id": "x"}}),
+        (
+            "POST",
+            "/v1/tenants/acme/endpoints",
+            {"url": "https://example.com", "headers": {"webhook-id": "x"}},
+        ),
         ("POST", "/v1/tenants/acme/endpoints", {"url": "https://example.com", "rate_limit": 0}),
         ("POST", "/v1/tenants/acme/endpoints", {"url": "https://example.com", "secret": "whsec_short"}),
         ("POST", "/v1/tenants/acme/endpoints", {"url": "https://example.com", "evnt_types": ["a"]}),

@@ -42,8 +42,12 @@ def setup_endpoint(api: ApiClient, url: str, tenant: str = "acme", **fields: Any
     return endpoint.body["id"], secret
 
 
-def post_event(api: ApiClient, event_type: str = "order.created", data: Any = None, tenant: str = "acme") -> str:
-    response = api.call("POST", f"/v1/tenants/{tenant}/events", {"type": event_type, "data": data or {"n": 1}})
+def post_event(
+    api: ApiClient, event_type: str = "order.created", data: Any = None, tenant: str = "acme"
+) -> str:
+    response = api.call(
+        "POST", f"/v1/tenants/{tenant}/events", {"type": event_type, "data": data or {"n": 1}}
+    )
     assert response.status == 202, response
     return str(response.body["id"])
 
@@ -90,14 +94,20 @@ def test_a_delivery_succeeds_signed_and_exact(api: ApiClient, stack: Stack) -> N
 
 
 def test_event_types_route_events_only_to_matching_endpoints(api: ApiClient, stack: Stack) -> None:
-    with Receiver(always(200)) as orders, Receiver(always(200)) as invoices, Receiver(always(200)) as everything:
+    with (
+        Receiver(always(200)) as orders,
+        Receiver(always(200)) as invoices,
+        Receiver(always(200)) as everything,
+    ):
         orders_id, _ = setup_endpoint(api, orders.url, event_types=["order.*"])
         setup_endpoint(api, invoices.url, event_types=["invoice.paid"])
         everything_id, _ = setup_endpoint(api, everything.url)
         event_id = post_event(api, "order.shipped")
         stack.run_until(
-            lambda: all(d["status"] == "succeeded" for d in deliveries(api, event_id).values())
-            and len(deliveries(api, event_id)) == 2
+            lambda: (
+                all(d["status"] == "succeeded" for d in deliveries(api, event_id).values())
+                and len(deliveries(api, event_id)) == 2
+            )
         )
         assert set(deliveries(api, event_id)) == {orders_id, everything_id}
         assert (len(orders.requests), len(invoices.requests), len(everything.requests)) == (1, 0, 1)
@@ -138,10 +148,11 @@ def test_410_disables_the_endpoint_without_retrying(api: ApiClient, stack: Stack
         time.sleep(1.3)
         stack.drain()
         assert len(receiver.requests) == 1
-        # A disabled endpoint gets no new events.
+        # A disabled endpoint gets no new events; they are logged as failed so a later recover resends them.
         later = post_event(api)
         stack.drain()
-        assert deliveries(api, later) == {}
+        missed = deliveries(api, later)[endpoint_id]
+        assert (missed["status"], missed["last_error_kind"], missed["attempts"]) == ("failed", "endpoint_disabled", 0)
         assert len(receiver.requests) == 1
 
 
@@ -165,23 +176,34 @@ def test_a_redirect_is_a_failure_and_is_not_followed(api: ApiClient, stack: Stac
             assert target.requests == []
 
 
-def test_the_last_failure_is_dead_lettered_and_alerted_once_per_endpoint(api: ApiClient, stack: Stack) -> None:
+def test_the_last_failure_is_dead_lettered_and_alerted_once_per_endpoint(
+    api: ApiClient, stack: Stack
+) -> None:
     alerts = subscribe_queue_to_alerts(stack)
     with Receiver(always(500, "boom")) as receiver:
         endpoint_id, _ = setup_endpoint(api, receiver.url)
         event_ids = [post_event(api), post_event(api, "order.updated")]
         stack.run_until(
-            lambda: all(status_of(api, event_id, endpoint_id) == "failed" for event_id in event_ids)
-            and bool(stack.sqs.get_queue_attributes(QueueUrl=alerts, AttributeNames=["ApproximateNumberOfMessages"])[
-                "Attributes"]["ApproximateNumberOfMessages"] != "0"),
+            lambda: (
+                all(status_of(api, event_id, endpoint_id) == "failed" for event_id in event_ids)
+                and bool(
+                    stack.sqs.get_queue_attributes(
+                        QueueUrl=alerts, AttributeNames=["ApproximateNumberOfMessages"]
+                    )["Attributes"]["ApproximateNumberOfMessages"]
+                    != "0"
+                )
+            ),
             timeout=20,
         )
         assert len(receiver.requests) == 2 * 3  # three attempts each ("0,1,1")
     stack.drain()
     messages = [json.loads(json.loads(m["Body"])["Message"]) for m in stack.receive(alerts)]
+    messages = [message for message in messages if message["type"] == "deliveries.dead_lettered"]
     alerted = [d for message in messages for d in message["deliveries"]]
     assert {d["event_id"] for d in alerted} == set(event_ids)
-    assert all(message["endpoint_id"] == endpoint_id and message["tenant_id"] == "acme" for message in messages)
+    assert all(
+        message["endpoint_id"] == endpoint_id and message["tenant_id"] == "acme" for message in messages
+    )
     assert len(messages) <= 2  # grouped per endpoint per batch
     for delivery in alerted:
         assert delivery["attempts"] == 3
@@ -191,7 +213,9 @@ def test_the_last_failure_is_dead_lettered_and_alerted_once_per_endpoint(api: Ap
     assert stack.receive(stack.dead_letter_queue_url) == []
 
 
-def test_a_failing_endpoint_never_causes_a_second_delivery_to_a_healthy_one(api: ApiClient, stack: Stack) -> None:
+def test_a_failing_endpoint_never_causes_a_second_delivery_to_a_healthy_one(
+    api: ApiClient, stack: Stack
+) -> None:
     with Receiver(always(200)) as healthy, Receiver(always(503)) as failing:
         healthy_id, _ = setup_endpoint(api, healthy.url)
         failing_id, _ = setup_endpoint(api, failing.url)

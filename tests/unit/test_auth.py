@@ -27,8 +27,13 @@ def test_valid_key_passes_and_the_secret_is_read_once() -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"authorization": "hk_right"}, {"authorization": "Basic aGs6cmlnaHQ="}, {"authorization": "Bearer "},
-     {"authorization": "Bearer hk_wrong"}],
+    [
+        {},
+        {"authorization": "hk_right"},
+        {"authorization": "Basic aGs6cmlnaHQ="},
+        {"authorization": "Bearer "},
+        {"authorization": "Bearer hk_wrong"},
+    ],
 )
 def test_missing_or_wrong_keys_are_unauthorized(headers: dict[str, str]) -> None:
     with pytest.raises(UnauthorizedError):

@@ -30,11 +30,15 @@ def test_valid_event_types(name: str) -> None:
     assert is_valid_event_type(name)
 
 
-@pytest.mark.parametrize("name", ["", ".", "order.", ".order", "order..created", "order created", "order.*", "a" * 257])
+@pytest.mark.parametrize(
+    "name", ["", ".", "order.", ".order", "order..created", "order created", "order.*", "a" * 257]
+)
 def test_invalid_event_types(name: str) -> None:
     assert not is_valid_event_type(name)
 
 
-@pytest.mark.parametrize(("pattern", "valid"), [("order.*", True), ("*", True), ("*.created", False), ("or*", False)])
+@pytest.mark.parametrize(
+    ("pattern", "valid"), [("order.*", True), ("*", True), ("*.created", False), ("or*", False)]
+)
 def test_pattern_validation(pattern: str, valid: bool) -> None:
     assert is_valid_event_type_pattern(pattern) is valid

@@ -10,7 +10,9 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from hookline import USER_AGENT
 from hookline.signing import generate_secret, secret_key, signature_header, verify, webhook_headers
 
-BODY = json.dumps({"type": "order.created", "timestamp": "2026-11-27T00:00:00.000Z", "data": {"n": 1}}).encode()
+BODY = json.dumps(
+    {"type": "order.created", "timestamp": "2026-11-27T00:00:00.000Z", "data": {"n": 1}}
+).encode()
 
 
 def _headers(secrets: list[str], timestamp: int, message_id: str = "evt_1") -> dict[str, str]:
@@ -63,7 +65,9 @@ def test_signature_matches_the_spec_test_vector() -> None:
 
 def test_headers_carry_the_contract_and_custom_headers_cannot_override_them() -> None:
     secret = generate_secret()
-    headers = webhook_headers([secret], "evt_1", 1, BODY, USER_AGENT, {"x-tenant": "acme", "webhook-id": "forged"})
+    headers = webhook_headers(
+        [secret], "evt_1", 1, BODY, USER_AGENT, {"x-tenant": "acme", "webhook-id": "forged"}
+    )
     assert headers["webhook-id"] == "evt_1"
     assert headers["webhook-timestamp"] == "1"
     assert headers["content-type"] == "application/json"

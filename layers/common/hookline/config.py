@@ -80,6 +80,19 @@ class TargetPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class BreakerSettings:
+    failure_threshold: int
+    cooldown_seconds: int
+    disable_after_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorWebhookSettings:
+    url: str
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
 class IngestSettings:
     table_name: str
     idempotency_table_name: str
@@ -121,6 +134,8 @@ class DispatchSettings:
     max_concurrent_deliveries: int
     retention_days: int
     target_policy: TargetPolicy
+    breaker: BreakerSettings
+    operator_webhook: OperatorWebhookSettings | None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> DispatchSettings:
@@ -138,9 +153,27 @@ class DispatchSettings:
                 allow_http=env.boolean("ALLOW_HTTP", False),
                 allowed_private_networks=env.networks("ALLOWED_PRIVATE_CIDRS"),
             ),
+            breaker=BreakerSettings(
+                failure_threshold=env.integer("BREAKER_FAILURE_THRESHOLD", 5, 1, 1_000),
+                cooldown_seconds=env.integer("BREAKER_COOLDOWN_SECONDS", 60, 1, 900),
+                disable_after_seconds=env.integer("AUTO_DISABLE_AFTER_SECONDS", 432_000, 1, 31_536_000),
+            ),
+            operator_webhook=_operator_webhook(env),
         )
         env.done()
         return settings
+
+
+def _operator_webhook(env: _Env) -> OperatorWebhookSettings | None:
+    url = env.optional("OPERATOR_WEBHOOK_URL", "")
+    if not url:
+        return None
+    secret = env.optional("OPERATOR_WEBHOOK_SECRET", "")
+    if not secret.startswith("whsec_"):
+        raise ConfigurationError(
+            "OPERATOR_WEBHOOK_SECRET must be a whsec_ secret when OPERATOR_WEBHOOK_URL is set"
+        )
+    return OperatorWebhookSettings(url, secret)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,8 @@
 """The DLQ handler: mark dead-lettered deliveries failed, count them, and alert once per endpoint.
 
+Each dead letter is also kept in the table (``DEADLETTERS`` items) for an operator's redrive: this
+handler consumes the DLQ itself, so SQS's own message-move task would find it empty.
+
 Alerts are grouped per (tenant, endpoint) within a batch, so an endpoint that is down produces one SNS
 message per batch, not one per event. A record is deleted from the DLQ only once its alert is published:
 if SNS fails, the record is reported as a batch failure and comes back, so no dead letter is lost.
@@ -16,48 +19,25 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 
 from hookline import aws, clock
+from hookline.alerts import AlertPublisher
 from hookline.batch import report_failures
 from hookline.config import DeadLetterSettings, dead_letter_settings
-from hookline.errors import DependencyError, HooklineError
-from hookline.models import Delivery
+from hookline.errors import HooklineError
+from hookline.models import DeadLetterRecord, Delivery
 from hookline.observability import logger, metrics
-from hookline.queue import DeliveryJob, FanoutJob, decode_job
+from hookline.queue import DeliveryJob, FanoutJob, RecoverJob, RedriveJob, decode_job, encode_job
 from hookline.store import Store
 
 if TYPE_CHECKING:
-    from mypy_boto3_sns import SNSClient
-
-_SNS_SUBJECT_LIMIT = 100
+    pass
 
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     message_id: str
     job: DeliveryJob
-
-
-class AlertPublisher:
-    def __init__(self, topic_arn: str, client: SNSClient) -> None:
-        self._topic_arn = topic_arn
-        self._client = client
-
-    def publish(self, subject: str, message: dict[str, Any], attributes: dict[str, str]) -> None:
-        try:
-            self._client.publish(
-                TopicArn=self._topic_arn,
-                Subject=subject[:_SNS_SUBJECT_LIMIT],
-                Message=json.dumps(message, indent=2),
-                MessageAttributes={
-                    name: {"DataType": "String", "StringValue": value}
-                    for name, value in attributes.items()
-                    if value
-                },
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise DependencyError(f"publish alert: {exc}") from exc
 
 
 class DeadLetterHandler:
@@ -83,10 +63,10 @@ class DeadLetterHandler:
             except ValueError as exc:
                 self._alert_unreadable(message_id, str(record.get("body", "")), str(exc), failed)
                 continue
-            if isinstance(job, FanoutJob):
-                self._alert_fanout(message_id, job, failed)
-            else:
+            if isinstance(job, DeliveryJob):
                 letters.append(DeadLetter(message_id, job))
+            else:
+                self._alert_job(message_id, job, failed)
         if letters:
             self._handle_deliveries(letters, failed)
         return failed
@@ -160,12 +140,15 @@ class DeadLetterHandler:
                 extra={"tenant_id": tenant_id, "endpoint_id": endpoint_id, "deliveries": len(members)},
             )
 
-    def _alert_fanout(self, message_id: str, job: FanoutJob, failed: set[str]) -> None:
+    def _alert_job(self, message_id: str, job: FanoutJob | RecoverJob | RedriveJob, failed: set[str]) -> None:
+        """A fan-out, recover or redrive job that kept failing: the operator has to look."""
+        kind = {FanoutJob: "fanout", RecoverJob: "recover", RedriveJob: "redrive"}[type(job)]
+        tenant_id = getattr(job, "tenant_id", "")
         self._publish_or_keep(
             message_id,
-            f"Hookline: fan-out of {job.event_id} failed ({job.tenant_id})",
-            {"type": "event.fanout_failed", "tenant_id": job.tenant_id, "event_id": job.event_id},
-            {"tenant_id": job.tenant_id},
+            f"Hookline: a {kind} job failed" + (f" ({tenant_id})" if tenant_id else ""),
+            {"type": f"job.{kind}_failed", "job": json.loads(encode_job(job))},
+            {"tenant_id": tenant_id},
             failed,
         )
 

@@ -1,24 +1,27 @@
-"""Dispatch: turn a batch of queue jobs into signed HTTP attempts, and schedule what must be retried.
+"""Dispatch: turn a batch of queue jobs into signed HTTP attempts, and schedule what must come back.
 
-A batch is handled in four steps, each a constant number of AWS calls however many records it holds:
+A batch of deliveries is handled in four steps, each a constant number of AWS calls however many records
+the batch holds:
 
-1. fan-out jobs are expanded into one ``deliver`` job per matching endpoint;
-2. one BatchGetItem loads every event, endpoint and delivery the batch refers to;
-3. the attempts run concurrently on pooled connections;
-4. one BatchWriteItem records attempts and delivery states, and one ChangeMessageVisibilityBatch hides
-   each record that failed until its next scheduled attempt.
+1. one BatchGetItem loads every event, endpoint, endpoint health and delivery the batch refers to;
+2. the attempts run concurrently on pooled connections (each first taking its endpoint's rate-limit
+   slot, when the endpoint has a limit);
+3. one BatchWriteItem records attempts and delivery states;
+4. one ChangeMessageVisibilityBatch hides each failed record until its next scheduled attempt.
 
-powertools' ``BatchProcessor`` then reports exactly the records to retry as batch item failures
-(``hookline.batch``). A record
-whose attempts are exhausted is made visible at once and reported too, so SQS's redrive moves it to the DLQ.
+powertools' ``BatchProcessor`` then reports exactly those records as batch item failures
+(``hookline.batch``). A record whose attempts are exhausted is made visible at once and reported too, so
+SQS's redrive moves it to the DLQ. A delivery held back by its endpoint's rate limit or open circuit
+breaker is re-sent with a delay and acknowledged: waiting never spends an attempt.
 """
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -27,24 +30,37 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hookline import USER_AGENT, aws, clock
+from hookline.alerts import AlertPublisher, OperationalAlerts, OperatorWebhook
 from hookline.batch import report_failures
 from hookline.config import DispatchSettings, dispatch_settings
 from hookline.errors import HooklineError
+from hookline.fanout import JobExpander, disabled_delivery
+from hookline.health import BreakerPolicy, Gate
 from hookline.http_delivery import WebhookSender
-from hookline.matching import event_type_matches
 from hookline.models import Attempt, AttemptOutcome, AttemptResult, Delivery, DeliveryStatus, Endpoint, Event
 from hookline.observability import logger, metrics
-from hookline.queue import DeliveryJob, FanoutJob, JobQueue, decode_job, encode_job
+from hookline.queue import (
+    DeliveryJob,
+    FanoutJob,
+    Job,
+    JobQueue,
+    RecoverJob,
+    RedriveJob,
+    decode_job,
+    encode_job,
+)
+from hookline.rate_limit import RateLimiter
 from hookline.signing import webhook_headers
-from hookline.store import Store
+from hookline.store import DispatchSnapshot, Store
+
+MAX_DEFER_SECONDS = 900  # SQS's DelaySeconds ceiling
 
 
 @dataclass(frozen=True, slots=True)
 class ReceivedJob:
     message_id: str
-    receipt_handle: str
     receive_count: int
-    job: FanoutJob | DeliveryJob
+    job: Job
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +71,21 @@ class PlannedAttempt:
     event: Event
     endpoint: Endpoint
     previous: Delivery | None
+    probe: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Deferral:
+    seconds: float
+    reason: str
 
 
 @dataclass(slots=True)
 class BatchOutcome:
-    """Per message id: retry it (with the visibility to set), or let it be deleted."""
+    """What happens to each record: come back after some seconds, or (absent) be deleted."""
 
-    retry_after: dict[str, int]
-    receipts: dict[str, str]
+    retry_after: dict[str, int] = field(default_factory=dict)
+    receipts: dict[str, str] = field(default_factory=dict)
 
 
 class Dispatcher:
@@ -73,6 +96,7 @@ class Dispatcher:
         deliveries: JobQueue,
         dead_letters: JobQueue,
         sender: WebhookSender,
+        alerts: OperationalAlerts,
         clock_now: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
@@ -80,8 +104,16 @@ class Dispatcher:
         self._deliveries = deliveries
         self._dead_letters = dead_letters
         self._sender = sender
+        self._alerts = alerts
         self._now = clock_now
-        # One pool per container: threads (like the sender's connections) outlive an invocation.
+        self._expander = JobExpander(store, deliveries, settings.retention_days)
+        self._limiter = RateLimiter(store, clock_now)
+        self._breaker = BreakerPolicy(
+            settings.breaker.failure_threshold,
+            settings.breaker.cooldown_seconds,
+            settings.breaker.disable_after_seconds,
+        )
+        # One pool per container: threads, like the sender's connections, outlive an invocation.
         self._pool = ThreadPoolExecutor(
             max_workers=settings.max_concurrent_deliveries, thread_name_prefix="deliver"
         )
@@ -93,23 +125,22 @@ class Dispatcher:
         return report_failures(event, context, processor, outcome.retry_after.keys())
 
     def run(self, records: list[dict[str, Any]]) -> BatchOutcome:
-        outcome = BatchOutcome(retry_after={}, receipts={})
-        fanouts: list[ReceivedJob] = []
-        jobs: list[ReceivedJob] = []
+        outcome = BatchOutcome()
+        deliveries: list[ReceivedJob] = []
         for record in records:
             received = self._receive(record, outcome)
             if received is None:
                 continue
-            (fanouts if isinstance(received.job, FanoutJob) else jobs).append(received)
-
-        for received in fanouts:
-            self._fan_out(received, outcome)
-        if jobs:
-            self._deliver(jobs, outcome)
+            if isinstance(received.job, DeliveryJob):
+                deliveries.append(received)
+            else:
+                self._expand(received, outcome)
+        if deliveries:
+            self._deliver(deliveries, outcome)
         self._reschedule(outcome)
         return outcome
 
-    # --- parsing -------------------------------------------------------------------------------------
+    # --- parsing and job expansion -------------------------------------------------------------------
 
     def _receive(self, record: dict[str, Any], outcome: BatchOutcome) -> ReceivedJob | None:
         message_id = str(record.get("messageId", ""))
@@ -122,63 +153,65 @@ class Dispatcher:
             outcome.retry_after[message_id] = self._settings.retry_schedule.max_delay
             return None
         receive_count = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
-        return ReceivedJob(message_id, str(record.get("receiptHandle", "")), receive_count, job)
+        return ReceivedJob(message_id, receive_count, job)
 
-    # --- fan-out -------------------------------------------------------------------------------------
-
-    def _fan_out(self, received: ReceivedJob, outcome: BatchOutcome) -> None:
+    def _expand(self, received: ReceivedJob, outcome: BatchOutcome) -> None:
         job = received.job
-        assert isinstance(job, FanoutJob)
         try:
-            event = self._store.get_event(job.tenant_id, job.event_id)
-            if event is None:
-                logger.warning("fan-out for an unknown event", extra={"event_id": job.event_id})
-                return
-            matches = [
-                endpoint.endpoint_id
-                for endpoint in self._store.iter_endpoints(job.tenant_id)
-                if endpoint.enabled and event_type_matches(endpoint.event_types, event.event_type)
-            ]
-            self._store.record_fanout(job.tenant_id, job.event_id, matches)
-            self._deliveries.send_many([DeliveryJob(job.tenant_id, job.event_id, match) for match in matches])
-            metrics.add_metric(name="EventsFannedOut", unit=MetricUnit.Count, value=1)
-            logger.info(
-                "event fanned out",
-                extra={"tenant_id": job.tenant_id, "event_id": job.event_id, "endpoints": len(matches)},
-            )
+            if isinstance(job, FanoutJob):
+                self._expander.fan_out(job)
+            elif isinstance(job, RecoverJob):
+                self._expander.recover(job)
+            elif isinstance(job, RedriveJob):
+                self._expander.redrive(job)
         except HooklineError as exc:
             if not exc.retryable:
                 raise
-            logger.warning("fan-out failed; will retry", extra={"event_id": job.event_id, "reason": str(exc)})
-            outcome.retry_after[received.message_id] = self._fanout_retry_delay(received.receive_count)
-
-    def _fanout_retry_delay(self, receive_count: int) -> int:
-        schedule = self._settings.retry_schedule
-        attempt = min(receive_count, schedule.max_attempts - 1)
-        return schedule.delay_after(attempt) if attempt >= 1 else schedule.min_delay
+            logger.warning("job failed; will retry", extra={"job": encode_job(job), "reason": str(exc)})
+            schedule = self._settings.retry_schedule
+            attempt = min(received.receive_count, schedule.max_attempts - 1)
+            outcome.retry_after[received.message_id] = (
+                schedule.delay_after(attempt) if attempt >= 1 else schedule.min_delay
+            )
 
     # --- delivery ------------------------------------------------------------------------------------
 
-    def _deliver(self, jobs: list[ReceivedJob], outcome: BatchOutcome) -> None:
-        delivery_jobs = [
-            (received, received.job) for received in jobs if isinstance(received.job, DeliveryJob)
+    def _deliver(self, received_jobs: list[ReceivedJob], outcome: BatchOutcome) -> None:
+        jobs = [
+            (received, received.job) for received in received_jobs if isinstance(received.job, DeliveryJob)
         ]
         try:
             snapshot = self._store.load_for_dispatch(
-                event_ids=[(job.tenant_id, job.event_id) for _, job in delivery_jobs],
-                endpoint_ids=[(job.tenant_id, job.endpoint_id) for _, job in delivery_jobs],
-                delivery_ids=[(job.tenant_id, job.event_id, job.endpoint_id) for _, job in delivery_jobs],
+                event_ids=[(job.tenant_id, job.event_id) for _, job in jobs],
+                endpoint_ids=[(job.tenant_id, job.endpoint_id) for _, job in jobs],
+                delivery_ids=[(job.tenant_id, job.event_id, job.endpoint_id) for _, job in jobs],
             )
         except HooklineError as exc:
             logger.warning("could not load the batch; every record will retry", extra={"reason": str(exc)})
-            for received, _ in delivery_jobs:
+            for received, _ in jobs:
                 outcome.retry_after[received.message_id] = self._settings.retry_schedule.min_delay
             return
 
-        now_iso = clock.now_iso()
+        planned, skipped, deferred = self._plan(jobs, snapshot)
+        results: list[AttemptResult | Deferral] = list(self._pool.map(self._attempt, planned))
+        for plan, result in zip(planned, results, strict=True):
+            if isinstance(result, Deferral):
+                deferred.append((plan.received, plan.job, result))
+        attempted = [(p, r) for p, r in zip(planned, results, strict=True) if isinstance(r, AttemptResult)]
+        self._settle(attempted, skipped, outcome)
+        for received, job, deferral in deferred:
+            self._defer(received, job, deferral, outcome)
+        self._update_health(attempted, snapshot)
+
+    def _plan(
+        self, jobs: list[tuple[ReceivedJob, DeliveryJob]], snapshot: DispatchSnapshot
+    ) -> tuple[list[PlannedAttempt], list[Delivery], list[tuple[ReceivedJob, DeliveryJob, Deferral]]]:
+        now = self._now()
         planned: list[PlannedAttempt] = []
         skipped: list[Delivery] = []
-        for received, job in delivery_jobs:
+        deferred: list[tuple[ReceivedJob, DeliveryJob, Deferral]] = []
+        probing: set[tuple[str, str]] = set()
+        for received, job in jobs:
             event = snapshot.events.get((job.tenant_id, job.event_id))
             endpoint = snapshot.endpoints.get((job.tenant_id, job.endpoint_id))
             previous = snapshot.deliveries.get((job.tenant_id, job.event_id, job.endpoint_id))
@@ -188,55 +221,58 @@ class Dispatcher:
             if previous is not None and previous.status is DeliveryStatus.SUCCEEDED and not job.resend:
                 continue  # a duplicate message: the endpoint already has it
             if not endpoint.enabled:
-                skipped.append(self._disabled_delivery(job, event, previous))
+                skipped.append(disabled_delivery(event, job.endpoint_id, previous))
+                continue
+            endpoint_key = (job.tenant_id, job.endpoint_id)
+            gate, wait = self._breaker.admit(snapshot.health.get(endpoint_key), now)
+            if gate is Gate.PROBE:
+                lease = now + self._settings.delivery_timeout_seconds + 5
+                if endpoint_key in probing or not self._store.acquire_probe(*endpoint_key, now, lease):
+                    gate, wait = Gate.WAIT, self._settings.delivery_timeout_seconds + 5
+                else:
+                    probing.add(endpoint_key)
+            if gate is Gate.WAIT:
+                deferred.append((received, job, Deferral(wait, "circuit_open")))
                 continue
             attempt = job.prior_attempts + received.receive_count
-            planned.append(PlannedAttempt(received, job, attempt, event, endpoint, previous))
+            planned.append(
+                PlannedAttempt(received, job, attempt, event, endpoint, previous, gate is Gate.PROBE)
+            )
+        return planned, skipped, deferred
 
-        results = list(self._pool.map(self._attempt, planned))
-        self._settle(planned, results, skipped, outcome, now_iso)
-
-    def _disabled_delivery(self, job: DeliveryJob, event: Event, previous: Delivery | None) -> Delivery:
-        return Delivery(
-            tenant_id=job.tenant_id,
-            event_id=job.event_id,
-            endpoint_id=job.endpoint_id,
-            event_type=event.event_type,
-            status=DeliveryStatus.FAILED,
-            attempts=previous.attempts if previous else 0,
-            last_attempt_at=previous.last_attempt_at if previous else None,
-            last_status_code=previous.last_status_code if previous else None,
-            last_error_kind="endpoint_disabled",
-            last_error="the endpoint is disabled; recover it to resend",
-        )
-
-    def _attempt(self, plan: PlannedAttempt) -> tuple[str, AttemptResult]:
+    def _attempt(self, plan: PlannedAttempt) -> AttemptResult | Deferral:
+        endpoint = plan.endpoint
+        if endpoint.rate_limit is not None:
+            reservation = self._limiter.reserve(endpoint.tenant_id, endpoint.endpoint_id, endpoint.rate_limit)
+            if reservation.defer_seconds is not None:
+                return Deferral(reservation.defer_seconds, "rate_limited")
+            if reservation.wait > 0:
+                time.sleep(reservation.wait)
         timestamp = int(self._now())
         body = plan.event.body.encode()
         headers = webhook_headers(
-            plan.endpoint.signing_secrets(timestamp),
+            endpoint.signing_secrets(timestamp),
             plan.event.event_id,
             timestamp,
             body,
             USER_AGENT,
-            plan.endpoint.headers,
+            endpoint.headers,
         )
-        attempted_at = clock.iso_from_unix(self._now())
-        return attempted_at, self._sender.send(plan.endpoint.url, body, headers)
+        return self._sender.send(endpoint.url, body, headers)
 
     def _settle(
         self,
-        planned: list[PlannedAttempt],
-        results: list[tuple[str, AttemptResult]],
+        attempted: list[tuple[PlannedAttempt, AttemptResult]],
         skipped: list[Delivery],
         outcome: BatchOutcome,
-        now_iso: str,
     ) -> None:
         schedule = self._settings.retry_schedule
+        now_iso = clock.now_iso()
         attempts: list[Attempt] = []
         deliveries: list[Delivery] = list(skipped)
-        for plan, (attempted_at, result) in zip(planned, results, strict=True):
+        for plan, result in attempted:
             job = plan.job
+            attempted_at = clock.iso_from_unix(self._now() - result.latency_ms / 1000)
             attempts.append(
                 Attempt(job.tenant_id, job.event_id, job.endpoint_id, plan.attempt, attempted_at, result)
             )
@@ -245,10 +281,7 @@ class Dispatcher:
                 status = DeliveryStatus.SUCCEEDED
             elif result.outcome is AttemptOutcome.GONE:
                 status = DeliveryStatus.FAILED
-                self._store.disable_endpoint(
-                    job.tenant_id, job.endpoint_id, "endpoint answered 410 Gone", now_iso
-                )
-                metrics.add_metric(name="EndpointsDisabled", unit=MetricUnit.Count, value=1)
+                self._disable(plan.endpoint, "endpoint answered 410 Gone", {"status_code": 410})
             elif schedule.has_attempt_after(plan.attempt):
                 status = DeliveryStatus.RETRYING
                 next_retry_in = schedule.delay_after(plan.attempt, result.retry_after_seconds)
@@ -289,16 +322,86 @@ class Dispatcher:
             metrics.add_metric(name="AttemptLogWriteFailures", unit=MetricUnit.Count, value=1)
 
     def _dead_letter(self, plan: PlannedAttempt, outcome: BatchOutcome) -> None:
-        """The last attempt failed. If SQS's own count has reached the redrive limit, make the message
-        visible and let redrive move it; a job re-sent with prior attempts must be moved explicitly."""
+        """The last attempt failed. If SQS's own receive count is the attempt count, make the message
+        visible and let redrive move it; a job re-sent after a deferral must be moved explicitly."""
         if plan.job.prior_attempts == 0:
             outcome.retry_after[plan.received.message_id] = 0
             return
         try:
-            self._dead_letters.send(plan.job)
+            self._dead_letters.send(replace(plan.job, prior_attempts=0, resend=False))
         except HooklineError as exc:
             logger.warning("could not dead-letter; will retry", extra={"reason": str(exc)})
             outcome.retry_after[plan.received.message_id] = self._settings.retry_schedule.min_delay
+
+    def _defer(
+        self, received: ReceivedJob, job: DeliveryJob, deferral: Deferral, outcome: BatchOutcome
+    ) -> None:
+        """Re-send the job with a delay, keeping its attempt count: waiting is not a failed attempt."""
+        delay = max(1, min(MAX_DEFER_SECONDS, round(deferral.seconds + 0.5)))
+        attempts_so_far = job.prior_attempts + received.receive_count - 1
+        try:
+            self._deliveries.send(replace(job, prior_attempts=attempts_so_far), delay_seconds=delay)
+        except HooklineError as exc:
+            logger.warning("could not defer; the record will come back", extra={"reason": str(exc)})
+            outcome.retry_after[received.message_id] = delay
+            return
+        metrics.add_metric(name="DeliveriesDeferred", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "delivery deferred",
+            extra={
+                "event_id": job.event_id,
+                "endpoint_id": job.endpoint_id,
+                "reason": deferral.reason,
+                "next_retry_in_s": delay,
+            },
+        )
+
+    # --- endpoint health -----------------------------------------------------------------------------
+
+    def _update_health(
+        self, attempted: list[tuple[PlannedAttempt, AttemptResult]], snapshot: DispatchSnapshot
+    ) -> None:
+        by_endpoint: dict[tuple[str, str], list[tuple[PlannedAttempt, AttemptResult]]] = defaultdict(list)
+        for plan, result in attempted:
+            by_endpoint[(plan.job.tenant_id, plan.job.endpoint_id)].append((plan, result))
+        now = self._now()
+        for key, results in by_endpoint.items():
+            endpoint = results[0][0].endpoint
+            try:
+                if any(r.outcome is AttemptOutcome.SUCCEEDED for _, r in results):
+                    if key in snapshot.health:
+                        previous = self._store.clear_health(*key)
+                        if previous is not None and previous.alerted_failing:
+                            self._alerts.endpoint_changed("endpoint.recovered", endpoint, {})
+                    continue
+                failures = [r for _, r in results if r.outcome is AttemptOutcome.RETRY]
+                if not failures:
+                    continue
+                health = self._store.record_failures(*key, len(failures), now)
+                probed = any(plan.probe for plan, _ in results)
+                last = failures[-1]
+                details = {
+                    "consecutive_failures": health.consecutive_failures,
+                    "last_status_code": last.status_code,
+                    "last_error_kind": last.error_kind,
+                }
+                if self._breaker.should_disable(health, now):
+                    self._disable(endpoint, "every delivery failed for the auto-disable span", details)
+                elif self._breaker.should_open(health, probed):
+                    opened_until = now + self._breaker.cooldown_seconds
+                    if self._store.open_breaker(*key, opened_until):
+                        self._alerts.endpoint_changed(
+                            "endpoint.failing",
+                            endpoint,
+                            details | {"paused_until": clock.iso_from_unix(opened_until)},
+                        )
+            except HooklineError as exc:
+                logger.warning("could not update endpoint health", extra={"reason": str(exc)})
+
+    def _disable(self, endpoint: Endpoint, reason: str, details: dict[str, Any]) -> None:
+        self._store.disable_endpoint(endpoint.tenant_id, endpoint.endpoint_id, reason, clock.now_iso())
+        metrics.add_metric(name="EndpointsDisabled", unit=MetricUnit.Count, value=1)
+        self._alerts.endpoint_changed("endpoint.disabled", endpoint, details | {"reason": reason})
 
     def _log_attempt(self, plan: PlannedAttempt, result: AttemptResult, next_retry_in: int | None) -> None:
         metrics.add_metric(name="DeliveryAttempts", unit=MetricUnit.Count, value=1)
@@ -338,14 +441,22 @@ class Dispatcher:
 def dispatcher() -> Dispatcher:
     """The container's dispatcher, built on first use (after any test's moto mock is in place)."""
     settings = dispatch_settings()
+    store = Store(settings.table_name, aws.dynamodb())
+    sender = WebhookSender(
+        settings.target_policy,
+        settings.delivery_timeout_seconds,
+        pool_size=settings.max_concurrent_deliveries,
+    )
+    operator = settings.operator_webhook
     return Dispatcher(
         settings=settings,
-        store=Store(settings.table_name, aws.dynamodb()),
+        store=store,
         deliveries=JobQueue(settings.delivery_queue_url, aws.sqs()),
         dead_letters=JobQueue(settings.dead_letter_queue_url, aws.sqs()),
-        sender=WebhookSender(
-            settings.target_policy,
-            settings.delivery_timeout_seconds,
-            pool_size=settings.max_concurrent_deliveries,
+        sender=sender,
+        alerts=OperationalAlerts(
+            AlertPublisher(settings.alerts_topic_arn, aws.sns()),
+            OperatorWebhook(operator.url, operator.secret) if operator else None,
+            sender,
         ),
     )

@@ -112,3 +112,38 @@ class Attempt:
     attempt: int
     attempted_at: str
     result: AttemptResult
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointHealth:
+    """The circuit breaker's and auto-disable's view of one endpoint.
+
+    ``consecutive_failures`` counts failed attempts since the last success; ``failing_since`` is when
+    that run of failures began. While ``open_until`` is in the future the breaker is open: deliveries
+    wait instead of spending attempts. After it, one probe (leased until ``probe_until``) decides.
+    """
+
+    tenant_id: str
+    endpoint_id: str
+    consecutive_failures: int = 0
+    failing_since: float | None = None
+    open_until: float | None = None
+    probe_until: float | None = None
+    alerted_failing: bool = False
+
+    def is_open(self, now: float) -> bool:
+        return self.open_until is not None and now < self.open_until
+
+    def awaits_probe(self, now: float) -> bool:
+        return self.open_until is not None and now >= self.open_until
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterRecord:
+    """A dead-lettered delivery kept for an operator's redrive."""
+
+    key: str
+    tenant_id: str
+    event_id: str
+    endpoint_id: str
+    dead_lettered_at: str

@@ -4,6 +4,8 @@ Two kinds of job travel on the delivery queue, both as JSON:
 
 - ``fanout``: one per ingested event. Dispatch matches it against the tenant's endpoints and sends one
   ``deliver`` job per match, so ingest's cost never grows with the number of endpoints.
+- ``recover`` and ``redrive``: operator requests that may touch many deliveries, done a page per job
+  with a continuation job for the rest, so the API answers at once.
 - ``deliver``: one (event, endpoint) pair. Its attempt number is ``prior_attempts`` plus SQS's
   ``ApproximateReceiveCount``; a failed attempt hides the message for the next delay of the retry
   schedule, so the queue is the scheduler. ``resend`` marks an operator's explicit resend, which delivers
@@ -44,12 +46,41 @@ class DeliveryJob:
     resend: bool = False
 
 
-Job = FanoutJob | DeliveryJob
+@dataclass(frozen=True, slots=True)
+class RecoverJob:
+    """Resend every delivery to one endpoint that ended failed since ``since``, a page at a time."""
+
+    tenant_id: str
+    endpoint_id: str
+    since: str
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RedriveJob:
+    """Move dead-lettered deliveries back for another full round, a page at a time."""
+
+    cursor: str | None = None
+
+
+Job = FanoutJob | DeliveryJob | RecoverJob | RedriveJob
 
 
 def encode_job(job: Job) -> str:
     if isinstance(job, FanoutJob):
         return json.dumps({"kind": "fanout", "tenant_id": job.tenant_id, "event_id": job.event_id})
+    if isinstance(job, RecoverJob):
+        return json.dumps(
+            {
+                "kind": "recover",
+                "tenant_id": job.tenant_id,
+                "endpoint_id": job.endpoint_id,
+                "since": job.since,
+                "cursor": job.cursor,
+            }
+        )
+    if isinstance(job, RedriveJob):
+        return json.dumps({"kind": "redrive", "cursor": job.cursor})
     return json.dumps(
         {
             "kind": "deliver",
@@ -68,6 +99,16 @@ def decode_job(body: str) -> Job:
     if not isinstance(payload, dict):
         raise ValueError("job body is not a JSON object")
     kind = payload.get("kind")
+    cursor = payload.get("cursor")
+    if cursor is not None and not isinstance(cursor, str):
+        raise ValueError("cursor must be a string")
+    if kind == "redrive":
+        return RedriveJob(cursor)
+    if kind == "recover":
+        fields = [payload.get(name) for name in ("tenant_id", "endpoint_id", "since")]
+        if not all(isinstance(value, str) for value in fields):
+            raise ValueError("recover job needs tenant_id, endpoint_id and since")
+        return RecoverJob(str(fields[0]), str(fields[1]), str(fields[2]), cursor)
     tenant_id, event_id = payload.get("tenant_id"), payload.get("event_id")
     if not isinstance(tenant_id, str) or not isinstance(event_id, str):
         raise ValueError("job needs tenant_id and event_id")

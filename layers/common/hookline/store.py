@@ -9,6 +9,9 @@ Item layout (``pk`` / ``sk``; ``gsi1pk`` / ``gsi1sk`` on the per-endpoint index)
                                gsi1: TENANT#{t}#ENDPOINT#{e} / DELIVERY#{updated}#{evt}
     TENANT#{t}#EVENT#{evt}     ATTEMPT#{time}#{e}#{n}         one HTTP attempt (the delivery log)
                                gsi1: TENANT#{t}#ENDPOINT#{e} / ATTEMPT#{time}#{evt}#{n}
+    TENANT#{t}                 HEALTH#{e}                     circuit breaker and failure streak
+    RATE#{t}#{e}               RATE                           rate limiter state (next free slot)
+    DEADLETTERS                {time}#{t}#{evt}#{e}           dead letters kept for an operator redrive
 
 Events, deliveries and attempts carry ``expires_at`` so TTL enforces retention. Tenant ids cannot hold
 ``#`` (the API validates them), so keys never collide across tenants.
@@ -39,9 +42,11 @@ from hookline.models import (
     Attempt,
     AttemptOutcome,
     AttemptResult,
+    DeadLetterRecord,
     Delivery,
     DeliveryStatus,
     Endpoint,
+    EndpointHealth,
     EndpointSecret,
     Event,
     Tenant,
@@ -94,6 +99,17 @@ def event_key(tenant_id: str, event_id: str) -> Item:
 
 def delivery_key(tenant_id: str, event_id: str, endpoint_id: str) -> Item:
     return _key(event_pk(tenant_id, event_id), f"DELIVERY#{endpoint_id}")
+
+
+def health_key(tenant_id: str, endpoint_id: str) -> Item:
+    return _key(tenant_pk(tenant_id), f"HEALTH#{endpoint_id}")
+
+
+def rate_key(tenant_id: str, endpoint_id: str) -> Item:
+    return _key(f"RATE#{tenant_id}#{endpoint_id}", "RATE")
+
+
+DEAD_LETTERS_PK = "DEADLETTERS"
 
 
 # --- attribute helpers -------------------------------------------------------------------------------
@@ -325,6 +341,22 @@ def _attempt_from_item(item: Mapping[str, Any]) -> Attempt:
     )
 
 
+def _health_from_item(item: Mapping[str, Any]) -> EndpointHealth:
+    def _float(name: str) -> float | None:
+        attribute = item.get(name)
+        return float(attribute["N"]) if attribute and "N" in attribute else None
+
+    return EndpointHealth(
+        tenant_id=_str(item, "tenant_id"),
+        endpoint_id=_str(item, "endpoint_id"),
+        consecutive_failures=_opt_int(item, "consecutive_failures") or 0,
+        failing_since=_float("failing_since"),
+        open_until=_float("open_until"),
+        probe_until=_float("probe_until"),
+        alerted_failing=bool(item.get("alerted_failing", {}).get("BOOL", False)),
+    )
+
+
 # --- pagination --------------------------------------------------------------------------------------
 
 
@@ -362,6 +394,7 @@ class DispatchSnapshot:
     events: dict[tuple[str, str], Event]
     endpoints: dict[tuple[str, str], Endpoint]
     deliveries: dict[tuple[str, str, str], Delivery]
+    health: dict[tuple[str, str], EndpointHealth]
 
 
 # --- the store ---------------------------------------------------------------------------------------
@@ -607,9 +640,11 @@ class Store:
         delivery_ids: Iterable[tuple[str, str, str]],
     ) -> DispatchSnapshot:
         keys: list[Item] = [event_key(*ids) for ids in set(event_ids)]
-        keys += [endpoint_key(*ids) for ids in set(endpoint_ids)]
+        unique_endpoints = set(endpoint_ids)
+        keys += [endpoint_key(*ids) for ids in unique_endpoints]
+        keys += [health_key(*ids) for ids in unique_endpoints]
         keys += [delivery_key(*ids) for ids in set(delivery_ids)]
-        snapshot = DispatchSnapshot(events={}, endpoints={}, deliveries={})
+        snapshot = DispatchSnapshot(events={}, endpoints={}, deliveries={}, health={})
         for item in self._batch_get(keys):
             kind = _str(item, "type")
             if kind == "event":
@@ -621,6 +656,9 @@ class Store:
             elif kind == "delivery":
                 delivery = _delivery_from_item(item)
                 snapshot.deliveries[(delivery.tenant_id, delivery.event_id, delivery.endpoint_id)] = delivery
+            elif kind == "health":
+                health = _health_from_item(item)
+                snapshot.health[(health.tenant_id, health.endpoint_id)] = health
         return snapshot
 
     def record_attempts(
@@ -697,6 +735,218 @@ class Store:
             [_attempt_from_item(item) for item in response.get("Items", [])],
             encode_cursor(response.get("LastEvaluatedKey")),
         )
+
+    def list_endpoint_attempts(
+        self, tenant_id: str, endpoint_id: str, outcome: str | None, limit: int, cursor: str | None
+    ) -> Page[Attempt]:
+        """An endpoint's attempts across events, newest first; ``outcome`` keeps only succeeded or failed."""
+        gsi_pk = endpoint_gsi_pk(tenant_id, endpoint_id)
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": GSI1,
+            "KeyConditionExpression": "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": _s(gsi_pk), ":prefix": _s("ATTEMPT#")},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if outcome == "succeeded":
+            kwargs["FilterExpression"] = "outcome = :succeeded"
+            kwargs["ExpressionAttributeValues"][":succeeded"] = _s(AttemptOutcome.SUCCEEDED.value)
+        elif outcome == "failed":
+            kwargs["FilterExpression"] = "outcome <> :succeeded"
+            kwargs["ExpressionAttributeValues"][":succeeded"] = _s(AttemptOutcome.SUCCEEDED.value)
+        start = decode_cursor(cursor, gsi_pk, pk_attribute="gsi1pk")
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        with aws_errors("list endpoint attempts"):
+            response = self._client.query(**kwargs)
+        return Page(
+            [_attempt_from_item(item) for item in response.get("Items", [])],
+            encode_cursor(response.get("LastEvaluatedKey")),
+        )
+
+    def failed_deliveries_since(
+        self, tenant_id: str, endpoint_id: str, since: str, limit: int, cursor: str | None
+    ) -> Page[Delivery]:
+        """Deliveries to the endpoint that ended failed at or after ``since`` (oldest first)."""
+        gsi_pk = endpoint_gsi_pk(tenant_id, endpoint_id)
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": GSI1,
+            "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to",
+            "FilterExpression": "#status = :failed",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":pk": _s(gsi_pk),
+                ":from": _s(f"DELIVERY#{since}"),
+                ":to": _s("DELIVERY#~"),
+                ":failed": _s(DeliveryStatus.FAILED.value),
+            },
+            "Limit": limit,
+        }
+        start = decode_cursor(cursor, gsi_pk, pk_attribute="gsi1pk")
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        with aws_errors("failed deliveries"):
+            response = self._client.query(**kwargs)
+        return Page(
+            [_delivery_from_item(item) for item in response.get("Items", [])],
+            encode_cursor(response.get("LastEvaluatedKey")),
+        )
+
+    # endpoint health (circuit breaker, auto-disable)
+
+    def record_failures(self, tenant_id: str, endpoint_id: str, failures: int, now: float) -> EndpointHealth:
+        with aws_errors("record failures"):
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=health_key(tenant_id, endpoint_id),
+                UpdateExpression=(
+                    "ADD consecutive_failures :n SET failing_since = if_not_exists(failing_since, :now), "
+                    "tenant_id = :tid, endpoint_id = :ep, #type = :type"
+                ),
+                ExpressionAttributeNames={"#type": "type"},
+                ExpressionAttributeValues={
+                    ":n": _n(failures),
+                    ":now": _n(now),
+                    ":tid": _s(tenant_id),
+                    ":ep": _s(endpoint_id),
+                    ":type": _s("health"),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        return _health_from_item(response["Attributes"])
+
+    def open_breaker(self, tenant_id: str, endpoint_id: str, open_until: float) -> bool:
+        """Open (or re-open) the breaker. Returns True if this call is the one that first marked the
+        endpoint as failing, so exactly one caller sends the ``endpoint.failing`` alert."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=health_key(tenant_id, endpoint_id),
+                UpdateExpression="SET open_until = :until, alerted_failing = :true REMOVE probe_until",
+                ConditionExpression="attribute_not_exists(alerted_failing) OR alerted_failing = :false",
+                ExpressionAttributeValues={
+                    ":until": _n(open_until),
+                    ":true": {"BOOL": True},
+                    ":false": {"BOOL": False},
+                },
+            )
+        except ClientError as exc:
+            if _error_code(exc) != "ConditionalCheckFailedException":
+                raise DependencyError(f"open breaker: {_error_code(exc)}") from exc
+        else:
+            return True
+        with aws_errors("re-open breaker"):
+            self._client.update_item(
+                TableName=self._table,
+                Key=health_key(tenant_id, endpoint_id),
+                UpdateExpression="SET open_until = :until REMOVE probe_until",
+                ExpressionAttributeValues={":until": _n(open_until)},
+            )
+        return False
+
+    def acquire_probe(self, tenant_id: str, endpoint_id: str, now: float, lease_until: float) -> bool:
+        """Let exactly one delivery probe an endpoint whose breaker cool-down is over."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=health_key(tenant_id, endpoint_id),
+                UpdateExpression="SET probe_until = :lease",
+                ConditionExpression=(
+                    "attribute_exists(open_until) AND open_until <= :now "
+                    "AND (attribute_not_exists(probe_until) OR probe_until < :now)"
+                ),
+                ExpressionAttributeValues={":now": _n(now), ":lease": _n(lease_until)},
+            )
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise DependencyError(f"acquire probe: {_error_code(exc)}") from exc
+        return True
+
+    def clear_health(self, tenant_id: str, endpoint_id: str) -> EndpointHealth | None:
+        """Forget the failure streak (after a success, or when re-enabled). Returns what it was."""
+        with aws_errors("clear health"):
+            response = self._client.delete_item(
+                TableName=self._table, Key=health_key(tenant_id, endpoint_id), ReturnValues="ALL_OLD"
+            )
+        old = response.get("Attributes")
+        return _health_from_item(old) if old else None
+
+    # rate limiter state
+
+    def rate_slot(self, tenant_id: str, endpoint_id: str) -> float | None:
+        with aws_errors("read rate limiter"):
+            item = self._client.get_item(
+                TableName=self._table, Key=rate_key(tenant_id, endpoint_id), ConsistentRead=True
+            ).get("Item")
+        return float(item["next_slot"]["N"]) if item and "next_slot" in item else None
+
+    def claim_rate_slot(
+        self, tenant_id: str, endpoint_id: str, seen: float | None, next_slot: float, expires_at: int
+    ) -> bool:
+        """Compare-and-set the limiter's next free slot; False when another dispatcher got there first."""
+        item = rate_key(tenant_id, endpoint_id) | {"next_slot": _n(next_slot), "expires_at": _n(expires_at)}
+        kwargs: dict[str, Any] = {"TableName": self._table, "Item": item}
+        if seen is None:
+            kwargs["ConditionExpression"] = "attribute_not_exists(next_slot)"
+        else:
+            kwargs["ConditionExpression"] = "next_slot = :seen"
+            kwargs["ExpressionAttributeValues"] = {":seen": _n(seen)}
+        try:
+            self._client.put_item(**kwargs)
+        except ClientError as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise DependencyError(f"claim rate slot: {_error_code(exc)}") from exc
+        return True
+
+    # dead letters kept for redrive
+
+    def put_dead_letter(self, record: DeadLetterRecord, expires_at: int) -> None:
+        with aws_errors("keep dead letter"):
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    "pk": _s(DEAD_LETTERS_PK),
+                    "sk": _s(record.key),
+                    "type": _s("dead_letter"),
+                    "tenant_id": _s(record.tenant_id),
+                    "event_id": _s(record.event_id),
+                    "endpoint_id": _s(record.endpoint_id),
+                    "dead_lettered_at": _s(record.dead_lettered_at),
+                    "expires_at": _n(expires_at),
+                },
+            )
+
+    def list_dead_letters(self, limit: int, cursor: str | None) -> Page[DeadLetterRecord]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": _s(DEAD_LETTERS_PK)},
+            "Limit": limit,
+            "ConsistentRead": True,
+        }
+        start = decode_cursor(cursor, DEAD_LETTERS_PK)
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        with aws_errors("list dead letters"):
+            response = self._client.query(**kwargs)
+        records = [
+            DeadLetterRecord(
+                key=_str(item, "sk"),
+                tenant_id=_str(item, "tenant_id"),
+                event_id=_str(item, "event_id"),
+                endpoint_id=_str(item, "endpoint_id"),
+                dead_lettered_at=_str(item, "dead_lettered_at"),
+            )
+            for item in response.get("Items", [])
+        ]
+        return Page(records, encode_cursor(response.get("LastEvaluatedKey")))
+
+    def delete_dead_letters(self, keys: Sequence[str]) -> None:
+        self._batch_write([{"DeleteRequest": {"Key": _key(DEAD_LETTERS_PK, key)}} for key in keys])
 
     # plumbing
 

@@ -15,6 +15,7 @@ from typing import Any
 from hookline import ids
 from hookline.config import TargetPolicy
 from hookline.errors import InvalidRequestError
+from hookline.filters import validate_filter
 from hookline.matching import is_valid_event_type, is_valid_event_type_pattern
 from hookline.signing import SECRET_PREFIX, secret_key
 from hookline.ssrf import validate_endpoint_url
@@ -192,11 +193,7 @@ def _event_types(value: Any) -> tuple[str, ...] | None:
 
 
 def _filter(value: Any) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict) or not value:
-        raise InvalidRequestError("filter must be null or a non-empty JSON object (an event pattern)")
-    return value
+    return None if value is None else validate_filter(value)
 
 
 def _headers(value: Any) -> dict[str, str]:
