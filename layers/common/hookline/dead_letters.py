@@ -103,6 +103,21 @@ class DeadLetterHandler:
                     "dead letter had already succeeded; dropping it", extra={"event_id": job.event_id}
                 )
                 continue
+            try:
+                self._store.put_dead_letter(
+                    DeadLetterRecord(
+                        key=f"{now}#{job.tenant_id}#{job.event_id}#{job.endpoint_id}",
+                        tenant_id=job.tenant_id,
+                        event_id=job.event_id,
+                        endpoint_id=job.endpoint_id,
+                        dead_lettered_at=now,
+                    ),
+                    expires_at,
+                )
+            except HooklineError as exc:
+                logger.warning("could not keep a dead letter for redrive", extra={"reason": str(exc)})
+                failed.add(letter.message_id)
+                continue
             groups[(job.tenant_id, job.endpoint_id)].append((letter, delivery))
 
         for (tenant_id, endpoint_id), members in groups.items():

@@ -33,8 +33,17 @@ from hookline.errors import (
     NotFoundError,
     UnprocessableError,
 )
-from hookline.models import Endpoint, EndpointSecret, Event, Tenant
-from hookline.queue import FanoutJob, JobQueue
+from hookline.models import (
+    Attempt,
+    DeadLetterRecord,
+    Delivery,
+    DeliveryStatus,
+    Endpoint,
+    EndpointSecret,
+    Event,
+    Tenant,
+)
+from hookline.queue import DeliveryJob, FanoutJob, JobQueue, RecoverJob, RedriveJob
 from hookline.signing import generate_secret
 from hookline.store import Page, Store
 
@@ -131,7 +140,30 @@ class IngestService:
         else:
             updated = replace(updated, disabled_reason="disabled through the API")
         self._store.replace_endpoint(updated, expected_updated_at=current.updated_at)
+        if updated.enabled and not current.enabled:
+            # A fresh start: the failure streak and breaker of the disabled past no longer apply.
+            self._store.clear_health(tenant_id, endpoint_id)
         return updated
+
+    def rotate_secret(
+        self, tenant_id: str, endpoint_id: str, payload: dict[str, Any] | None
+    ) -> tuple[str, int]:
+        """Make a new current secret. The previous one keeps signing (a second signature in
+        ``webhook-signature``) for the grace window, so receivers can switch without downtime.
+        Returns the new secret and when the previous one stops signing (Unix seconds)."""
+        current = self.get_endpoint(tenant_id, endpoint_id)
+        new_secret = validation.rotation_secret(payload or {}) or generate_secret()
+        now = clock.unix_now()
+        grace_ends = now + self._settings.secret_rotation_grace_seconds
+        kept = [s for s in current.secrets if s.expires_at is not None and s.expires_at > now]
+        retiring = EndpointSecret(current.current_secret, grace_ends)
+        updated = replace(
+            current,
+            secrets=(EndpointSecret(new_secret), retiring, *kept),
+            updated_at=clock.now_iso(),
+        )
+        self._store.replace_endpoint(updated, expected_updated_at=current.updated_at)
+        return new_secret, grace_ends
 
     def delete_endpoint(self, tenant_id: str, endpoint_id: str) -> None:
         validation.tenant_id(tenant_id)
@@ -223,3 +255,62 @@ class IngestService:
         if self._store.get_event(tenant_id, event_id) is None:
             raise NotFoundError(f"event {event_id!r} does not exist")
         return self._store.list_event_attempts(tenant_id, event_id, page.limit, page.cursor)
+
+    def list_endpoint_attempts(
+        self, tenant_id: str, endpoint_id: str, query: dict[str, str] | None
+    ) -> Page[Attempt]:
+        page = validation.page_request(query)
+        status = (query or {}).get("status")
+        if status not in {None, "succeeded", "failed"}:
+            raise InvalidRequestError("status must be 'succeeded' or 'failed'")
+        self.get_endpoint(tenant_id, endpoint_id)
+        return self._store.list_endpoint_attempts(tenant_id, endpoint_id, status, page.limit, page.cursor)
+
+    # resend and recover
+
+    def resend_event(self, tenant_id: str, event_id: str, payload: dict[str, Any] | None) -> list[str]:
+        """Resend the event now, with the same webhook-id, to one endpoint or to every endpoint it matched."""
+        endpoint_id = validation.optional_endpoint_id(payload or {})
+        self.get_tenant(tenant_id)
+        event, deliveries = self._store.get_event_with_deliveries(tenant_id, event_id)
+        if endpoint_id is not None:
+            targets = [self._store.require_endpoint(tenant_id, endpoint_id)]
+        else:
+            known = list(event.endpoint_ids or ()) + [d.endpoint_id for d in deliveries]
+            candidates = (self._store.get_endpoint(tenant_id, known_id) for known_id in dict.fromkeys(known))
+            targets = [endpoint for endpoint in candidates if endpoint is not None]
+        disabled = [endpoint.endpoint_id for endpoint in targets if not endpoint.enabled]
+        if endpoint_id is not None and disabled:
+            raise ConflictError(f"endpoint {endpoint_id!r} is disabled; enable it before resending")
+        target_ids = [endpoint.endpoint_id for endpoint in targets if endpoint.enabled]
+        self._queue.send_many(
+            [DeliveryJob(tenant_id, event_id, target, resend=True) for target in target_ids]
+        )
+        pending = [
+            Delivery(tenant_id, event_id, target, event.event_type, DeliveryStatus.PENDING, previous.attempts)
+            for target in target_ids
+            for previous in [next((d for d in deliveries if d.endpoint_id == target), None)]
+            if previous is not None
+        ]
+        if pending:
+            expiry = clock.unix_now() + self._settings.retention_days * 86_400
+            self._store.put_deliveries(pending, clock.now_iso(), expiry)
+        return target_ids
+
+    def recover_endpoint(self, tenant_id: str, endpoint_id: str, payload: dict[str, Any]) -> str:
+        """Queue a background resend of every delivery to the endpoint that ended failed since a time."""
+        since = validation.recover_since(payload)
+        endpoint = self.get_endpoint(tenant_id, endpoint_id)
+        if not endpoint.enabled:
+            raise ConflictError(f"endpoint {endpoint_id!r} is disabled; enable it before recovering")
+        self._queue.send(RecoverJob(tenant_id, endpoint_id, since))
+        return since
+
+    # dead letters
+
+    def list_dead_letters(self, query: dict[str, str] | None) -> Page[DeadLetterRecord]:
+        page = validation.page_request(query)
+        return self._store.list_dead_letters(page.limit, page.cursor)
+
+    def redrive_dead_letters(self) -> None:
+        self._queue.send(RedriveJob())

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from hookline import aws
+from hookline import aws, clock
 from hookline.api import views
 from hookline.api.auth import ApiKeyVerifier
 from hookline.api.validation import parse_json_object
@@ -131,6 +131,10 @@ def _json_body() -> dict[str, Any]:
     return parse_json_object(_raw_body().decode("utf-8", errors="strict") if app.current_event.body else None)
 
 
+def _optional_json_body() -> dict[str, Any] | None:
+    return _json_body() if (app.current_event.body or "").strip() else None
+
+
 def _query() -> dict[str, str]:
     return dict(app.current_event.query_string_parameters or {})
 
@@ -199,6 +203,26 @@ def get_endpoint_secret(tenant_id: str, endpoint_id: str) -> Response[str]:
     return _json(200, {"secret": service().endpoint_secret(tenant_id, endpoint_id)})
 
 
+@app.post(ENDPOINT + "/secret/rotate")
+def rotate_endpoint_secret(tenant_id: str, endpoint_id: str) -> Response[str]:
+    secret, previous_expires_at = service().rotate_secret(tenant_id, endpoint_id, _optional_json_body())
+    return _json(
+        200, {"secret": secret, "previous_secret_expires_at": clock.iso_from_unix(previous_expires_at)}
+    )
+
+
+@app.get(ENDPOINT + "/attempts")
+def list_endpoint_attempts(tenant_id: str, endpoint_id: str) -> Response[str]:
+    page = service().list_endpoint_attempts(tenant_id, endpoint_id, _query())
+    return _json(200, views.page_view([views.attempt_view(a) for a in page.items], page.next_cursor))
+
+
+@app.post(ENDPOINT + "/recover")
+def recover_endpoint(tenant_id: str, endpoint_id: str) -> Response[str]:
+    since = service().recover_endpoint(tenant_id, endpoint_id, _json_body())
+    return _json(202, {"endpoint_id": endpoint_id, "since": since, "status": "queued"})
+
+
 @app.post(TENANT + "/events")
 def post_event(tenant_id: str) -> Response[str]:
     idempotency_key = app.current_event.headers.get("idempotency-key")
@@ -216,6 +240,24 @@ def get_event(tenant_id: str, event_id: str) -> Response[str]:
 def list_event_attempts(tenant_id: str, event_id: str) -> Response[str]:
     page = service().list_event_attempts(tenant_id, event_id, _query())
     return _json(200, views.page_view([views.attempt_view(a) for a in page.items], page.next_cursor))
+
+
+@app.post(EVENT + "/retry")
+def resend_event(tenant_id: str, event_id: str) -> Response[str]:
+    endpoint_ids = service().resend_event(tenant_id, event_id, _optional_json_body())
+    return _json(202, {"event_id": event_id, "endpoint_ids": endpoint_ids, "status": "queued"})
+
+
+@app.get("/v1/admin/dead-letters")
+def list_dead_letters() -> Response[str]:
+    page = service().list_dead_letters(_query())
+    return _json(200, views.page_view([views.dead_letter_view(r) for r in page.items], page.next_cursor))
+
+
+@app.post("/v1/admin/dead-letters/redrive")
+def redrive_dead_letters() -> Response[str]:
+    service().redrive_dead_letters()
+    return _json(202, {"status": "queued"})
 
 
 __all__ = ["app", "handle", "service", "verifier"]

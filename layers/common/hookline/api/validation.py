@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hookline import ids
+from hookline import clock, ids
 from hookline.config import TargetPolicy
 from hookline.errors import InvalidRequestError
 from hookline.filters import validate_filter
@@ -246,3 +246,33 @@ def page_request(query: Mapping[str, str] | None) -> PageRequest:
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidRequestError(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}")
     return PageRequest(limit, query.get("cursor") or None)
+
+
+def rotation_secret(payload: Mapping[str, Any]) -> str | None:
+    _refuse_unknown(payload, frozenset({"secret"}))
+    secret = payload.get("secret")
+    return None if secret is None else _secret(secret)
+
+
+def optional_endpoint_id(payload: Mapping[str, Any]) -> str | None:
+    _refuse_unknown(payload, frozenset({"endpoint_id"}))
+    endpoint_id = payload.get("endpoint_id")
+    if endpoint_id is not None and (not isinstance(endpoint_id, str) or not endpoint_id):
+        raise InvalidRequestError("endpoint_id must be an endpoint id string")
+    return endpoint_id
+
+
+def recover_since(payload: Mapping[str, Any]) -> str:
+    """``since`` as the canonical UTC form the delivery log sorts by. Recovery reaches back at most as
+    far as the log does, so the delivery-log retention bounds it."""
+    _refuse_unknown(payload, frozenset({"since"}))
+    since = payload.get("since")
+    if not isinstance(since, str):
+        raise InvalidRequestError("since is required: an ISO-8601 time such as 2026-11-27T08:00:00Z")
+    try:
+        parsed = clock.parse_iso(since)
+    except ValueError as exc:
+        raise InvalidRequestError(f"since is not an ISO-8601 time: {since!r}") from exc
+    if parsed.timestamp() > clock.unix_now() + 60:
+        raise InvalidRequestError("since is in the future")
+    return clock.iso_from_unix(parsed.timestamp())

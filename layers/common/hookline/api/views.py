@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hookline.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event, Tenant
+from hookline.models import Attempt, DeadLetterRecord, Delivery, DeliveryStatus, Endpoint, Event, Tenant
 
 
 def tenant_view(tenant: Tenant) -> dict[str, Any]:
@@ -92,3 +92,12 @@ def attempt_view(attempt: Attempt) -> dict[str, Any]:
 
 def page_view(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
     return {"data": items, "next_cursor": next_cursor, "has_more": next_cursor is not None}
+
+
+def dead_letter_view(record: DeadLetterRecord) -> dict[str, Any]:
+    return {
+        "tenant_id": record.tenant_id,
+        "event_id": record.event_id,
+        "endpoint_id": record.endpoint_id,
+        "dead_lettered_at": record.dead_lettered_at,
+    }
