@@ -152,7 +152,11 @@ def test_410_disables_the_endpoint_without_retrying(api: ApiClient, stack: Stack
         later = post_event(api)
         stack.drain()
         missed = deliveries(api, later)[endpoint_id]
-        assert (missed["status"], missed["last_error_kind"], missed["attempts"]) == ("failed", "endpoint_disabled", 0)
+        assert (missed["status"], missed["last_error_kind"], missed["attempts"]) == (
+            "failed",
+            "endpoint_disabled",
+            0,
+        )
         assert len(receiver.requests) == 1
 
 
@@ -167,13 +171,13 @@ def test_a_slow_endpoint_times_out_and_is_retried(api: ApiClient, stack: Stack) 
 
 
 def test_a_redirect_is_a_failure_and_is_not_followed(api: ApiClient, stack: Stack) -> None:
-    with Receiver(always(200)) as target:
-        with Receiver(always(302, headers={"Location": target.url + "/elsewhere"})) as redirector:
-            endpoint_id, _ = setup_endpoint(api, redirector.url)
-            event_id = post_event(api)
-            stack.run_until(lambda: status_of(api, event_id, endpoint_id) == "retrying")
-            assert deliveries(api, event_id)[endpoint_id]["last_status_code"] == 302
-            assert target.requests == []
+    with Receiver(always(200)) as target, Receiver(always(302)) as redirector:
+        redirector.responder = always(302, headers={"Location": target.url + "/elsewhere"})
+        endpoint_id, _ = setup_endpoint(api, redirector.url)
+        event_id = post_event(api)
+        stack.run_until(lambda: status_of(api, event_id, endpoint_id) == "retrying")
+        assert deliveries(api, event_id)[endpoint_id]["last_status_code"] == 302
+        assert target.requests == []
 
 
 def test_the_last_failure_is_dead_lettered_and_alerted_once_per_endpoint(

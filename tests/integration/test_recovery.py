@@ -44,7 +44,9 @@ def alerts_of(stack: Stack, queue_url: str, kind: str) -> list[dict[str, Any]]:
     return [message for message in messages if message["type"] == kind]
 
 
-def test_endpoint_attempts_are_listed_newest_first_and_filtered_by_status(api: ApiClient, stack: Stack) -> None:
+def test_endpoint_attempts_are_listed_newest_first_and_filtered_by_status(
+    api: ApiClient, stack: Stack
+) -> None:
     respond, state = switchable(500)
     with Receiver(respond) as receiver:
         endpoint_id, _ = setup_endpoint(api, receiver.url)
@@ -86,10 +88,15 @@ def test_resend_delivers_again_with_the_same_webhook_id(api: ApiClient, stack: S
         assert sorted(everyone.body["endpoint_ids"]) == sorted([first_id, second_id])
         stack.run_until(lambda: len(one.requests) == 2 and len(two.requests) == 3)
     assert deliveries(api, event_id)[second_id]["attempts"] == 3
-    assert api.call("POST", f"/v1/tenants/acme/events/{event_id}/retry", {"endpoint_id": "ep_nope"}).status == 404
+    assert (
+        api.call("POST", f"/v1/tenants/acme/events/{event_id}/retry", {"endpoint_id": "ep_nope"}).status
+        == 404
+    )
 
 
-def test_recover_after_an_outage_delivers_each_missed_event_exactly_once(api: ApiClient, stack: Stack) -> None:
+def test_recover_after_an_outage_delivers_each_missed_event_exactly_once(
+    api: ApiClient, stack: Stack
+) -> None:
     respond, state = switchable(503)
     with Receiver(respond) as receiver:
         endpoint_id, secret = setup_endpoint(api, receiver.url)
@@ -103,7 +110,9 @@ def test_recover_after_an_outage_delivers_each_missed_event_exactly_once(api: Ap
         state["status"] = 200
         seen_before = len(receiver.requests)
 
-        answer = api.call("POST", f"/v1/tenants/acme/endpoints/{endpoint_id}/recover", {"since": outage_started})
+        answer = api.call(
+            "POST", f"/v1/tenants/acme/endpoints/{endpoint_id}/recover", {"since": outage_started}
+        )
         assert answer.status == 202
         # A second recover while the first is still queued must not double anything.
         api.call("POST", f"/v1/tenants/acme/endpoints/{endpoint_id}/recover", {"since": outage_started})
@@ -113,7 +122,10 @@ def test_recover_after_an_outage_delivers_each_missed_event_exactly_once(api: Ap
         assert sorted(request.headers["webhook-id"] for request in recovered) == sorted(missed)
         for request in recovered:
             Webhook(secret).verify(request.body, request.headers)
-    assert api.call("POST", f"/v1/tenants/acme/endpoints/{endpoint_id}/recover", {"since": "yesterday"}).status == 400
+    assert (
+        api.call("POST", f"/v1/tenants/acme/endpoints/{endpoint_id}/recover", {"since": "yesterday"}).status
+        == 400
+    )
     assert api.call("POST", f"/v1/tenants/acme/endpoints/{endpoint_id}/recover", {}).status == 400
 
 
@@ -125,7 +137,9 @@ def test_events_missed_while_disabled_are_recovered_after_re_enabling(api: ApiCl
         missed = [post_event(api) for _ in range(3)]
         stack.drain()
         assert receiver.requests == []
-        blocked = api.call("POST", f"/v1/tenants/acme/endpoints/{endpoint_id}/recover", {"since": disabled_at})
+        blocked = api.call(
+            "POST", f"/v1/tenants/acme/endpoints/{endpoint_id}/recover", {"since": disabled_at}
+        )
         assert blocked.status == 409
         assert api.call("PATCH", f"/v1/tenants/acme/endpoints/{endpoint_id}", {"enabled": True}).status == 200
         api.call("POST", f"/v1/tenants/acme/endpoints/{endpoint_id}/recover", {"since": disabled_at})
@@ -142,7 +156,11 @@ def test_dead_letters_are_redriven_for_another_full_round(api: ApiClient, stack:
         stack.run_until(lambda: status_of(api, event_id, endpoint_id) == "failed", timeout=20)
         stack.run_until(lambda: bool(api.call("GET", "/v1/admin/dead-letters").body["data"]))
         [letter] = api.call("GET", "/v1/admin/dead-letters").body["data"]
-        assert (letter["event_id"], letter["endpoint_id"], letter["tenant_id"]) == (event_id, endpoint_id, "acme")
+        assert (letter["event_id"], letter["endpoint_id"], letter["tenant_id"]) == (
+            event_id,
+            endpoint_id,
+            "acme",
+        )
         assert len(receiver.requests) == 3
 
         state["status"] = 200
@@ -162,7 +180,9 @@ def short_grace(stack_parameters: dict[str, str]) -> None:
 
 
 @pytest.mark.usefixtures("short_grace")
-def test_a_rotated_secret_signs_alongside_the_old_one_for_the_grace_window(api: ApiClient, stack: Stack) -> None:
+def test_a_rotated_secret_signs_alongside_the_old_one_for_the_grace_window(
+    api: ApiClient, stack: Stack
+) -> None:
     with Receiver(always(200)) as receiver:
         endpoint_id, old_secret = setup_endpoint(api, receiver.url)
         rotated = api.call("POST", f"/v1/tenants/acme/endpoints/{endpoint_id}/secret/rotate")
@@ -170,7 +190,9 @@ def test_a_rotated_secret_signs_alongside_the_old_one_for_the_grace_window(api: 
         new_secret = rotated.body["secret"]
         assert new_secret.startswith("whsec_")
         assert new_secret != old_secret
-        assert api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint_id}/secret").body["secret"] == new_secret
+        assert (
+            api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint_id}/secret").body["secret"] == new_secret
+        )
 
         during = post_event(api)
         stack.run_until(lambda: status_of(api, during, endpoint_id) == "succeeded")
@@ -205,7 +227,9 @@ def test_content_filters_send_only_matching_events(api: ApiClient, stack: Stack)
         assert [r.headers["webhook-id"] for r in receiver.requests] == [wanted]
         assert all(deliveries(api, event_id) == {} for event_id in unwanted)
     invalid = api.call(
-        "POST", "/v1/tenants/acme/endpoints", {"url": "https://example.com", "filter": {"data": {"n": [{"numeric": [">"]}]}}}
+        "POST",
+        "/v1/tenants/acme/endpoints",
+        {"url": "https://example.com", "filter": {"data": {"n": [{"numeric": [">"]}]}}},
     )
     assert invalid.status == 400
     assert "filter.data.n" in invalid.body["error"]["message"]
@@ -251,7 +275,11 @@ def test_a_rate_limit_holds_across_two_racing_dispatchers(api: ApiClient, stack:
 
 @pytest.fixture
 def touchy_breaker(stack_parameters: dict[str, str]) -> None:
-    stack_parameters |= {"BreakerFailureThreshold": "2", "BreakerCooldownSeconds": "2", "RetrySchedule": "0,1,1,1,1"}
+    stack_parameters |= {
+        "BreakerFailureThreshold": "2",
+        "BreakerCooldownSeconds": "2",
+        "RetrySchedule": "0,1,1,1,1",
+    }
 
 
 @pytest.mark.usefixtures("touchy_breaker")
@@ -275,7 +303,9 @@ def test_the_breaker_opens_spends_no_attempts_while_open_and_closes_after_a_prob
         assert failing["endpoint_id"] == endpoint_id
 
         state["status"] = 200
-        stack.run_until(lambda: all(status_of(api, e, endpoint_id) == "succeeded" for e in events), timeout=20)
+        stack.run_until(
+            lambda: all(status_of(api, e, endpoint_id) == "succeeded" for e in events), timeout=20
+        )
         [recovered] = alerts_of(stack, alerts, "endpoint.recovered")
         assert recovered["endpoint_id"] == endpoint_id
     # Attempts spent = HTTP requests made: the waits in between cost none.
@@ -307,7 +337,8 @@ def test_an_endpoint_that_only_fails_is_disabled_and_the_operator_is_told(
         endpoint_id, _ = setup_endpoint(api, receiver.url)
         event_id = post_event(api)
         stack.run_until(
-            lambda: api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint_id}").body["enabled"] is False, timeout=20
+            lambda: api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint_id}").body["enabled"] is False,
+            timeout=20,
         )
         endpoint = api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint_id}").body
         assert "auto-disable" in endpoint["disabled_reason"]

@@ -4,8 +4,10 @@ The limiter keeps one number per endpoint in DynamoDB: the earliest time the nex
 Claiming a slot is a compare-and-set, so two dispatchers can never take the same slot, and slots are
 spaced ``1.2 / rate`` seconds apart: a delivery that reaches the receiver up to 200 ms late (thread
 wake-up, connection set-up, network) can then never squeeze ``rate + 1`` requests into one second as
-the receiver measures it. The price is a sustained rate of about 83% of the limit. A delivery whose slot is close waits for it in its thread;
-one whose slot is further away is deferred through the queue, and a deferral is not a failed attempt.
+the receiver measures it. The price is a sustained rate of about 83% of the limit.
+
+A delivery whose slot is close waits for it in its thread; one whose slot is further away is deferred
+through the queue, and a deferral is not a failed attempt.
 """
 
 from __future__ import annotations
