@@ -98,6 +98,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so pooling is visible
+    disable_nagle_algorithm = True  # small replies would otherwise wait ~40 ms for a delayed ACK
     timeout = 30  # an idle keep-alive connection does not hold a thread forever
 
     @property

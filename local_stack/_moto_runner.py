@@ -1,0 +1,190 @@
+"""moto's server in a process of its own (so its work never competes with the stack's for one GIL).
+
+Run as a script: ``python -P _moto_runner.py <host> <port>``. It prints ``{"port": N}`` once it listens
+(port 0 picks a free one) and stops when its stdin reaches EOF, which happens when the parent closes it
+or dies: the server never outlives the stack that started it.
+
+Three narrow changes to moto 5.2.5 keep a long-running local stack fast and correct (none changes what
+an API call answers):
+
+- ``TransactWriteItems`` deep-copies every table it touches, to roll back on failure: its cost grows with
+  the table, so a stack slowed down the longer it ran (and the copy could race a concurrent write). An
+  undo log of just the items the transaction touches replaces that copy.
+- A ``Query`` on a table (not an index) collected and sorted every item of the table to pick one
+  partition: it now reads just that partition (which moto then sorts by range key, as before).
+- DynamoDB requests are served one at a time, as one lock-protected store: moto's tables are plain dicts
+  that other threads could change in the middle of a query or a transaction. (Each request is short;
+  the server shares one GIL anyway.)
+- SQS work that grew with the queue's depth: every received message re-computed all of its queue's
+  attributes (three counts over every message) just to read the retention period, which is now read
+  directly; and SQS's clock (asked once per message per scan) reads ``time.time()`` instead of building
+  two datetimes.
+- moto lists its own package directory on disk for every request to find the service; that list and
+  the host -> service lookup are cached.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import inspect
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+
+def _patch_dynamodb() -> None:
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    class _KeepTables:
+        """``copy`` as moto.dynamodb.models sees it, except that a Table is not copied."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    vars(dynamodb_models)["copy"] = _KeepTables()
+    original_transact = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        undo: list[tuple[Any, Any, Any, Any]] = []
+        for entry in transact_items:
+            try:
+                _, operation = next(iter(entry.items()))
+                table = self.get_table(operation["TableName"])
+                key = operation.get("Item") or operation.get("Key") or {}
+                hash_key = DynamoType(key[table.hash_key_attr])
+                range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+                current = table.get_item(hash_key, range_key)
+            except Exception:  # noqa: BLE001, S112 - moto's own validation reports a malformed operation
+                continue
+            undo.append((table, hash_key, range_key, copy.deepcopy(current)))
+        try:
+            original_transact(self, transact_items)
+        except BaseException:
+            for table, hash_key, range_key, item in reversed(undo):
+                if item is None:
+                    table.delete_item(hash_key, range_key)
+                elif range_key is not None:
+                    table.items[hash_key][range_key] = item
+                else:
+                    table.items[hash_key] = item
+            raise
+
+    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+    # Query on the table itself: hand Table.query only the queried partition instead of all_items().
+    partition = threading.local()
+    original_all_items = Table.all_items
+    original_query = Table.query
+    query_signature = inspect.signature(original_query)
+
+    def all_items(self: Any) -> Any:
+        wanted = getattr(partition, "key", None)
+        if wanted is None or wanted[0] is not self:
+            return original_all_items(self)
+        entry = self.items.get(wanted[1])
+        if entry is None:
+            return []
+        return list(entry.values()) if self.range_key_attr else [entry]
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = query_signature.bind(self, *args, **kwargs)
+        hash_key = bound.arguments.get("hash_key")
+        if bound.arguments.get("index_name") or not isinstance(hash_key, DynamoType):
+            return original_query(self, *args, **kwargs)
+        partition.key = (self, hash_key)
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            partition.key = None
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
+
+    lock = threading.RLock()
+    original_call_action = DynamoHandler.call_action
+
+    @functools.wraps(original_call_action)
+    def call_action(self: Any) -> Any:
+        with lock:
+            return original_call_action(self)
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
+def _patch_sqs() -> None:
+    from moto.sqs import models as sqs_models
+
+    original_unix_time = vars(sqs_models)["unix_time"]
+
+    def unix_time(dt: Any = None) -> float:
+        return time.time() if dt is None else float(original_unix_time(dt))
+
+    def unix_time_millis(dt: Any = None) -> float:
+        return unix_time(dt) * 1000.0
+
+    vars(sqs_models)["unix_time"] = unix_time
+    vars(sqs_models)["unix_time_millis"] = unix_time_millis
+
+    def is_message_valid_based_on_retention_period(self: Any, queue_name: str, message: Any) -> bool:
+        retention_period = float(self.get_queue(queue_name).message_retention_period)
+        return bool(retention_period + message.sent_timestamp / 1000 > time.time())
+
+    sqs_models.SQSBackend.is_message_valid_based_on_retention_period = (  # type: ignore[method-assign]
+        is_message_valid_based_on_retention_period
+    )
+
+
+def _patch_dispatch() -> None:
+    from moto import backends
+    from moto.moto_server import werkzeug_app
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    original = werkzeug_app.DomainDispatcherApplication.get_backend_for_host
+    cache: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        if host not in cache:
+            cache[host] = original(self, host)
+        return cache[host]
+
+    werkzeug_app.DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+
+
+def main() -> int:
+    host, port = sys.argv[1], int(sys.argv[2])
+    # Ctrl-C reaches the whole process group; the parent decides when moto stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+
+    from moto.server import ThreadedMotoServer
+
+    _patch_dynamodb()
+    _patch_sqs()
+    _patch_dispatch()
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    _, bound_port = server.get_host_and_port()
+    sys.stdout.write(json.dumps({"port": bound_port}) + "\n")
+    sys.stdout.flush()
+    sys.stdin.buffer.read()
+    # Everything moto holds is in memory and dies with the process: no need to drain the server.
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""``python -m local_stack``: the whole of Hookline on this machine, in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from local_stack.logs import LogRenderer
+from local_stack.stack import (
+    DEFAULT_API_PORT,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MOTO_PORT,
+    STATE_FILE_NAME,
+    LocalStack,
+    StackError,
+    StackOptions,
+)
+
+ENV_PREFIX = "HOOKLINE_"
+
+DESCRIPTION = """\
+Run Hookline locally with no AWS account and no Docker: moto's server plays AWS, template.yaml is
+deployed into it, an HTTP server plays API Gateway (HTTP API, payload 2.0) in front of the ingest
+function, and pollers play Lambda's SQS event source mappings for dispatch and dlq_handler. Each
+function runs in its own worker processes with only its template environment.
+
+Every option can also be set with an environment variable (shown in brackets); a flag wins.
+"""
+
+EPILOG = """\
+examples:
+  python -m local_stack
+  python -m local_stack --api-key devkey --parameter-overrides "RetrySchedule=0,1,2"
+  python -m local_stack --port 8080 --moto-port 0 --block-private-targets
+  make dev ARGS="--parameter-overrides 'RetrySchedule=0,2,5 LogLevel=DEBUG' --verbose"
+
+Stop it with Ctrl-C (or SIGTERM): workers, pollers, the API server and moto all stop.
+"""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+def _env_flag(name: str) -> bool:
+    return (_env(name, "") or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{ENV_PREFIX}{name} must be an integer, got {raw!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m local_stack",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=_env_int("PORT", DEFAULT_API_PORT),
+        help=f"port of the local API on 127.0.0.1; 0 picks a free one "
+        f"[{ENV_PREFIX}PORT, default %(default)s]",
+    )
+    parser.add_argument(
+        "--moto-port",
+        type=int,
+        default=_env_int("MOTO_PORT", DEFAULT_MOTO_PORT),
+        help=f"port of moto's server (the AWS endpoint) on 127.0.0.1; 0 picks a free one "
+        f"[{ENV_PREFIX}MOTO_PORT, default %(default)s]",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=_env("API_KEY"),
+        help=f"use this admin API key (stored in the template's secret); otherwise the key the template "
+        f"generates is printed [{ENV_PREFIX}API_KEY]",
+    )
+    parser.add_argument(
+        "--parameter-overrides",
+        default=_env("PARAMETER_OVERRIDES", ""),
+        metavar="'Key=Value ...'",
+        help="template parameters, as `sam deploy --parameter-overrides` takes them, e.g. "
+        f'"RetrySchedule=0,1,2 MaxPayloadBytes=65536" [{ENV_PREFIX}PARAMETER_OVERRIDES]. Local defaults: '
+        "AllowHttp=true AllowedPrivateCidrs=127.0.0.0/8,::1/128 (loopback receivers allowed)",
+    )
+    parser.add_argument(
+        "--block-private-targets",
+        action="store_true",
+        default=_env_flag("BLOCK_PRIVATE_TARGETS"),
+        help="refuse loopback and private targets as a deployed stack does (AllowedPrivateCidrs=''; "
+        f"http:// stays allowed) [{ENV_PREFIX}BLOCK_PRIVATE_TARGETS=1]",
+    )
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=Path(_env("TEMPLATE", "template.yaml") or "template.yaml"),
+        help=f"the SAM template to run [{ENV_PREFIX}TEMPLATE, default %(default)s]",
+    )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        default=_env("STATE_FILE"),
+        help="where to write the running stack's URLs, API key, outputs and resources as JSON (removed on "
+        f"stop) [{ENV_PREFIX}STATE_FILE, default {STATE_FILE_NAME} next to the template]",
+    )
+    parser.add_argument(
+        "--max-concurrency",
+        type=int,
+        default=_env_int("MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY),
+        help="most worker processes per function (an event source's MaximumConcurrency is capped by it) "
+        f"[{ENV_PREFIX}MAX_CONCURRENCY, default %(default)s]",
+    )
+    parser.add_argument(
+        "--stack-name",
+        default=_env("STACK_NAME", "hookline"),
+        help=f"CloudFormation stack name inside moto [{ENV_PREFIX}STACK_NAME, default %(default)s]",
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        default=_env_flag("VERBOSE"),
+        help=f"show every log line of every function (and moto's) [{ENV_PREFIX}VERBOSE=1]",
+    )
+    output.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        default=_env_flag("QUIET"),
+        help=f"show only the start-up summary, alerts and errors [{ENV_PREFIX}QUIET=1]",
+    )
+    return parser
+
+
+def options_from_args(args: argparse.Namespace) -> StackOptions:
+    from local_stack.cloudformation import parse_parameter_overrides
+
+    try:
+        overrides = parse_parameter_overrides(args.parameter_overrides or "")
+    except ValueError as exc:
+        raise StackError(f"--parameter-overrides: {exc}") from exc
+    template = Path(args.template)
+    state_file = Path(args.state_file) if args.state_file else template.resolve().parent / STATE_FILE_NAME
+    return StackOptions(
+        template=template,
+        port=args.port,
+        moto_port=args.moto_port,
+        api_key=args.api_key or None,
+        parameter_overrides=overrides,
+        block_private_targets=bool(args.block_private_targets),
+        max_concurrency=args.max_concurrency,
+        state_file=state_file,
+        stack_name=args.stack_name,
+    )
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    log = LogRenderer(verbose=args.verbose, quiet=args.quiet)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # Until the stack is up, Ctrl-C, SIGTERM or SIGHUP interrupts start-up (which cleans up after itself).
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
+    try:
+        options = options_from_args(args)
+        log.info(f"starting moto and deploying {options.template} ...")
+        stack = LocalStack(options, log)
+        stack.start()
+    except StackError as exc:
+        log.emit(f"error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        log.emit("interrupted during start-up; stopped.")
+        return 130
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, request_stop)
+    log.emit(stack.banner())
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        log.info("stopping ...")
+        stack.stop()
+        log.info("stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""End-to-end tests: the whole system, driven over HTTP only.
+
+By default they start the local stack (``python -m local_stack``) once per session, as a child process
+with a short retry schedule and a fixed API key, and aim real receivers on 127.0.0.1 at it.
+
+With ``AWS_SAM_STACK_NAME`` set they target that deployed stack instead: its ``ApiUrl`` output, and the
+admin key read from its ``AdminApiKeySecretArn`` secret (with the usual AWS credentials and region).
+Tests that need receivers on 127.0.0.1 or the moto server are then skipped: a Lambda in AWS cannot
+reach this machine's loopback address.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from local_stack.process import StackProcess
+
+API_KEY = "e2e-" + secrets.token_urlsafe(16)
+# Four attempts, one second apart: retries and dead letters in seconds. (Each failing endpoint in these
+# tests fails at most four times in a row, under the circuit breaker's default threshold of five.)
+RETRY_SCHEDULE = "0,1,1,1"
+ATTEMPTS = len(RETRY_SCHEDULE.split(","))
+
+
+@dataclass
+class Target:
+    api_url: str
+    api_key: str
+    local: bool
+    region: str
+    outputs: dict[str, str]
+    aws_endpoint_url: str | None = None  # the moto server (local stack only)
+    process: StackProcess | None = None
+
+    def aws_client(self, service: str) -> Any:
+        if self.aws_endpoint_url is None:
+            return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=self.region
+        )
+        return session.client(service, endpoint_url=self.aws_endpoint_url)  # type: ignore[call-overload]
+
+
+def start_local_stack(tmp_dir: Path, *extra: str) -> Target:
+    process = StackProcess(
+        ["--api-key", API_KEY, "--parameter-overrides", f"RetrySchedule={RETRY_SCHEDULE}", *extra],
+        log_file=tmp_dir / "stack.log",
+    )
+    info = process.start()
+    return Target(
+        api_url=info.api_url,
+        api_key=info.api_key,
+        local=True,
+        region=info.region,
+        outputs=info.outputs,
+        aws_endpoint_url=info.aws_endpoint_url,
+        process=process,
+    )
+
+
+def deployed_target(stack_name: str) -> Target:
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    cloudformation = boto3.client("cloudformation", region_name=region)
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    outputs = {item["OutputKey"]: item["OutputValue"] for item in stack.get("Outputs", [])}
+    secret = boto3.client("secretsmanager", region_name=region).get_secret_value(
+        SecretId=outputs["AdminApiKeySecretArn"]
+    )
+    return Target(
+        api_url=outputs["ApiUrl"].rstrip("/"),
+        api_key=secret["SecretString"],
+        local=False,
+        region=region,
+        outputs=outputs,
+    )
+
+
+@pytest.fixture(scope="session")
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    stack_name = os.environ.get("AWS_SAM_STACK_NAME")
+    if stack_name:
+        yield deployed_target(stack_name)
+        return
+    target = start_local_stack(tmp_path_factory.mktemp("stack"))
+    assert target.process is not None
+    try:
+        yield target
+    finally:
+        code = target.process.stop()
+        assert code == 0, f"the local stack exited with {code}"
+
+
+@pytest.fixture
+def local_target(target: Target) -> Target:
+    if not target.local:
+        pytest.skip("needs receivers on 127.0.0.1 (unreachable from a deployed stack)")
+    return target
+
+
+class Api:
+    """The v1 API over HTTP, as a client would call it."""
+
+    def __init__(self, target: Target) -> None:
+        self.base = target.api_url
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {target.api_key}"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.request(method, f"{self.base}{path}", timeout=30, **kwargs)
+
+    def tenant(self) -> str:
+        tenant_id = f"e2e-{uuid.uuid4().hex[:10]}"
+        response = self.request("PUT", f"/v1/tenants/{tenant_id}", json={"name": "E2E tenant"})
+        assert response.status_code in {200, 201}, response.text
+        return tenant_id
+
+    def endpoint(self, tenant_id: str, url: str, **fields: Any) -> tuple[str, str]:
+        """Register an endpoint; return (endpoint id, signing secret)."""
+        response = self.request("POST", f"/v1/tenants/{tenant_id}/endpoints", json={"url": url, **fields})
+        assert response.status_code == 201, response.text
+        endpoint_id = response.json()["id"]
+        assert "secret" not in response.json()
+        secret = self.request("GET", f"/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret")
+        assert secret.status_code == 200, secret.text
+        return endpoint_id, secret.json()["secret"]
+
+    def send(
+        self, tenant_id: str, event_type: str, data: Any, idempotency_key: str | None = None
+    ) -> requests.Response:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self.request(
+            "POST",
+            f"/v1/tenants/{tenant_id}/events",
+            json={"type": event_type, "data": data},
+            headers=headers,
+        )
+
+    def event(self, tenant_id: str, event_id: str) -> dict[str, Any]:
+        response = self.request("GET", f"/v1/tenants/{tenant_id}/events/{event_id}")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def attempts(self, tenant_id: str, event_id: str) -> list[dict[str, Any]]:
+        response = self.request("GET", f"/v1/tenants/{tenant_id}/events/{event_id}/attempts")
+        assert response.status_code == 200, response.text
+        return list(response.json()["data"])
+
+    def wait_settled(self, tenant_id: str, event_id: str, timeout: float = 20.0) -> dict[str, Any]:
+        """The event once every delivery has succeeded or failed for good."""
+        deadline = time.monotonic() + timeout
+        while True:
+            event = self.event(tenant_id, event_id)
+            deliveries = event.get("deliveries") or []
+            if deliveries and all(item["status"] in {"succeeded", "failed"} for item in deliveries):
+                return event
+            if time.monotonic() > deadline:
+                raise AssertionError(f"event {event_id} did not settle within {timeout} s: {event}")
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def api(target: Target) -> Api:
+    return Api(target)
+
+
+@pytest.fixture
+def tenant(api: Api) -> str:
+    return api.tenant()
