@@ -199,8 +199,7 @@ class Dispatcher:
                 deferred.append((plan.received, plan.job, result))
         attempted = [(p, r) for p, r in zip(planned, results, strict=True) if isinstance(r, AttemptResult)]
         self._settle(attempted, skipped, outcome)
-        for received, job, deferral in deferred:
-            self._defer(received, job, deferral, outcome)
+        self._defer(deferred, outcome)
         self._update_health(attempted, snapshot)
 
     def _plan(
@@ -334,69 +333,93 @@ class Dispatcher:
             outcome.retry_after[plan.received.message_id] = self._settings.retry_schedule.min_delay
 
     def _defer(
-        self, received: ReceivedJob, job: DeliveryJob, deferral: Deferral, outcome: BatchOutcome
+        self, deferred: list[tuple[ReceivedJob, DeliveryJob, Deferral]], outcome: BatchOutcome
     ) -> None:
-        """Re-send the job with a delay, keeping its attempt count: waiting is not a failed attempt."""
-        delay = max(1, min(MAX_DEFER_SECONDS, round(deferral.seconds + 0.5)))
-        attempts_so_far = job.prior_attempts + received.receive_count - 1
-        try:
-            self._deliveries.send(replace(job, prior_attempts=attempts_so_far), delay_seconds=delay)
-        except HooklineError as exc:
-            logger.warning("could not defer; the record will come back", extra={"reason": str(exc)})
-            outcome.retry_after[received.message_id] = delay
+        """Re-send held-back jobs with a delay, keeping their attempt counts: waiting is not a failed attempt.
+        One SendMessageBatch call per ten, however many are held back."""
+        if not deferred:
             return
-        metrics.add_metric(name="DeliveriesDeferred", unit=MetricUnit.Count, value=1)
-        logger.info(
-            "delivery deferred",
-            extra={
-                "event_id": job.event_id,
-                "endpoint_id": job.endpoint_id,
-                "reason": deferral.reason,
-                "next_retry_in_s": delay,
-            },
-        )
+        resend: list[tuple[Job, int]] = []
+        for received, job, deferral in deferred:
+            delay = max(1, min(MAX_DEFER_SECONDS, round(deferral.seconds + 0.5)))
+            attempts_so_far = job.prior_attempts + received.receive_count - 1
+            resend.append((replace(job, prior_attempts=attempts_so_far), delay))
+        try:
+            self._deliveries.send_delayed(resend)
+        except HooklineError as exc:
+            logger.warning("could not defer; the records will come back", extra={"reason": str(exc)})
+            for (received, _, _), (_, delay) in zip(deferred, resend, strict=True):
+                outcome.retry_after[received.message_id] = delay
+            return
+        metrics.add_metric(name="DeliveriesDeferred", unit=MetricUnit.Count, value=len(deferred))
+        for (_, job, deferral), (_, delay) in zip(deferred, resend, strict=True):
+            logger.info(
+                "delivery deferred",
+                extra={
+                    "event_id": job.event_id,
+                    "endpoint_id": job.endpoint_id,
+                    "reason": deferral.reason,
+                    "next_retry_in_s": delay,
+                },
+            )
 
     # --- endpoint health -----------------------------------------------------------------------------
 
     def _update_health(
         self, attempted: list[tuple[PlannedAttempt, AttemptResult]], snapshot: DispatchSnapshot
     ) -> None:
+        """Feed each endpoint's results to its breaker. Endpoints are updated concurrently, so a batch
+        spread over many failing endpoints costs about one round trip, not one per endpoint."""
         by_endpoint: dict[tuple[str, str], list[tuple[PlannedAttempt, AttemptResult]]] = defaultdict(list)
         for plan, result in attempted:
             by_endpoint[(plan.job.tenant_id, plan.job.endpoint_id)].append((plan, result))
         now = self._now()
-        for key, results in by_endpoint.items():
-            endpoint = results[0][0].endpoint
+        known_health = set(snapshot.health)
+
+        def update(item: tuple[tuple[str, str], list[tuple[PlannedAttempt, AttemptResult]]]) -> None:
+            key, results = item
             try:
-                if any(r.outcome is AttemptOutcome.SUCCEEDED for _, r in results):
-                    if key in snapshot.health:
-                        previous = self._store.clear_health(*key)
-                        if previous is not None and previous.alerted_failing:
-                            self._alerts.endpoint_changed("endpoint.recovered", endpoint, {})
-                    continue
-                failures = [r for _, r in results if r.outcome is AttemptOutcome.RETRY]
-                if not failures:
-                    continue
-                health = self._store.record_failures(*key, len(failures), now)
-                probed = any(plan.probe for plan, _ in results)
-                last = failures[-1]
-                details = {
-                    "consecutive_failures": health.consecutive_failures,
-                    "last_status_code": last.status_code,
-                    "last_error_kind": last.error_kind,
-                }
-                if self._breaker.should_disable(health, now):
-                    self._disable(endpoint, "every delivery failed for the auto-disable span", details)
-                elif self._breaker.should_open(health, probed):
-                    opened_until = now + self._breaker.cooldown_seconds
-                    if self._store.open_breaker(*key, opened_until):
-                        self._alerts.endpoint_changed(
-                            "endpoint.failing",
-                            endpoint,
-                            details | {"paused_until": clock.iso_from_unix(opened_until)},
-                        )
+                self._update_endpoint_health(key, results, key in known_health, now)
             except HooklineError as exc:
                 logger.warning("could not update endpoint health", extra={"reason": str(exc)})
+
+        list(self._pool.map(update, by_endpoint.items()))
+
+    def _update_endpoint_health(
+        self,
+        key: tuple[str, str],
+        results: list[tuple[PlannedAttempt, AttemptResult]],
+        has_health: bool,
+        now: float,
+    ) -> None:
+        endpoint = results[0][0].endpoint
+        if any(r.outcome is AttemptOutcome.SUCCEEDED for _, r in results):
+            if has_health:
+                previous = self._store.clear_health(*key)
+                if previous is not None and previous.alerted_failing:
+                    self._alerts.endpoint_changed("endpoint.recovered", endpoint, {})
+            return
+        failures = [r for _, r in results if r.outcome is AttemptOutcome.RETRY]
+        if not failures:
+            return
+        health = self._store.record_failures(*key, len(failures), now)
+        probed = any(plan.probe for plan, _ in results)
+        last = failures[-1]
+        details = {
+            "consecutive_failures": health.consecutive_failures,
+            "last_status_code": last.status_code,
+            "last_error_kind": last.error_kind,
+        }
+        if self._breaker.should_disable(health, now):
+            self._disable(endpoint, "every delivery failed for the auto-disable span", details)
+        elif self._breaker.should_open(health, probed):
+            opened_until = now + self._breaker.cooldown_seconds
+            if self._store.open_breaker(*key, opened_until):
+                self._alerts.endpoint_changed(
+                    "endpoint.failing",
+                    endpoint,
+                    details | {"paused_until": clock.iso_from_unix(opened_until)},
+                )
 
     def _disable(self, endpoint: Endpoint, reason: str, details: dict[str, Any]) -> None:
         self._store.disable_endpoint(endpoint.tenant_id, endpoint.endpoint_id, reason, clock.now_iso())

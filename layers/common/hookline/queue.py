@@ -145,11 +145,15 @@ class JobQueue:
             raise _translate("send job", exc) from exc
 
     def send_many(self, jobs: Sequence[Job], delay_seconds: int = 0) -> None:
-        """Send in batches of ten; entries SQS refuses are retried, and a persistent refusal raises."""
+        self.send_delayed([(job, delay_seconds) for job in jobs])
+
+    def send_delayed(self, jobs: Sequence[tuple[Job, int]]) -> None:
+        """Send (job, delay) pairs in batches of ten; entries SQS refuses are retried, and a persistent
+        refusal raises."""
         for start in range(0, len(jobs), _SQS_BATCH_LIMIT):
             entries: list[Any] = [
-                {"Id": str(index), "MessageBody": encode_job(job), "DelaySeconds": delay_seconds}
-                for index, job in enumerate(jobs[start : start + _SQS_BATCH_LIMIT])
+                {"Id": str(index), "MessageBody": encode_job(job), "DelaySeconds": delay}
+                for index, (job, delay) in enumerate(jobs[start : start + _SQS_BATCH_LIMIT])
             ]
             for _ in range(3):
                 try:

@@ -37,7 +37,9 @@ import concurrent.futures
 import contextlib
 import contextvars
 import functools
+import heapq
 import ipaddress
+import itertools
 import re
 import socket
 import sys
@@ -398,6 +400,50 @@ _current_deadline: contextvars.ContextVar[AttemptDeadline | None] = contextvars.
 )
 
 
+class _Watchdog:
+    """One daemon thread that expires every overdue attempt deadline of the process.
+
+    A ``threading.Timer`` per attempt would start a thread per delivery (about 0.3-0.5 ms each, more than
+    the rest of the sender); this keeps the deadlines in a heap instead.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._heap: list[tuple[float, int]] = []
+        self._armed: dict[int, AttemptDeadline] = {}
+        self._tokens = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, when: float, deadline: AttemptDeadline) -> int:
+        token = next(self._tokens)
+        with self._condition:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="hookline-deadlines", daemon=True)
+                self._thread.start()
+            self._armed[token] = deadline
+            heapq.heappush(self._heap, (when, token))
+            if self._heap[0][1] == token:
+                self._condition.notify()
+        return token
+
+    def disarm(self, token: int) -> None:
+        with self._condition:
+            self._armed.pop(token, None)  # its heap entry is skipped when it comes due
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    self._condition.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
+                _, token = heapq.heappop(self._heap)
+                deadline = self._armed.pop(token, None)
+            if deadline is not None:
+                deadline._expire()
+
+
+_WATCHDOG = _Watchdog()
+
+
 class AttemptDeadline:
     """Bound one whole HTTP attempt made through a guarded session in this thread (a context manager).
 
@@ -415,22 +461,20 @@ class AttemptDeadline:
         self._lock = threading.Lock()
         self._connections: list[GuardedHTTPConnection] = []
         self._expired = False
-        self._timer: threading.Timer | None = None
+        self._watch_token: int | None = None
         self._token: contextvars.Token[AttemptDeadline | None] | None = None
 
     def __enter__(self) -> Self:
         self._ends_at = time.monotonic() + self.seconds
         self._token = _current_deadline.set(self)
-        self._timer = threading.Timer(self.seconds + self._GRACE_SECONDS, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        self._watch_token = _WATCHDOG.arm(self._ends_at + self._GRACE_SECONDS, self)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        if self._watch_token is not None:
+            _WATCHDOG.disarm(self._watch_token)
         if self._token is not None:
             _current_deadline.reset(self._token)
         with self._lock:
