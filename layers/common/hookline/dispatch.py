@@ -210,7 +210,12 @@ class Dispatcher:
         skipped: list[Delivery] = []
         deferred: list[tuple[ReceivedJob, DeliveryJob, Deferral]] = []
         probing: set[tuple[str, str]] = set()
+        in_batch: set[tuple[str, str, str]] = set()
         for received, job in jobs:
+            pair = (job.tenant_id, job.event_id, job.endpoint_id)
+            if pair in in_batch:
+                continue  # a duplicate job (at-least-once queues, a repeated redrive page)
+            in_batch.add(pair)
             event = snapshot.events.get((job.tenant_id, job.event_id))
             endpoint = snapshot.endpoints.get((job.tenant_id, job.endpoint_id))
             previous = snapshot.deliveries.get((job.tenant_id, job.event_id, job.endpoint_id))
