@@ -50,6 +50,7 @@ from hookline.models import Endpoint, EndpointSecret, Event
 from hookline.observability import logger
 from hookline.queue import DeliveryJob, JobQueue, encode_job
 from local_stack.cloudformation import DeployedStack, FunctionSpec, deploy_stack
+from local_stack.sqs_poller import lambda_record
 
 REPO = Path(__file__).resolve().parents[1]
 REGION = "us-east-1"
@@ -391,7 +392,7 @@ class BenchStack:
         jobs = jobs[:deliveries]
         self.queue.send_many(jobs)
         messages = self._receive({encode_job(job) for job in jobs})
-        records = [self._record(message) for message in messages]
+        records = [lambda_record(message, self.queue_arn, REGION) for message in messages]
         batches = []
         for start in range(0, len(records), self.batch_size):
             chunk = records[start : start + self.batch_size]
@@ -410,7 +411,7 @@ class BenchStack:
             ]
             self._dynamodb.batch_write_item(RequestItems={self.environment["TABLE_NAME"]: requests})
 
-    def _receive(self, wanted: set[str]) -> list[dict[str, Any]]:
+    def _receive(self, wanted: set[str]) -> list[Any]:
         """Receive the messages whose bodies are ``wanted``. Anything else (a retry or deferral an earlier
         scenario left behind) is deleted, so it cannot end up in this workload."""
         messages: list[Any] = []
@@ -431,20 +432,6 @@ class BenchStack:
                 else:
                     self._sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return messages
-
-    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
-        """The record Lambda's SQS event source builds from a received message."""
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": message.get("MessageAttributes", {}),
-            "md5OfBody": message["MD5OfBody"],
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self.queue_arn,
-            "awsRegion": REGION,
-        }
 
 
 def _sample_event(tenant_id: str) -> Event:

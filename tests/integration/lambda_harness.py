@@ -21,6 +21,7 @@ import boto3
 from hookline import aws, config, dead_letters, dispatch
 from hookline.api import routes
 from local_stack.cloudformation import DeployedStack, FunctionSpec
+from local_stack.sqs_poller import lambda_record
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "events"
@@ -162,24 +163,9 @@ class Stack:
                 return
 
 
-def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
-    """The event Lambda's SQS event source builds from received messages."""
-    return {
-        "Records": [
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": message.get("Attributes", {}),
-                "messageAttributes": message.get("MessageAttributes", {}),
-                "md5OfBody": message["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": "us-east-1",
-            }
-            for message in messages
-        ]
-    }
+def sqs_event(messages: list[Any], queue_arn: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source builds from received messages (the local stack's builder)."""
+    return {"Records": [lambda_record(message, queue_arn, "us-east-1") for message in messages]}
 
 
 def load_event(name: str) -> dict[str, Any]:
