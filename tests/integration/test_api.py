@@ -51,10 +51,15 @@ def test_tenant_lifecycle(api: ApiClient) -> None:
 
 def test_requests_without_a_valid_key_get_401(api: ApiClient) -> None:
     for key in (None, "hk_wrong"):
-        response = api.call("GET", "/v1/tenants/acme", api_key=key)
-        assert response.status == 401
-        assert response.body["error"]["code"] == "unauthorized"
-        assert response.headers.get("WWW-Authenticate") == "Bearer"
+        for method, path in [
+            ("GET", "/v1/tenants/acme"),
+            ("POST", "/v1/tenants/acme/events"),
+            ("GET", "/v1/nope"),
+        ]:
+            response = api.call(method, path, api_key=key)
+            assert response.status == 401, (method, path)
+            assert response.body["error"]["code"] == "unauthorized"
+            assert response.headers.get("WWW-Authenticate") == "Bearer"
 
 
 def test_endpoint_crud_and_secret(api: ApiClient) -> None:

@@ -97,6 +97,13 @@ def _unexpected_error(exc: Exception) -> Response[str]:
 
 
 def _route_not_found(exc: Exception) -> Response[str]:
+    # Unauthenticated callers learn nothing about which routes exist: 401 comes before 404.
+    try:
+        verifier().verify(app.current_event.headers or {})
+    except UnauthorizedError as unauthorized:
+        return _api_error(unauthorized)
+    except DependencyError as failed:
+        return _dependency_error(failed)
     return error_response(404, "not_found", "no such route")
 
 
