@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from botocore.client import BaseClient
+
 from tests.integration.conftest import API_KEY
 from tests.integration.lambda_harness import ApiClient, Stack, load_event
 
@@ -189,3 +192,33 @@ def test_bad_input_gets_a_clear_400(api: ApiClient) -> None:
     not_json = api.call("POST", "/v1/tenants/acme/events", raw_body="{not json")
     assert not_json.status == 400
     assert API_KEY  # the fixture's key is the one the API accepted throughout
+
+
+def test_ingest_makes_the_same_aws_calls_for_1_or_200_matching_endpoints(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    original = BaseClient._make_api_call
+
+    def counting(client: BaseClient, operation: str, params: dict[str, object]) -> object:
+        calls.append(operation)
+        return original(client, operation, params)
+
+    _tenant(api)
+    api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT)
+    api.call(
+        "POST", "/v1/tenants/acme/events", {"type": "order.created", "data": {}}
+    )  # warm: the key is read
+    monkeypatch.setattr(BaseClient, "_make_api_call", counting)
+
+    def calls_for_one_event() -> list[str]:
+        calls.clear()
+        assert (
+            api.call("POST", "/v1/tenants/acme/events", {"type": "order.created", "data": {}}).status == 202
+        )
+        return sorted(calls)
+
+    with_one = calls_for_one_event()
+    for _ in range(199):
+        api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT)
+    assert calls_for_one_event() == with_one == ["SendMessage", "TransactWriteItems"]
