@@ -509,3 +509,30 @@ def test_parameter_overrides_reach_environment_and_event_sources(aws: None) -> N
     (deliveries,) = dispatch.event_sources
     assert deliveries.maximum_concurrency == 5
     assert deliveries.batching_window_seconds == 2
+
+
+def test_a_template_change_reaches_the_local_stack_with_no_other_file_changed(aws: None) -> None:
+    """The local stack reads functions, environments and event sources from the deployed template, so an
+    edit to template.yaml (a new variable, a batch size) is all it takes."""
+    text = TEMPLATE_PATH.read_text()
+    edited = text.replace(
+        "          MAX_CONCURRENT_DELIVERIES:",
+        '          HOOKLINE_DRIFT_CHECK: "checked"\n          MAX_CONCURRENT_DELIVERIES:',
+        1,
+    ).replace(
+        "            BatchSize: 10\n            MaximumBatchingWindowInSeconds",
+        "            BatchSize: 7\n            MaximumBatchingWindowInSeconds",
+        1,
+    )
+    assert edited.count("HOOKLINE_DRIFT_CHECK") == 1 and "BatchSize: 7" in edited
+    # Beside the original, so the template's relative CodeUri/ContentUri paths still resolve.
+    copy = TEMPLATE_PATH.with_name(".template-drift-check.yaml")
+    copy.write_text(edited)
+    try:
+        stack = deploy_stack(boto3.session.Session(region_name=REGION), copy, "drift-check", {})
+    finally:
+        copy.unlink()
+    dispatch = stack.functions["DispatchFunction"]
+    assert dispatch.environment["HOOKLINE_DRIFT_CHECK"] == "checked"
+    assert "HOOKLINE_DRIFT_CHECK" not in stack.functions["IngestFunction"].environment
+    assert [source.batch_size for source in dispatch.event_sources] == [7]
