@@ -7,6 +7,7 @@ import json
 import pytest
 from botocore.client import BaseClient
 
+from hookline.store import Store
 from tests.integration.conftest import API_KEY
 from tests.integration.lambda_harness import ApiClient, Stack, load_event
 
@@ -222,3 +223,22 @@ def test_ingest_makes_the_same_aws_calls_for_1_or_200_matching_endpoints(
     for _ in range(199):
         api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT)
     assert calls_for_one_event() == with_one == ["SendMessage", "TransactWriteItems"]
+
+
+def test_deleting_a_tenant_leaves_no_endpoint_state_behind(api: ApiClient, stack: Stack) -> None:
+    _tenant(api)
+    endpoint_ids = [api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT).body["id"] for _ in range(3)]
+    store = Store(stack.env("IngestFunction", "TABLE_NAME"), stack.dynamodb)
+    for endpoint_id in endpoint_ids:
+        store.record_failures("acme", endpoint_id, 2, 1_000.0)
+        store.claim_rate_slot("acme", endpoint_id, None, 1_000.5, 2_000)
+    assert api.call("DELETE", f"/v1/tenants/acme/endpoints/{endpoint_ids[0]}").status == 204
+    assert store.rate_slot("acme", endpoint_ids[0]) is None
+    assert api.call("DELETE", "/v1/tenants/acme").status == 204
+    leftovers = [
+        item["pk"]["S"] + " " + item["sk"]["S"]
+        for item in stack.dynamodb.scan(TableName=stack.env("IngestFunction", "TABLE_NAME"))["Items"]
+        if item["pk"]["S"].startswith(("TENANT#acme", "RATE#acme"))
+        and not item["pk"]["S"].startswith("TENANT#acme#")
+    ]
+    assert leftovers == []

@@ -441,13 +441,21 @@ class Store:
         return tenant
 
     def delete_tenant(self, tenant_id: str) -> None:
-        """Delete the tenant and its endpoints. Events and the delivery log age out through TTL."""
+        """Delete the tenant with its endpoints and their state. Events and the delivery log age out
+        through TTL."""
         self.require_tenant(tenant_id)
-        keys = [tenant_key(tenant_id)]
-        for endpoint in self.iter_endpoints(tenant_id):
-            keys.append(endpoint_key(tenant_id, endpoint.endpoint_id))
-        # Endpoints go first so a failure half-way never leaves endpoints without their tenant item.
-        self._batch_write([{"DeleteRequest": {"Key": key}} for key in reversed(keys)])
+        items = self._query_all(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": _s(tenant_pk(tenant_id))},
+            ProjectionExpression="pk, sk, endpoint_id",
+        )
+        endpoint_ids = [
+            _str(item, "endpoint_id") for item in items if _str(item, "sk").startswith("ENDPOINT#")
+        ]
+        keys = [_key(_str(item, "pk"), _str(item, "sk")) for item in items if _str(item, "sk") != "TENANT"]
+        keys += [rate_key(tenant_id, endpoint_id) for endpoint_id in endpoint_ids]
+        # The tenant item goes last, so a failure half-way never leaves endpoints without their tenant.
+        self._batch_write([{"DeleteRequest": {"Key": key}} for key in [*keys, tenant_key(tenant_id)]])
 
     # endpoints
 
@@ -519,6 +527,13 @@ class Store:
             if _error_code(exc) == "ConditionalCheckFailedException":
                 raise NotFoundError(f"endpoint {endpoint_id!r} does not exist") from exc
             raise DependencyError(f"delete endpoint: {_error_code(exc)}") from exc
+        # Its breaker and rate-limiter state would otherwise linger with no TTL.
+        self._batch_write(
+            [
+                {"DeleteRequest": {"Key": health_key(tenant_id, endpoint_id)}},
+                {"DeleteRequest": {"Key": rate_key(tenant_id, endpoint_id)}},
+            ]
+        )
 
     def disable_endpoint(self, tenant_id: str, endpoint_id: str, reason: str, now: str) -> None:
         try:
