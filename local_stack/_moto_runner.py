@@ -4,7 +4,7 @@ Run as a script: ``python -P _moto_runner.py <host> <port>``. It prints ``{"port
 (port 0 picks a free one) and stops when its stdin reaches EOF, which happens when the parent closes it
 or dies: the server never outlives the stack that started it.
 
-Three narrow changes to moto 5.2.5 keep a long-running local stack fast and correct (none changes what
+Five narrow changes to moto 5.2.5 (pinned) keep a long-running local stack fast and correct (none changes what
 an API call answers):
 
 - ``TransactWriteItems`` deep-copies every table it touches, to roll back on failure: its cost grows with
