@@ -176,7 +176,7 @@ def test_dead_letters_are_redriven_for_another_full_round(api: ApiClient, stack:
 
 @pytest.fixture
 def short_grace(stack_parameters: dict[str, str]) -> None:
-    stack_parameters["SecretRotationGraceSeconds"] = "3"
+    stack_parameters["SecretRotationGraceSeconds"] = "6"
 
 
 @pytest.mark.usefixtures("short_grace")
@@ -201,7 +201,7 @@ def test_a_rotated_secret_signs_alongside_the_old_one_for_the_grace_window(
         Webhook(old_secret).verify(request.body, request.headers)
         Webhook(new_secret).verify(request.body, request.headers)
 
-        time.sleep(3.2)
+        time.sleep(6.2)
         after = post_event(api)
         stack.run_until(lambda: status_of(api, after, endpoint_id) == "succeeded")
         request = receiver.requests[-1]
