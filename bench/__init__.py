@@ -1,1 +1,2 @@
-"""Hookline benchmarks (see ``python -m bench.local_stack_bench`` for the local stack's)."""
+"""Hookline benchmarks: ``python -m bench`` (dispatch and cold start) and ``python -m bench.local_stack_bench``
+(the local stack). Commands and the latest recorded figures are in bench/README.md."""
