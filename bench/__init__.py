@@ -1,2 +1,2 @@
-"""Hookline benchmarks: ``python -m bench`` (dispatch and cold start) and ``python -m bench.local_stack_bench``
-(the local stack). Commands and the latest recorded figures are in bench/README.md."""
+"""Hookline benchmarks: ``python -m bench`` (dispatch and cold start) and
+``python -m bench.local_stack_bench`` (the local stack). Commands and recorded figures: bench/README.md."""
