@@ -9,6 +9,7 @@ import json
 import time
 from typing import Any
 
+import pytest
 from standardwebhooks.webhooks import Webhook
 
 from tests.integration.lambda_harness import ApiClient, Stack
@@ -239,3 +240,19 @@ def subscribe_queue_to_alerts(stack: Stack) -> str:
     ]
     stack.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     return queue_url
+
+
+@pytest.fixture
+def delayed_first_attempt(stack_parameters: dict[str, str]) -> None:
+    stack_parameters["RetrySchedule"] = "2,1"
+
+
+@pytest.mark.usefixtures("delayed_first_attempt")
+def test_the_schedules_first_entry_delays_the_first_attempt(api: ApiClient, stack: Stack) -> None:
+    with Receiver(always(200)) as receiver:
+        endpoint_id, _ = setup_endpoint(api, receiver.url)
+        posted_at = time.time()
+        event_id = post_event(api)
+        stack.run_until(lambda: status_of(api, event_id, endpoint_id) == "succeeded")
+        [request] = receiver.requests
+        assert request.received_at - posted_at >= 1.9

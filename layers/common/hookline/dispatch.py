@@ -34,7 +34,7 @@ from hookline.alerts import AlertPublisher, OperationalAlerts, OperatorWebhook
 from hookline.batch import report_failures
 from hookline.config import DispatchSettings, dispatch_settings
 from hookline.errors import HooklineError
-from hookline.fanout import JobExpander, disabled_delivery
+from hookline.fanout import MAX_SQS_DELAY_SECONDS, JobExpander, disabled_delivery
 from hookline.health import BreakerPolicy, Gate
 from hookline.http_delivery import WebhookSender
 from hookline.models import Attempt, AttemptOutcome, AttemptResult, Delivery, DeliveryStatus, Endpoint, Event
@@ -53,7 +53,7 @@ from hookline.rate_limit import RateLimiter
 from hookline.signing import webhook_headers
 from hookline.store import DispatchSnapshot, Store
 
-MAX_DEFER_SECONDS = 900  # SQS's DelaySeconds ceiling
+MAX_DEFER_SECONDS = MAX_SQS_DELAY_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +106,9 @@ class Dispatcher:
         self._sender = sender
         self._alerts = alerts
         self._now = clock_now
-        self._expander = JobExpander(store, deliveries, settings.retention_days)
+        self._expander = JobExpander(
+            store, deliveries, settings.retention_days, settings.retry_schedule.delays[0]
+        )
         self._limiter = RateLimiter(store, clock_now)
         self._breaker = BreakerPolicy(
             settings.breaker.failure_threshold,

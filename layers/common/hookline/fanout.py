@@ -21,6 +21,7 @@ from hookline.queue import DeliveryJob, FanoutJob, JobQueue, RecoverJob, Redrive
 from hookline.store import Store
 
 PAGE_SIZE = 100
+MAX_SQS_DELAY_SECONDS = 900
 
 
 def endpoint_wants(endpoint: Endpoint, event: Event, body: dict[str, object]) -> bool:
@@ -47,10 +48,15 @@ def disabled_delivery(event: Event, endpoint_id: str, previous: Delivery | None 
 
 
 class JobExpander:
-    def __init__(self, store: Store, deliveries: JobQueue, retention_days: int) -> None:
+    def __init__(
+        self, store: Store, deliveries: JobQueue, retention_days: int, first_delay_seconds: int = 0
+    ) -> None:
         self._store = store
         self._deliveries = deliveries
         self._retention_days = retention_days
+        # The schedule's first entry is the wait before the first attempt (usually 0, "immediately");
+        # SQS delays a message by at most 15 minutes.
+        self._first_delay = min(first_delay_seconds, MAX_SQS_DELAY_SECONDS)
 
     def _expiry(self) -> int:
         return clock.unix_now() + self._retention_days * 86_400
@@ -65,7 +71,8 @@ class JobExpander:
         enabled = [endpoint.endpoint_id for endpoint in wanted if endpoint.enabled]
         disabled = [endpoint.endpoint_id for endpoint in wanted if not endpoint.enabled]
         self._deliveries.send_many(
-            [DeliveryJob(job.tenant_id, job.event_id, endpoint_id) for endpoint_id in enabled]
+            [DeliveryJob(job.tenant_id, job.event_id, endpoint_id) for endpoint_id in enabled],
+            delay_seconds=self._first_delay,
         )
         if disabled:
             self._store.put_deliveries(

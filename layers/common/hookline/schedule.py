@@ -1,8 +1,11 @@
 """The retry schedule: when each attempt of one delivery happens.
 
-The schedule lists the delay before every attempt, the first usually 0 ("immediately"). Its length is
-the number of attempts. The delivery queue is the scheduler: a failed attempt's message is hidden for the
-next delay (ChangeMessageVisibility, at most 12 h), so there is no cron and no polling table.
+The schedule lists the delay before every attempt, the first usually 0 ("immediately"; a first delay
+is applied when the event fans out, up to SQS's 15-minute message delay). Its length is the number of
+attempts: "0,1,2,3" means four attempts, the retries 1, 2 and 3 seconds apart.
+
+The delivery queue is the scheduler: a failed attempt's message is hidden for the next delay
+(ChangeMessageVisibility, at most 12 h), so there is no cron and no polling table.
 """
 
 from __future__ import annotations
