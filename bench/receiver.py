@@ -28,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self, cast
 
+from local_stack.process import stop_at_eof
+
 
 class _Counters:
     def __init__(self) -> None:
@@ -154,13 +156,7 @@ class ReceiverProcess:
         process, self._process = self._process, None
         if process is None:
             return
-        if process.stdin is not None:
-            process.stdin.close()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_at_eof(process)
         if process.stdout is not None:
             process.stdout.close()
 

@@ -56,6 +56,23 @@ def child_pids(pid: int) -> list[int]:
     return children
 
 
+def stop_at_eof(process: subprocess.Popen[Any], timeout: float = 5.0) -> None:
+    """Stop a child that exits when its stdin closes (workers, moto's runner, bench receivers): close
+    stdin, wait, then terminate, then kill, so nothing outlives its parent's stop."""
+    if process.stdin is not None:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def pid_alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()

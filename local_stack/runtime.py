@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from local_stack.process import stop_at_eof
+
 BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
 INIT_TIMEOUT_SECONDS = 30.0
 # The parent's own overhead on top of the function's timeout before it gives up on a worker.
@@ -243,18 +245,7 @@ class Worker:
         if process is None:
             return
         self._dead = True
-        if process.stdin is not None:
-            with contextlib.suppress(OSError):
-                process.stdin.close()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            try:
-                process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_at_eof(process, timeout)
 
     def kill(self) -> None:
         with self._lifecycle:

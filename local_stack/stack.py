@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from local_stack.apigw import ApiGatewayServer
 from local_stack.logs import LogRenderer
+from local_stack.process import stop_at_eof
 from local_stack.runtime import FunctionConfig, FunctionPool, PoolClosed, WorkerError
 from local_stack.sqs_poller import EventSourceConfig, SqsEventSource
 
@@ -144,14 +145,7 @@ class MotoServer:
         process = self._process
         if process is None:
             return
-        if process.stdin is not None:
-            with contextlib.suppress(OSError):
-                process.stdin.close()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_at_eof(process)
 
 
 class LocalStack:

@@ -22,3 +22,8 @@ def parse_iso(text: str) -> datetime:
 
 def unix_now() -> int:
     return int(time.time())
+
+
+def retention_expiry(retention_days: int) -> int:
+    """The ``expires_at`` (Unix seconds) that DynamoDB's TTL uses to drop a record after the retention."""
+    return unix_now() + retention_days * 86_400

@@ -84,7 +84,7 @@ class DeadLetterHandler:
             return
 
         now = clock.now_iso()
-        expires_at = clock.unix_now() + self._settings.retention_days * 86_400
+        expires_at = clock.retention_expiry(self._settings.retention_days)
         groups: dict[tuple[str, str], list[tuple[DeadLetter, Delivery]]] = defaultdict(list)
         for letter in letters:
             job = letter.job

@@ -53,8 +53,6 @@ from hookline.rate_limit import RateLimiter
 from hookline.signing import webhook_headers
 from hookline.store import DispatchSnapshot, Store
 
-MAX_DEFER_SECONDS = MAX_SQS_DELAY_SECONDS
-
 
 @dataclass(frozen=True, slots=True)
 class ReceivedJob:
@@ -316,7 +314,7 @@ class Dispatcher:
 
         if not attempts and not deliveries:
             return
-        retention_expiry = clock.unix_now() + self._settings.retention_days * 86_400
+        retention_expiry = clock.retention_expiry(self._settings.retention_days)
         try:
             self._store.record_attempts(attempts, deliveries, now_iso, retention_expiry)
         except HooklineError as exc:
@@ -348,7 +346,7 @@ class Dispatcher:
             return
         resend: list[tuple[Job, int]] = []
         for received, job, deferral in deferred:
-            delay = max(1, min(MAX_DEFER_SECONDS, round(deferral.seconds + 0.5)))
+            delay = max(1, min(MAX_SQS_DELAY_SECONDS, round(deferral.seconds + 0.5)))
             attempts_so_far = job.prior_attempts + received.receive_count - 1
             resend.append((replace(job, prior_attempts=attempts_so_far), delay))
         try:

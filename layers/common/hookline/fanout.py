@@ -59,7 +59,7 @@ class JobExpander:
         self._first_delay = min(first_delay_seconds, MAX_SQS_DELAY_SECONDS)
 
     def _expiry(self) -> int:
-        return clock.unix_now() + self._retention_days * 86_400
+        return clock.retention_expiry(self._retention_days)
 
     def fan_out(self, job: FanoutJob) -> None:
         event = self._store.get_event(job.tenant_id, job.event_id)

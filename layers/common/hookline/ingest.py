@@ -234,7 +234,7 @@ class IngestService:
                 ensure_ascii=False,
             ),
         )
-        retention_expiry = clock.unix_now() + self._settings.retention_days * 86_400
+        retention_expiry = clock.retention_expiry(self._settings.retention_days)
         self._store.put_event(event, retention_expiry)
         try:
             self._queue.send(FanoutJob(tenant_id, event.event_id))
@@ -286,14 +286,21 @@ class IngestService:
         self._queue.send_many(
             [DeliveryJob(tenant_id, event_id, target, resend=True) for target in target_ids]
         )
+        previous = {delivery.endpoint_id: delivery for delivery in deliveries}
         pending = [
-            Delivery(tenant_id, event_id, target, event.event_type, DeliveryStatus.PENDING, previous.attempts)
+            Delivery(
+                tenant_id,
+                event_id,
+                target,
+                event.event_type,
+                DeliveryStatus.PENDING,
+                previous[target].attempts,
+            )
             for target in target_ids
-            for previous in [next((d for d in deliveries if d.endpoint_id == target), None)]
-            if previous is not None
+            if target in previous
         ]
         if pending:
-            expiry = clock.unix_now() + self._settings.retention_days * 86_400
+            expiry = clock.retention_expiry(self._settings.retention_days)
             self._store.put_deliveries(pending, clock.now_iso(), expiry)
         return target_ids
 

@@ -58,9 +58,8 @@ class RecoverJob:
 
 @dataclass(frozen=True, slots=True)
 class RedriveJob:
-    """Move dead-lettered deliveries back for another full round, a page at a time."""
-
-    cursor: str | None = None
+    """Move dead-lettered deliveries back for another full round, a page at a time. It needs no cursor:
+    each page it moves is deleted, so the next job starts from the beginning again."""
 
 
 Job = FanoutJob | DeliveryJob | RecoverJob | RedriveJob
@@ -80,7 +79,7 @@ def encode_job(job: Job) -> str:
             }
         )
     if isinstance(job, RedriveJob):
-        return json.dumps({"kind": "redrive", "cursor": job.cursor})
+        return json.dumps({"kind": "redrive"})
     return json.dumps(
         {
             "kind": "deliver",
@@ -103,7 +102,7 @@ def decode_job(body: str) -> Job:
     if cursor is not None and not isinstance(cursor, str):
         raise ValueError("cursor must be a string")
     if kind == "redrive":
-        return RedriveJob(cursor)
+        return RedriveJob()
     if kind == "recover":
         fields = [payload.get(name) for name in ("tenant_id", "endpoint_id", "since")]
         if not all(isinstance(value, str) for value in fields):

@@ -55,7 +55,8 @@ def event_view(event: Event, deliveries: list[Delivery]) -> dict[str, Any]:
     """The event with one status per endpoint: matched endpoints without a record yet are pending."""
     by_endpoint = {delivery.endpoint_id: delivery for delivery in deliveries}
     ordered = list(event.endpoint_ids or ())
-    ordered += sorted(endpoint_id for endpoint_id in by_endpoint if endpoint_id not in set(ordered))
+    matched = set(ordered)
+    ordered += sorted(endpoint_id for endpoint_id in by_endpoint if endpoint_id not in matched)
     views = []
     for endpoint_id in ordered:
         delivery = by_endpoint.get(endpoint_id)
