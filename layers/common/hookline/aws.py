@@ -30,7 +30,8 @@ _CLIENT_CONFIG = Config(
 
 
 @cache
-def _session() -> boto3.session.Session:
+def session() -> boto3.session.Session:
+    """The one boto3 Session every client comes from (benchmarks hook their meters onto its events)."""
     # One session for every client: each new Session reloads botocore's data files (about 35 ms a client).
     return boto3.session.Session()
 
@@ -41,7 +42,7 @@ _client_lock = threading.Lock()
 @cache
 def _client(service: str) -> Any:
     with _client_lock:  # boto3 sessions are not thread-safe while they create clients
-        return _session().client(service, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
+        return session().client(service, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
 
 
 def dynamodb() -> DynamoDBClient:
@@ -67,4 +68,4 @@ def secretsmanager() -> SecretsManagerClient:
 def reset_clients() -> None:
     """Forget every cached client (tests call this when a new moto mock starts)."""
     _client.cache_clear()
-    _session.cache_clear()
+    session.cache_clear()

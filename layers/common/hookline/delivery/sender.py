@@ -1,24 +1,19 @@
-"""The webhook HTTP sender: one POST to one endpoint, classified into an ``AttemptResult``.
+"""The webhook sender: one POST to one endpoint, classified into an ``AttemptResult``. It never raises.
 
 Design:
 
-- **One pooled, guarded session per sender.** A Lambda container keeps one ``WebhookSender``, so warm
-  invocations reuse TLS connections. Every socket comes from ``hookline.ssrf``'s guarded connections, which
-  resolve, vet and pin the address; there are no proxies, no redirects, no cookies and no retries inside.
-  ``send`` is safe to call from several threads at once.
-- **Outcome is decided by the status line.** 2xx succeeds, 410 is gone, every other status (3xx included:
-  redirects are never followed) is a retryable ``http_status`` failure. Network failures map to the error
-  kinds of ``hookline.errors``: timeout, connection, tls, dns, ssrf_blocked. A URL the policy refuses
-  (re-checked here, since policy can change after registration) is ``ssrf_blocked``.
-- **Bounded in time and memory.** The response is streamed. At most ``EXCERPT_LIMIT`` bytes of the body are
-  read; a body that is fully read within that keeps its pooled connection, anything longer (or broken) has
-  its connection closed instead of drained. An ``AttemptDeadline`` of ``timeout_seconds`` covers the whole
-  attempt (resolution, connect, TLS, upload, headers, excerpt), so a server that drips bytes cannot hold the
-  attempt much past the timeout. Once the status line and headers have arrived in time, the status
-  decides, even if the body then stalls: after a 2xx the receiver has the webhook, and retrying it would
-  only send a duplicate.
-- **Never raises for a delivery failure.** Only programming errors escape: an invalid header value from the
-  caller, for instance.
+- **One pooled, guarded session per sender.** A Lambda container keeps one sender, so warm invocations reuse
+  TLS connections. Every socket comes from ``delivery.guarded_http``, which resolves, vets and pins the
+  address; no proxies, no redirects, no cookies, no retries inside. ``send`` is safe from several threads.
+- **The status line decides.** 2xx succeeds, 410 is gone, every other status (3xx included: redirects are
+  never followed) is a retryable ``http_status`` failure. Once the status line and headers arrived in time the
+  status decides, even if the body then stalls: after a 2xx the receiver has the webhook.
+- **Failures are values.** Network errors become ``FailureKind``s through one translation table,
+  ``_TRANSLATIONS`` (first match wins), walked over the exception and everything it wraps. A request that
+  cannot even be built (a header value the endpoint's configuration made invalid) is ``invalid_request``; an
+  unexpected error is ``internal``. Either way it is this delivery's failed attempt, never the batch's crash.
+- **Bounded in time and memory.** An ``AttemptDeadline`` covers the whole attempt; at most ``EXCERPT_LIMIT``
+  bytes of the body are read, and a body longer than that (or broken) has its connection closed, not drained.
 """
 
 from __future__ import annotations
@@ -29,7 +24,7 @@ import email.utils
 import errno
 import ssl
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from http.client import RemoteDisconnected
 
@@ -37,21 +32,14 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError, ReadTimeoutError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from hookline.config import TargetPolicy
-from hookline.errors import (
-    ConnectionFailedError,
-    DeliveryError,
-    DeliveryTimeoutError,
-    DnsError,
-    HttpStatusError,
-    InvalidRequestError,
-    SsrfBlockedError,
-    TlsError,
-)
-from hookline.models import AttemptOutcome, AttemptResult
-from hookline.ssrf import AttemptDeadline, guarded_session, validate_endpoint_url
+from hookline.core.config import TargetPolicy
+from hookline.core.errors import ConnectionRefusedByPolicy, DnsError, InvalidRequestError, SsrfBlockedError
+from hookline.core.models import AttemptOutcome, AttemptResult, FailureKind
+from hookline.core.targets import validate_endpoint_url
+from hookline.delivery.guarded_http import AttemptDeadline, guarded_session
+from hookline.observability import logger
 
-EXCERPT_LIMIT = 4096  # bytes of response body kept for the delivery log
+EXCERPT_LIMIT = 512  # bytes of response body kept in the delivery log
 _MESSAGE_LIMIT = 300
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _ERRNO_MESSAGES = {
@@ -62,6 +50,30 @@ _ERRNO_MESSAGES = {
     errno.ENETUNREACH: "network unreachable",
     errno.EPIPE: "connection closed by peer while sending",
 }
+
+
+def _is(*types: type[BaseException]) -> Callable[[BaseException], bool]:
+    return lambda exc: isinstance(exc, types)
+
+
+# urllib3 / requests exception -> failure kind. First match wins, over the exception and everything it wraps;
+# order matters where classes nest (NewConnectionError is a ConnectTimeoutError).
+_TRANSLATIONS: tuple[tuple[Callable[[BaseException], bool], FailureKind], ...] = (
+    (_is(SsrfBlockedError), FailureKind.SSRF_BLOCKED),
+    (_is(DnsError, NameResolutionError), FailureKind.DNS),
+    (
+        _is(requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeError),
+        FailureKind.INVALID_REQUEST,
+    ),
+    (
+        lambda exc: isinstance(exc, ConnectTimeoutError) and not isinstance(exc, NewConnectionError),
+        FailureKind.TIMEOUT,
+    ),
+    (_is(ReadTimeoutError, requests.exceptions.ReadTimeout), FailureKind.TIMEOUT),
+    (_is(ssl.SSLError, requests.exceptions.SSLError), FailureKind.TLS),
+    (_is(TimeoutError), FailureKind.TIMEOUT),
+    (_is(OSError, Urllib3Error, requests.RequestException, RemoteDisconnected), FailureKind.CONNECTION),
+)
 
 
 class WebhookSender:
@@ -76,6 +88,10 @@ class WebhookSender:
         self._timeout = float(timeout_seconds)
         self._session = guarded_session(policy, pool_size)
 
+    @property
+    def timeout_seconds(self) -> float:
+        return self._timeout
+
     def close(self) -> None:
         """Close pooled connections (tests; a Lambda container just keeps its sender)."""
         self._session.close()
@@ -84,10 +100,18 @@ class WebhookSender:
         """POST ``body`` with ``headers`` (sent as given) to ``url`` and classify what happened."""
         started = time.perf_counter()
         try:
+            return self._send(url, body, headers, started)
+        except Exception:  # noqa: BLE001 - whatever happens is this attempt's failure, not the caller's
+            logger.exception("unexpected error while sending a webhook")
+            return _failure(started, FailureKind.INTERNAL, "the attempt failed on Hookline's side")
+
+    def _send(self, url: str, body: bytes, headers: Mapping[str, str], started: float) -> AttemptResult:
+        try:
             validate_endpoint_url(url, self._policy)
         except InvalidRequestError as exc:
-            return _failure(started, SsrfBlockedError.kind, f"blocked: {exc.message.removeprefix('url: ')}")
-
+            return _failure(
+                started, FailureKind.SSRF_BLOCKED, f"blocked: {exc.message.removeprefix('url: ')}"
+            )
         with AttemptDeadline(self._timeout) as deadline:
             try:
                 response = self._session.post(
@@ -98,41 +122,52 @@ class WebhookSender:
                     allow_redirects=False,
                     stream=True,
                 )
-            except DeliveryError as exc:  # SsrfBlockedError and DnsError from the guard, unwrapped
-                return _failure(started, exc.kind, str(exc))
-            except (requests.RequestException, Urllib3Error, OSError) as exc:
-                if isinstance(exc, requests.exceptions.InvalidHeader | requests.exceptions.InvalidURL):
-                    raise  # the caller built a request that cannot be sent: a bug, not a delivery failure
-                kind, message = self._classify(exc, deadline)
-                return _failure(started, kind, message)
+            except (
+                ConnectionRefusedByPolicy,
+                requests.RequestException,
+                Urllib3Error,
+                OSError,
+                ValueError,
+            ) as exc:
+                if deadline.expired:
+                    return _failure(started, FailureKind.TIMEOUT, self._no_response_message())
+                kind = classify(exc)
+                return _failure(started, kind, self._describe(kind, exc))
             with response:  # closing discards the connection unless the body was read to its end
                 if deadline.expired:
-                    # The watchdog cut the headers short and http.client took the EOF for their end:
-                    # whatever it parsed is not an answer.
-                    return _failure(started, DeliveryTimeoutError.kind, self._no_response_message())
+                    # The watchdog cut the headers short and http.client took the EOF for their end.
+                    return _failure(started, FailureKind.TIMEOUT, self._no_response_message())
                 excerpt = _read_excerpt(response)
         return _answered(started, response.status_code, response.headers.get("Retry-After"), excerpt)
 
     def _no_response_message(self) -> str:
         return f"no complete response within {self._timeout:g}s"
 
-    def _classify(self, exc: BaseException, deadline: AttemptDeadline) -> tuple[str, str]:
-        limit = f"{self._timeout:g}s"
+    def _describe(self, kind: FailureKind, exc: BaseException) -> str:
         causes = list(_causes(exc))
-        if deadline.expired:
-            return DeliveryTimeoutError.kind, self._no_response_message()
-        if any(isinstance(c, ConnectTimeoutError) and not isinstance(c, NewConnectionError) for c in causes):
-            return DeliveryTimeoutError.kind, f"connect timeout after {limit}"
-        if any(isinstance(c, ReadTimeoutError | requests.exceptions.ReadTimeout) for c in causes):
-            return DeliveryTimeoutError.kind, f"read timeout after {limit}"
-        if any(isinstance(c, NameResolutionError | DnsError) for c in causes):
-            return DnsError.kind, f"DNS: {exc}"
-        tls = next((c for c in causes if isinstance(c, ssl.SSLError)), None)
-        if tls is not None or isinstance(exc, requests.exceptions.SSLError):
-            return TlsError.kind, _tls_message(tls, exc)
-        if any(isinstance(c, TimeoutError) for c in causes):
-            return DeliveryTimeoutError.kind, f"timed out after {limit}"
-        return ConnectionFailedError.kind, _connection_message(causes)
+        limit = f"{self._timeout:g}s"
+        if kind is FailureKind.TIMEOUT:
+            if any(isinstance(c, ConnectTimeoutError) for c in causes):
+                return f"connect timeout after {limit}"
+            return f"read timeout after {limit}"
+        if kind is FailureKind.TLS:
+            return _tls_message(next((c for c in causes if isinstance(c, ssl.SSLError)), None), exc)
+        if kind is FailureKind.CONNECTION:
+            return _connection_message(causes)
+        if kind is FailureKind.INVALID_REQUEST:
+            return (
+                "the request could not be built from the endpoint's settings (a header HTTP does not allow)"
+            )
+        return str(exc)
+
+
+def classify(exc: BaseException) -> FailureKind:
+    """The failure kind of a request exception, by ``_TRANSLATIONS``."""
+    causes = list(_causes(exc))
+    for matches, kind in _TRANSLATIONS:
+        if any(matches(cause) for cause in causes):
+            return kind
+    return FailureKind.CONNECTION
 
 
 def _answered(started: float, status: int, retry_after: str | None, excerpt: bytes) -> AttemptResult:
@@ -142,9 +177,7 @@ def _answered(started: float, status: int, retry_after: str | None, excerpt: byt
     text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(excerpt, final=not cut)
     latency_ms = _elapsed_ms(started)
     if 200 <= status < 300:
-        return AttemptResult(
-            outcome=AttemptOutcome.SUCCEEDED, latency_ms=latency_ms, status_code=status, response_excerpt=text
-        )
+        return AttemptResult(AttemptOutcome.SUCCEEDED, latency_ms, status_code=status, excerpt=text)
     message = f"HTTP {status}"
     if 300 <= status < 400:
         message += " (redirects are not followed)"
@@ -152,19 +185,17 @@ def _answered(started: float, status: int, retry_after: str | None, excerpt: byt
         outcome=AttemptOutcome.GONE if status == 410 else AttemptOutcome.RETRY,
         latency_ms=latency_ms,
         status_code=status,
-        error_kind=HttpStatusError.kind,
-        error_message=message,
-        response_excerpt=text,
+        failure=FailureKind.HTTP_STATUS,
+        message=message,
+        excerpt=text,
         retry_after_seconds=parse_retry_after(retry_after) if status in _RETRY_AFTER_STATUSES else None,
     )
 
 
-def _failure(started: float, kind: str, message: str) -> AttemptResult:
+def _failure(started: float, kind: FailureKind, message: str) -> AttemptResult:
     if len(message) > _MESSAGE_LIMIT:
         message = message[: _MESSAGE_LIMIT - 1] + "…"
-    return AttemptResult(
-        outcome=AttemptOutcome.RETRY, latency_ms=_elapsed_ms(started), error_kind=kind, error_message=message
-    )
+    return AttemptResult(AttemptOutcome.RETRY, _elapsed_ms(started), failure=kind, message=message)
 
 
 def _elapsed_ms(started: float) -> int:
@@ -231,4 +262,4 @@ def _connection_message(causes: list[BaseException]) -> str:
             return "server closed the connection without a response"
         if isinstance(cause, OSError) and cause.errno in _ERRNO_MESSAGES:
             return _ERRNO_MESSAGES[cause.errno]
-    return f"connection failed: {causes[-1]}"
+    return "connection failed"

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from hookline.errors import HooklineError
+from hookline.core.errors import HooklineError
 
 
 class RecordNotSettled(HooklineError):

@@ -48,7 +48,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Final
 
-from hookline.errors import InvalidRequestError
+from hookline.core.errors import InvalidRequestError
 
 MAX_DEPTH: Final = 10
 """Nested pattern objects along any path, the top-level object included."""
@@ -61,7 +61,7 @@ NUMERIC_OPERATORS: Final = NUMERIC_LOWER | NUMERIC_UPPER | {"="}
 STRING_OPERATORS: Final = ("prefix", "suffix", "equals-ignore-case", "wildcard")
 OPERATORS: Final = ("prefix", "suffix", "equals-ignore-case", "anything-but", "numeric", "exists", "wildcard")
 
-_SIMPLE_KEY = re.compile(r"^[A-Za-z0-9_\-]+$")
+_SIMPLE_KEY = re.compile(r"[A-Za-z0-9_\-]+")
 _NUMERIC_HINT = 'numeric needs one or two comparisons, like ["=", 5], [">", 0] or [">", 0, "<=", 5]'
 
 
@@ -90,7 +90,7 @@ def _invalid(path: str, message: str) -> InvalidRequestError:
 
 
 def _child(path: str, key: str) -> str:
-    return f"{path}.{key}" if _SIMPLE_KEY.match(key) else f"{path}[{json.dumps(key)}]"
+    return f"{path}.{key}" if _SIMPLE_KEY.fullmatch(key) else f"{path}[{json.dumps(key)}]"
 
 
 def _is_number(value: object) -> bool:
@@ -236,7 +236,7 @@ def _check_numeric(argument: Any, path: str) -> None:
         raise _invalid(path, f"{_NUMERIC_HINT}, got {_describe(argument)}")
     comparisons = list(zip(argument[::2], argument[1::2], strict=True))
     for operator, operand in comparisons:
-        if operator not in NUMERIC_OPERATORS:
+        if not isinstance(operator, str) or operator not in NUMERIC_OPERATORS:
             raise _invalid(path, f"{_NUMERIC_HINT}; {_describe(operator)} is not one of = < <= > >=")
         if not _is_finite_number(operand):
             problem = f"{_describe(operand)} after {_describe(operator)} is not a number"

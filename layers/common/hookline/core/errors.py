@@ -1,4 +1,4 @@
-"""Every error Hookline raises, and what it means for a retry.
+"""Every error Hookline raises on purpose, and what it means for a retry.
 
 The tree::
 
@@ -7,22 +7,22 @@ The tree::
     ├── ApiError                      a request that cannot be served; one HTTP status each, never retried
     │   ├── InvalidRequestError       400 invalid_request
     │   ├── UnauthorizedError         401 unauthorized
+    │   ├── ForbiddenError            403 forbidden
     │   ├── NotFoundError             404 not_found
     │   ├── ConflictError             409 conflict
     │   ├── PayloadTooLargeError      413 payload_too_large
     │   └── UnprocessableError        422 unprocessable
-    ├── DependencyError               an AWS call failed; translated at the edge with ``raise ... from exc``
+    ├── DependencyError               an AWS call failed (translated in ``storage.table``); retry
     │   └── ThrottledError            AWS asked us to slow down
-    └── DeliveryError                 one HTTP attempt to a customer endpoint failed
-        ├── SsrfBlockedError          the endpoint resolved to an address we refuse to connect to
-        ├── DnsError                  the host did not resolve
-        ├── ConnectionFailedError     refused, reset, unreachable
-        ├── TlsError                  handshake or certificate failure
-        ├── DeliveryTimeoutError      connect or read exceeded the per-request timeout
-        └── HttpStatusError           the endpoint answered, but not with 2xx
-            └── EndpointGoneError     410 Gone: the endpoint asked us to stop; disables it, not retried
+    ├── ConditionNotMet               a conditional write lost (someone got there first); storage turns it
+    │                                 into a domain answer and never lets it escape
+    └── ConnectionRefusedByPolicy     raised inside a connection; ``delivery.sender`` turns it into a
+        ├── SsrfBlockedError          failed attempt: the endpoint resolved to an address we refuse
+        └── DnsError                  the host did not resolve
 
-``retryable`` on a class answers "is another attempt worth it?"; code branches on it, never on messages.
+A delivery attempt never raises: its outcome is an ``AttemptResult`` value whose ``failure`` is a
+``FailureKind`` (``core.models``). ``retryable`` on a class answers "is another try worth it?"; code
+branches on it, never on messages.
 """
 
 from __future__ import annotations
@@ -61,6 +61,11 @@ class UnauthorizedError(ApiError):
     code = "unauthorized"
 
 
+class ForbiddenError(ApiError):
+    status = 403
+    code = "forbidden"
+
+
 class NotFoundError(ApiError):
     status = 404
     code = "not_found"
@@ -82,7 +87,7 @@ class UnprocessableError(ApiError):
 
 
 class DependencyError(HooklineError):
-    """An AWS service call failed. Worth retrying: the message stays on its queue."""
+    """An AWS service call failed. Worth retrying: the message stays on its queue, the caller gets a 503."""
 
     retryable = True
 
@@ -91,41 +96,20 @@ class ThrottledError(DependencyError):
     """AWS throttled us."""
 
 
-class DeliveryError(HooklineError):
-    """One HTTP attempt failed. ``kind`` is what the delivery log records as the error kind."""
+class ConditionNotMet(HooklineError):
+    """A DynamoDB condition did not hold. Internal to ``storage``, which answers with a value instead."""
+
+
+class ConnectionRefusedByPolicy(HooklineError):
+    """Raised from inside a guarded connection. Deliberately not an ``OSError``: urllib3 must neither retry
+    nor wrap it, so the sender catches it by type."""
 
     retryable = True
-    kind: ClassVar[str] = "connection"
 
 
-class SsrfBlockedError(DeliveryError):
-    kind = "ssrf_blocked"
+class SsrfBlockedError(ConnectionRefusedByPolicy):
+    """The endpoint's address is one deliveries may not reach."""
 
 
-class DnsError(DeliveryError):
-    kind = "dns"
-
-
-class ConnectionFailedError(DeliveryError):
-    kind = "connection"
-
-
-class TlsError(DeliveryError):
-    kind = "tls"
-
-
-class DeliveryTimeoutError(DeliveryError):
-    kind = "timeout"
-
-
-class HttpStatusError(DeliveryError):
-    kind = "http_status"
-
-    def __init__(self, message: str, status_code: int, retry_after_seconds: float | None = None) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.retry_after_seconds = retry_after_seconds
-
-
-class EndpointGoneError(HttpStatusError):
-    retryable = False
+class DnsError(ConnectionRefusedByPolicy):
+    """The endpoint's host name did not resolve."""

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from hookline.errors import ConfigurationError
-from hookline.schedule import RetrySchedule
+from hookline.core.errors import ConfigurationError
+from hookline.core.schedule import RetrySchedule
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -87,20 +87,16 @@ class BreakerSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class OperatorWebhookSettings:
-    url: str
-    secret: str
-
-
-@dataclass(frozen=True, slots=True)
 class IngestSettings:
     table_name: str
-    idempotency_table_name: str
     delivery_queue_url: str
     admin_api_key_secret_arn: str
+    encryption_keys_secret_arn: str
     max_payload_bytes: int
     retention_days: int
     secret_rotation_grace_seconds: int
+    api_key_cache_seconds: int
+    retry_schedule: RetrySchedule
     target_policy: TargetPolicy
 
     @classmethod
@@ -108,16 +104,15 @@ class IngestSettings:
         env = _Env(environ)
         settings = cls(
             table_name=env.required("TABLE_NAME"),
-            idempotency_table_name=env.required("IDEMPOTENCY_TABLE_NAME"),
             delivery_queue_url=env.required("DELIVERY_QUEUE_URL"),
             admin_api_key_secret_arn=env.required("ADMIN_API_KEY_SECRET_ARN"),
+            encryption_keys_secret_arn=env.required("ENCRYPTION_KEYS_SECRET_ARN"),
             max_payload_bytes=env.integer("MAX_PAYLOAD_BYTES", 262_144, 1_024, 350_000),
             retention_days=env.integer("RETENTION_DAYS", 30, 1, 3_650),
             secret_rotation_grace_seconds=env.integer("SECRET_ROTATION_GRACE_SECONDS", 86_400, 0, 2_592_000),
-            target_policy=TargetPolicy(
-                allow_http=env.boolean("ALLOW_HTTP", False),
-                allowed_private_networks=env.networks("ALLOWED_PRIVATE_CIDRS"),
-            ),
+            api_key_cache_seconds=env.integer("API_KEY_CACHE_SECONDS", 30, 0, 30),
+            retry_schedule=env.schedule("RETRY_SCHEDULE"),
+            target_policy=_target_policy(env),
         )
         env.done()
         return settings
@@ -129,57 +124,50 @@ class DispatchSettings:
     delivery_queue_url: str
     dead_letter_queue_url: str
     alerts_topic_arn: str
+    encryption_keys_secret_arn: str
     retry_schedule: RetrySchedule
     delivery_timeout_seconds: float
     max_concurrent_deliveries: int
     retention_days: int
+    endpoint_cache_seconds: int
     target_policy: TargetPolicy
     breaker: BreakerSettings
-    operator_webhook: OperatorWebhookSettings | None
+    operator_webhook_url: str | None
+    operator_webhook_secret_arn: str | None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> DispatchSettings:
         env = _Env(environ)
+        operator_url = env.optional("OPERATOR_WEBHOOK_URL", "") or None
         settings = cls(
             table_name=env.required("TABLE_NAME"),
             delivery_queue_url=env.required("DELIVERY_QUEUE_URL"),
             dead_letter_queue_url=env.required("DEAD_LETTER_QUEUE_URL"),
             alerts_topic_arn=env.required("ALERTS_TOPIC_ARN"),
+            encryption_keys_secret_arn=env.required("ENCRYPTION_KEYS_SECRET_ARN"),
             retry_schedule=env.schedule("RETRY_SCHEDULE"),
             delivery_timeout_seconds=float(env.integer("DELIVERY_TIMEOUT_SECONDS", 15, 1, 30)),
             max_concurrent_deliveries=env.integer("MAX_CONCURRENT_DELIVERIES", 10, 1, 100),
             retention_days=env.integer("RETENTION_DAYS", 30, 1, 3_650),
-            target_policy=TargetPolicy(
-                allow_http=env.boolean("ALLOW_HTTP", False),
-                allowed_private_networks=env.networks("ALLOWED_PRIVATE_CIDRS"),
-            ),
+            endpoint_cache_seconds=env.integer("ENDPOINT_CACHE_SECONDS", 10, 0, 300),
+            target_policy=_target_policy(env),
             breaker=BreakerSettings(
                 failure_threshold=env.integer("BREAKER_FAILURE_THRESHOLD", 5, 1, 1_000),
                 cooldown_seconds=env.integer("BREAKER_COOLDOWN_SECONDS", 60, 1, 900),
                 disable_after_seconds=env.integer("AUTO_DISABLE_AFTER_SECONDS", 432_000, 1, 31_536_000),
             ),
-            operator_webhook=_operator_webhook(env),
+            operator_webhook_url=operator_url,
+            operator_webhook_secret_arn=env.required("OPERATOR_WEBHOOK_SECRET_ARN") if operator_url else None,
         )
         env.done()
         return settings
-
-
-def _operator_webhook(env: _Env) -> OperatorWebhookSettings | None:
-    url = env.optional("OPERATOR_WEBHOOK_URL", "")
-    if not url:
-        return None
-    secret = env.optional("OPERATOR_WEBHOOK_SECRET", "")
-    if not secret.startswith("whsec_"):
-        raise ConfigurationError(
-            "OPERATOR_WEBHOOK_SECRET must be a whsec_ secret when OPERATOR_WEBHOOK_URL is set"
-        )
-    return OperatorWebhookSettings(url, secret)
 
 
 @dataclass(frozen=True, slots=True)
 class DeadLetterSettings:
     table_name: str
     alerts_topic_arn: str
+    encryption_keys_secret_arn: str
     retention_days: int
 
     @classmethod
@@ -188,10 +176,18 @@ class DeadLetterSettings:
         settings = cls(
             table_name=env.required("TABLE_NAME"),
             alerts_topic_arn=env.required("ALERTS_TOPIC_ARN"),
+            encryption_keys_secret_arn=env.required("ENCRYPTION_KEYS_SECRET_ARN"),
             retention_days=env.integer("RETENTION_DAYS", 30, 1, 3_650),
         )
         env.done()
         return settings
+
+
+def _target_policy(env: _Env) -> TargetPolicy:
+    return TargetPolicy(
+        allow_http=env.boolean("ALLOW_HTTP", False),
+        allowed_private_networks=env.networks("ALLOWED_PRIVATE_CIDRS"),
+    )
 
 
 @cache

@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterable
 
 # Names like "order.created" or "invoice.payment_failed.v2": dot-separated segments of word characters.
-EVENT_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")
+EVENT_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*")
 MAX_EVENT_TYPE_LENGTH = 256
 
 
 def is_valid_event_type(event_type: str) -> bool:
-    return len(event_type) <= MAX_EVENT_TYPE_LENGTH and bool(EVENT_TYPE_PATTERN.match(event_type))
+    return len(event_type) <= MAX_EVENT_TYPE_LENGTH and EVENT_TYPE_PATTERN.fullmatch(event_type) is not None
 
 
 def is_valid_event_type_pattern(pattern: str) -> bool:

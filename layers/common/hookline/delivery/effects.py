@@ -1,0 +1,127 @@
+"""Effects of one planned attempt: the probe lease, the rate slot, the claim, the send. Each returns a value.
+
+``Attempts.run`` never raises. What goes wrong before the request leaves (an AWS error reading the rate
+limiter, a lost claim) turns the attempt into a deferral or a lost claim: no attempt is spent. What goes
+wrong while sending (a header the endpoint's data made invalid, a bug) is this delivery's failed attempt.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hookline import USER_AGENT
+from hookline.core.errors import HooklineError
+from hookline.core.models import AttemptOutcome, AttemptResult, Delivery, FailureKind
+from hookline.core.schedule import RetrySchedule
+from hookline.core.signing import webhook_headers
+from hookline.delivery.breaker import Breaker
+from hookline.delivery.plan import PairTask
+from hookline.delivery.rate_limit import RateLimiter
+from hookline.delivery.sender import WebhookSender
+from hookline.delivery.settle import Settled, after_attempt, blank, claimed
+from hookline.observability import logger
+from hookline.storage.event_log import EventLog
+
+CLAIM_MARGIN_SECONDS = 10.0
+AWS_TROUBLE_DELAY_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """The attempt did not happen; the pair waits ``seconds`` and spends no attempt."""
+
+    seconds: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLost:
+    """Another carrier owns this attempt (or the stored delivery changed since it was read)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    settled: Settled
+    claimed_as: Delivery | None  # what the claim wrote: the persist step's compare-and-swap starts from it
+
+
+AttemptEffect = Deferred | ClaimLost | Sent
+
+
+class Attempts:
+    def __init__(
+        self,
+        log: EventLog,
+        breaker: Breaker,
+        limiter: RateLimiter,
+        sender: WebhookSender,
+        schedule: RetrySchedule,
+        owner: str,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._log = log
+        self._breaker = breaker
+        self._limiter = limiter
+        self._sender = sender
+        self._schedule = schedule
+        self._owner = owner
+        self._clock = clock
+        self._sleep = sleep
+
+    def run(self, task: PairTask) -> AttemptEffect:
+        endpoint = task.endpoint
+        assert endpoint is not None  # planning sends only to endpoints it found
+        try:
+            now = self._clock()
+            if task.probe and not self._breaker.lease_probe(
+                endpoint.tenant_id, endpoint.endpoint_id, now, self._sender.timeout_seconds + 5
+            ):
+                return Deferred(self._breaker.cooldown_seconds, "circuit_open")
+            if endpoint.rate_limit is not None:
+                reservation = self._limiter.reserve(
+                    endpoint.tenant_id, endpoint.endpoint_id, endpoint.rate_limit
+                )
+                if reservation.defer_seconds is not None:
+                    return Deferred(reservation.defer_seconds, "rate_limited")
+                if reservation.wait > 0:
+                    self._sleep(reservation.wait)
+            claimed_as: Delivery | None = None
+            if task.claim:
+                claimed_as = claimed(
+                    task, self._clock(), self._sender.timeout_seconds + CLAIM_MARGIN_SECONDS, self._owner
+                )
+                if not self._log.swap(task.ref, task.seen, claimed_as):
+                    return ClaimLost()
+        except HooklineError as exc:
+            logger.warning("could not prepare an attempt; it will wait", extra={"reason": str(exc)})
+            return Deferred(AWS_TROUBLE_DELAY_SECONDS, "aws_error")
+        seen = claimed_as or blank(task)
+        started = self._clock()
+        result = self._send(task, started)
+        return Sent(after_attempt(task, seen, result, started, self._clock(), self._schedule), claimed_as)
+
+    def _send(self, task: PairTask, started: float) -> AttemptResult:
+        endpoint = task.endpoint
+        assert endpoint is not None
+        try:
+            timestamp = int(started)
+            body = task.event.body.encode()
+            headers = webhook_headers(
+                endpoint.signing_secrets(timestamp),
+                task.event.event_id,
+                timestamp,
+                body,
+                USER_AGENT,
+                endpoint.headers,
+            )
+        except (ValueError, UnicodeError):
+            return AttemptResult(
+                AttemptOutcome.RETRY,
+                0,
+                failure=FailureKind.INVALID_REQUEST,
+                message="the request could not be signed or built from the endpoint's settings",
+            )
+        return self._sender.send(endpoint.url, body, headers)

@@ -1,0 +1,118 @@
+"""The load step: everything a batch needs, in one BatchGetItem, with a per-record fallback.
+
+Event jobs on their first receive read nothing from the table: the job carries the event, and the record does
+not exist yet. Only repeats (a second receive, a replacement job, an event too large for its message) and
+deliver jobs read records. Breaker states are read for the endpoints the batch will send to.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from hookline.core.errors import HooklineError
+from hookline.core.jobs import DeliverJob, EventJob, Job
+from hookline.core.models import BreakerState, Endpoint, Event, EventRecord
+from hookline.delivery.plan import Received, Snapshot, endpoint_wants, needs_overflow
+from hookline.delivery.recorder import Unrecorded
+from hookline.observability import logger
+from hookline.storage.breaker_state import breaker_from_item, is_breaker_item
+from hookline.storage.endpoints import EndpointDirectory
+from hookline.storage.event_log import assemble
+from hookline.storage.table import Item, Table, delivery_key, event_key, health_key
+
+RecordKey = tuple[str, str]
+
+
+class SnapshotLoader:
+    def __init__(self, table: Table, directory: EndpointDirectory, unrecorded: Unrecorded) -> None:
+        self._table = table
+        self._directory = directory
+        self._unrecorded = unrecorded
+
+    def load(self, received: Sequence[Received]) -> Snapshot:
+        endpoints: dict[str, dict[str, Endpoint]] = {}
+        unloadable: set[int] = set()
+        for tenant_id in {_tenant(r.job) for r in received if r.job is not None} - {None}:
+            assert tenant_id is not None
+            try:
+                endpoints[tenant_id] = self._directory.endpoints(tenant_id)
+            except HooklineError as exc:
+                logger.warning("could not read a tenant's endpoints", extra={"reason": str(exc)})
+                unloadable |= {r.index for r in received if r.job is not None and _tenant(r.job) == tenant_id}
+        keys_by_record = {
+            r.index: _keys(r, endpoints.get(_tenant(r.job) or "", {}))
+            for r in received
+            if r.job is not None and r.index not in unloadable
+        }
+        records: dict[RecordKey, EventRecord] = {}
+        breakers: dict[tuple[str, str], BreakerState] = {}
+        all_keys = [key for keys in keys_by_record.values() for key in keys]
+        try:
+            self._absorb(self._table.batch_get(all_keys, "load batch") if all_keys else [], records, breakers)
+        except HooklineError as exc:
+            logger.warning(
+                "could not load the batch at once; loading record by record", extra={"reason": str(exc)}
+            )
+            for index, keys in keys_by_record.items():
+                try:
+                    self._absorb(
+                        self._table.batch_get(keys, "load record") if keys else [], records, breakers
+                    )
+                except HooklineError:
+                    unloadable.add(index)
+        return Snapshot(
+            records=records,
+            endpoints=endpoints,
+            breakers=breakers,
+            unloadable=frozenset(unloadable),
+            known=self._unrecorded.snapshot(),
+        )
+
+    @staticmethod
+    def _absorb(
+        items: Iterable[Item],
+        records: dict[RecordKey, EventRecord],
+        breakers: dict[tuple[str, str], BreakerState],
+    ) -> None:
+        items = list(items)
+        records.update(assemble(items))
+        for item in items:
+            if is_breaker_item(item):
+                state = breaker_from_item(item)
+                breakers[(state.tenant_id, state.endpoint_id)] = state
+
+
+def _tenant(job: Job | None) -> str | None:
+    return getattr(job, "tenant_id", None)
+
+
+def _keys(received: Received, endpoints: dict[str, Endpoint]) -> list[Item]:
+    job = received.job
+    keys: list[Item] = []
+    if isinstance(job, DeliverJob):
+        keys.append(event_key(job.tenant_id, job.event_id))
+        keys.append(delivery_key(job.tenant_id, job.event_id, job.endpoint_id))
+        keys.append(health_key(job.tenant_id, job.endpoint_id))
+    elif isinstance(job, EventJob):
+        if job.read_first or job.body is None or received.receive_count > 1:
+            keys.append(event_key(job.tenant_id, job.event_id))
+        if job.body is not None:
+            keys.extend(health_key(job.tenant_id, e) for e in _targets(job, job.body, endpoints))
+    return keys
+
+
+def _targets(job: EventJob, body_text: str, endpoints: dict[str, Endpoint]) -> list[str]:
+    if job.only_endpoint:
+        return [job.only_endpoint]
+    event = Event(job.tenant_id, job.event_id, job.event_type, job.timestamp, body_text)
+    try:
+        body = json.loads(body_text)
+    except ValueError:
+        body = None
+    wanted = [
+        e.endpoint_id
+        for e in endpoints.values()
+        if endpoint_wants(e, event, body if isinstance(body, dict) else None)
+    ]
+    return [] if needs_overflow(len(wanted), body_text) else wanted

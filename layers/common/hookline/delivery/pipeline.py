@@ -1,0 +1,370 @@
+"""Dispatch: a batch of queue records through a pipeline of values, with one error boundary per record.
+
+    decode → load → plan → effects → settle → persist → report
+
+- **decode**: each SQS record becomes a ``Received`` job (or an unreadable one, which waits for the DLQ).
+- **load**: one BatchGetItem for every record and breaker state the batch needs (event jobs on their first
+  receive need no record: the job carries the event), plus each tenant's endpoints from the
+  directory. If the batch read fails, each record is loaded on its own, so one bad key fails only its record.
+- **plan** (``delivery.plan``, pure): what happens to each pair.
+- **effects** (``delivery.effects``): probe lease, rate slot, claim and send, concurrently on pooled
+  connections; each returns a value and never raises.
+- **settle** (``delivery.settle``, pure) and **persist** (``delivery.recorder``): one write per event record,
+  or one compare-and-swap per delivery, per record and concurrently; hand-over jobs in SendMessageBatch calls.
+- **report**: one ChangeMessageVisibilityBatch for the records that come back later (the queue is the
+  scheduler), and powertools' BatchProcessor reports exactly those as batch item failures.
+
+Whatever goes wrong with one record — bad data, an AWS error, a bug — ends as that record's retry (or its
+dead letter), never the batch's failure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from hookline.core import clock
+from hookline.core.config import DispatchSettings
+from hookline.core.errors import HooklineError
+from hookline.core.jobs import DeliverJob, EventJob, decode_job, encode_job
+from hookline.core.models import AttemptOutcome, Delivery, DeliveryStatus, EventRecord, FanoutState
+from hookline.delivery.alerts import OperationalAlerts
+from hookline.delivery.batch_response import report_failures
+from hookline.delivery.breaker import Breaker, BreakerChange, Observed, Transition
+from hookline.delivery.effects import AttemptEffect, Attempts, ClaimLost, Deferred, Sent
+from hookline.delivery.expander import Expander
+from hookline.delivery.loader import SnapshotLoader
+from hookline.delivery.plan import (
+    InlineBudget,
+    PlanSettings,
+    Received,
+    RecordKind,
+    RecordPlan,
+    Snapshot,
+    Step,
+    plan_deliver,
+    plan_event,
+)
+from hookline.delivery.recorder import Persisted, Recorder, RecordWork, expiry_for, split_all
+from hookline.delivery.settle import Next, without_attempt
+from hookline.observability import logger, metrics
+from hookline.storage.endpoints import EndpointDirectory, EndpointStore
+from hookline.storage.event_log import EventLog
+from hookline.storage.queue import JobQueue
+
+PROVISIONAL_RECORD_AFTER_SECONDS = 1.0  # a slow first round makes its event visible before it settles
+UNREADABLE_RETRY_SECONDS = 60
+LOST_CLAIM_RETRY_SECONDS = 5
+_TIME_MARGIN_SECONDS = 10.0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        settings: DispatchSettings,
+        loader: SnapshotLoader,
+        log: EventLog,
+        directory: EndpointDirectory,
+        endpoints: EndpointStore,
+        breaker: Breaker,
+        attempts: Attempts,
+        recorder: Recorder,
+        deliveries: JobQueue,
+        dead_letters: JobQueue,
+        alerts: OperationalAlerts,
+        expander: Expander,
+        clock_now: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._loader = loader
+        self._log = log
+        self._directory = directory
+        self._endpoints = endpoints
+        self._breaker = breaker
+        self._attempts = attempts
+        self._recorder = recorder
+        self._deliveries = deliveries
+        self._dead_letters = dead_letters
+        self._alerts = alerts
+        self._expander = expander
+        self._now = clock_now
+        # One pool per container: threads, like the sender's connections, outlive an invocation.
+        self._pool = ThreadPoolExecutor(
+            max_workers=settings.max_concurrent_deliveries, thread_name_prefix="deliver"
+        )
+
+    def handle(
+        self, event: dict[str, Any], context: LambdaContext, processor: BatchProcessor
+    ) -> dict[str, Any]:
+        remaining = context.get_remaining_time_in_millis() / 1000
+        failed = self.run(event.get("Records", []), remaining)
+        return report_failures(event, context, processor, failed)
+
+    def run(self, records: Sequence[dict[str, Any]], remaining_seconds: float = 60.0) -> set[str]:
+        """Process a batch; returns the message ids that come back to the queue later."""
+        received = [_decode(index, record) for index, record in enumerate(records)]
+        snapshot = self._loader.load(received)
+        now = self._now()
+        capacity = self._settings.max_concurrent_deliveries * max(
+            1, int((remaining_seconds - _TIME_MARGIN_SECONDS) // self._settings.delivery_timeout_seconds)
+        )
+        plan_settings = PlanSettings(self._settings.retry_schedule, now, InlineBudget(capacity))
+        plans = [self._plan(r, snapshot, plan_settings) for r in received]
+        works = self._run_effects(plans)
+        fates: dict[int, int | None] = {}
+        persisted = dict(zip(works, self._pool.map(self._persist, works.values()), strict=True))
+        self._hand_over(works, persisted, fates)
+        for index, plan in enumerate(plans):
+            if index not in fates:
+                fates[index] = self._fate(plan, works.get(index), persisted.get(index))
+        self._observe(works)
+        return self._report(received, fates)
+
+    # --- plan ------------------------------------------------------------------------------------------
+
+    def _plan(self, received: Received, snapshot: Snapshot, settings: PlanSettings) -> RecordPlan:
+        job = received.job
+        if job is None or received.index in snapshot.unloadable:
+            kind = RecordKind.UNREADABLE if job is None else RecordKind.EXPAND
+            retry = UNREADABLE_RETRY_SECONDS if job is None else self._settings.retry_schedule.min_delay
+            if job is None:
+                logger.error(
+                    "unreadable job", extra={"message_id": received.message_id, "reason": received.problem}
+                )
+            return RecordPlan(received, kind, retry_after=retry)
+        try:
+            if isinstance(job, EventJob):
+                return plan_event(received, job, snapshot, settings)
+            if isinstance(job, DeliverJob):
+                return plan_deliver(received, job, snapshot, settings)
+            return RecordPlan(received, RecordKind.EXPAND)
+        except Exception:  # noqa: BLE001 - a bug planning one record is that record's retry
+            logger.exception("could not plan a record", extra={"message_id": received.message_id})
+            return RecordPlan(
+                received, RecordKind.EXPAND, retry_after=self._settings.retry_schedule.min_delay
+            )
+
+    # --- effects ---------------------------------------------------------------------------------------
+
+    def _run_effects(self, plans: list[RecordPlan]) -> dict[int, RecordWork]:
+        works = {
+            index: RecordWork(plan)
+            for index, plan in enumerate(plans)
+            if plan.retry_after is None and plan.kind in {RecordKind.EVENT, RecordKind.DELIVER}
+        }
+        futures: dict[Future[AttemptEffect], tuple[int, Any]] = {}
+        now = self._now()
+        for index, work in works.items():
+            for task in work.plan.tasks:
+                if task.step is Step.SEND:
+                    futures[self._pool.submit(self._attempt, task)] = (index, task)
+                elif task.step is Step.SPLIT:
+                    work.handed.append((task, task.delay))
+                elif task.step is Step.FAIL and task.failure is not None:
+                    work.settled.append(without_attempt(task, task.failure, now))
+        if futures:
+            _, pending = wait(futures, timeout=PROVISIONAL_RECORD_AFTER_SECONDS)
+            if pending:
+                self._write_provisional(works, {futures[f][0] for f in pending})
+        for future, (index, task) in futures.items():
+            effect = future.result()
+            work = works[index]
+            if isinstance(effect, Sent):
+                work.settled.append(effect.settled)
+                if effect.claimed_as is not None:
+                    work.claimed_as[task.ref.endpoint_id] = effect.claimed_as
+            elif isinstance(effect, Deferred):
+                work.handed.append((task, effect.seconds))
+                metrics.add_metric(name="DeliveriesDeferred", unit=MetricUnit.Count, value=1)
+            elif isinstance(effect, ClaimLost):
+                work.plan.retry_after = LOST_CLAIM_RETRY_SECONDS
+        return works
+
+    def _attempt(self, task: Any) -> AttemptEffect:
+        try:
+            return self._attempts.run(task)
+        except Exception:  # noqa: BLE001 - a bug in one attempt is that delivery's wait, never the batch's
+            logger.exception("attempt failed unexpectedly", extra={"event_id": task.ref.event_id})
+            return Deferred(self._settings.retry_schedule.min_delay, "internal")
+
+    def _write_provisional(self, works: dict[int, RecordWork], slow: set[int]) -> None:
+        """Sends are slow: make those events visible now, as pending, rather than after they settle."""
+        for index in slow:
+            plan = works[index].plan
+            if plan.kind is not RecordKind.EVENT or plan.record is not None or plan.event is None:
+                continue
+            pending = {ep: Delivery(ep, DeliveryStatus.PENDING) for ep in plan.endpoint_ids or ()}
+            record = EventRecord(plan.event, FanoutState.DONE, plan.endpoint_ids, dict(pending))
+            try:
+                if self._log.create(record, expiry_for(plan.event.event_id, self._settings.retention_days)):
+                    works[index].provisional = pending
+            except HooklineError as exc:
+                logger.warning("could not write a provisional record", extra={"reason": str(exc)})
+
+    # --- persist and hand over -------------------------------------------------------------------------
+
+    def _persist(self, work: RecordWork) -> Persisted:
+        try:
+            return self._recorder.persist(work, self._now())
+        except Exception:  # noqa: BLE001 - one record's bug must not fail the others
+            logger.exception(
+                "could not persist a record", extra={"message_id": work.plan.received.message_id}
+            )
+            return Persisted(ok=False)
+
+    def _hand_over(
+        self, works: dict[int, RecordWork], persisted: dict[int, Persisted], fates: dict[int, int | None]
+    ) -> None:
+        split = [(index, job, delay) for index, p in persisted.items() if p.ok for job, delay in p.split]
+        trouble = split_all(split, self._deliveries)
+        dead = [(index, job, 0) for index, p in persisted.items() if p.ok for job in p.dead_letters]
+        trouble |= split_all(dead, self._dead_letters)
+        for index in trouble:
+            fates[index] = self._settings.retry_schedule.min_delay
+        if split:
+            logger.info("deliveries handed over", extra={"deliveries": len(split)})
+
+    # --- fates -----------------------------------------------------------------------------------------
+
+    def _fate(self, plan: RecordPlan, work: RecordWork | None, persisted: Persisted | None) -> int | None:
+        """None: done, the record is deleted. A number: it comes back after that many seconds."""
+        if plan.retry_after is not None:
+            return plan.retry_after
+        if plan.kind is RecordKind.EXPAND:
+            return self._expand(plan)
+        if persisted is None or not persisted.ok:
+            return self._settings.retry_schedule.min_delay
+        if plan.kind is RecordKind.EVENT or work is None or persisted.spooled:
+            return None
+        for task in plan.tasks:
+            if task.step is Step.WAIT:
+                return max(1, round(task.delay))
+        for settled in work.settled:
+            if settled.next is Next.RETRY and settled.delivery.next_attempt_at is not None:
+                return max(0, round(settled.delivery.next_attempt_at - self._now()))
+        return None
+
+    def _expand(self, plan: RecordPlan) -> int | None:
+        job = plan.received.job
+        if job is None:
+            return UNREADABLE_RETRY_SECONDS
+        try:
+            self._expander.expand(job, plan)
+        except Exception as exc:  # noqa: BLE001 - an expansion's failure is its own retry
+            log = logger.warning if isinstance(exc, HooklineError) else logger.exception
+            log("job failed; it will retry", extra={"job": encode_job(job)[:500], "reason": str(exc)})
+            return self._settings.retry_schedule.min_delay
+        return None
+
+    # --- health, alerts, logs --------------------------------------------------------------------------
+
+    def _observe(self, works: dict[int, RecordWork]) -> None:
+        by_endpoint: dict[tuple[str, str], list[Observed]] = defaultdict(list)
+        endpoints: dict[tuple[str, str], Any] = {}
+        now = self._now()
+        for work in works.values():
+            for settled in work.settled:
+                task, result = settled.task, settled.result
+                if result is None or task.endpoint is None:
+                    continue
+                key = (task.ref.tenant_id, task.ref.endpoint_id)
+                endpoints[key] = task.endpoint
+                by_endpoint[key].append(Observed(result, settled.started_at, task.probe))
+                _log_attempt(settled, now)
+                if settled.next is Next.DISABLE:
+                    self._disable(task.endpoint, "the endpoint answered 410 Gone", {"status_code": 410})
+
+        def observe(key: tuple[str, str]) -> None:
+            try:
+                change = self._breaker.observe(*key, by_endpoint[key], True, now)
+            except HooklineError as exc:
+                logger.warning("could not update the circuit breaker", extra={"reason": str(exc)})
+                return
+            if change is not None:
+                self._report_change(endpoints[key], change)
+
+        list(self._pool.map(observe, list(by_endpoint)))
+
+    def _report_change(self, endpoint: Any, change: BreakerChange) -> None:
+        details: dict[str, Any] = {"consecutive_failures": change.consecutive_failures}
+        if change.transition is Transition.DISABLED:
+            self._disable(endpoint, "every delivery failed for the auto-disable span", details)
+        elif change.transition is Transition.FAILING:
+            paused = clock.iso_from_unix(change.paused_until) if change.paused_until else None
+            self._alerts.endpoint_changed(
+                change.transition.value, endpoint, details | {"paused_until": paused}
+            )
+        else:
+            self._alerts.endpoint_changed(change.transition.value, endpoint, {})
+
+    def _disable(self, endpoint: Any, reason: str, details: dict[str, Any]) -> None:
+        try:
+            disabled = self._endpoints.disable(
+                endpoint.tenant_id, endpoint.endpoint_id, reason, clock.now_iso()
+            )
+        except HooklineError as exc:
+            logger.warning("could not disable an endpoint", extra={"reason": str(exc)})
+            return
+        self._directory.forget(endpoint.tenant_id)
+        if disabled:
+            metrics.add_metric(name="EndpointsDisabled", unit=MetricUnit.Count, value=1)
+            self._alerts.endpoint_changed(Transition.DISABLED.value, endpoint, details | {"reason": reason})
+
+    # --- report ----------------------------------------------------------------------------------------
+
+    def _report(self, received: list[Received], fates: dict[int, int | None]) -> set[str]:
+        coming_back = [(received[index], seconds) for index, seconds in fates.items() if seconds is not None]
+        if coming_back:
+            try:
+                failed = self._deliveries.change_visibility([(r.receipt, s) for r, s in coming_back])
+            except HooklineError as exc:
+                failed = list(range(len(coming_back)))
+                logger.warning("could not reschedule retries", extra={"reason": str(exc)})
+            if failed:
+                # They still come back, after the queue's own visibility timeout.
+                logger.warning("some retries keep the queue's default timing", extra={"records": len(failed)})
+        return {r.message_id for r, _ in coming_back}
+
+
+def _decode(index: int, record: dict[str, Any]) -> Received:
+    body = str(record.get("body", ""))
+    message_id = str(record.get("messageId", ""))
+    receipt = str(record.get("receiptHandle", ""))
+    try:
+        receive_count = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+    except (TypeError, ValueError):
+        receive_count = 1
+    try:
+        job = decode_job(body)
+    except ValueError as exc:
+        return Received(index, message_id, receipt, receive_count, body, None, str(exc))
+    return Received(index, message_id, receipt, receive_count, body, job)
+
+
+def _log_attempt(settled: Any, now: float) -> None:
+    result = settled.result
+    metrics.add_metric(name="DeliveryAttempts", unit=MetricUnit.Count, value=1)
+    if result.outcome is AttemptOutcome.SUCCEEDED:
+        metrics.add_metric(name="DeliveriesSucceeded", unit=MetricUnit.Count, value=1)
+    next_at = settled.delivery.next_attempt_at
+    logger.info(
+        "delivery attempt",
+        extra={
+            "tenant_id": settled.task.ref.tenant_id,
+            "event_id": settled.task.ref.event_id,
+            "endpoint_id": settled.task.ref.endpoint_id,
+            "attempt": settled.delivery.attempts,
+            "status_code": result.status_code,
+            "error_kind": result.failure.value if result.failure else None,
+            "latency_ms": result.latency_ms,
+            "outcome": result.outcome.value,
+            "next_retry_in_s": None if next_at is None else max(0, round(next_at - now)),
+        },
+    )

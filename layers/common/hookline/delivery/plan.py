@@ -1,0 +1,260 @@
+"""Planning a batch: pure decisions from what was loaded. No AWS call, no clock of its own, no network.
+
+Each received record becomes a ``RecordPlan``: for an event job, one ``PairTask`` per matched endpoint; for a
+deliver job, one task for its pair. A task's ``step`` says what happens to the pair in this batch:
+
+- ``SEND``: attempt it now (``claim`` first, unless it is the event's first round, which has one carrier);
+- ``SPLIT``: hand it to a deliver job of its own, due after ``delay`` (no attempt is spent);
+- ``WAIT``: this deliver job is early; it comes back when the pair is due;
+- ``FAIL``: settle it as failed without an attempt (its endpoint is disabled or deleted);
+- ``EXHAUST``: its attempts are used up; it goes to the dead-letter queue;
+- ``DROP``: this carrier has nothing to do (the pair is settled, or another carrier owns it).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from hookline.core.filters import matches
+from hookline.core.jobs import DeliverJob, EventJob, Job
+from hookline.core.matching import event_type_matches
+from hookline.core.models import (
+    BreakerState,
+    Delivery,
+    Endpoint,
+    Event,
+    EventRecord,
+    FailureKind,
+    FanoutState,
+)
+from hookline.core.schedule import RetrySchedule
+from hookline.delivery.breaker import Breaker, Gate
+from hookline.storage.event_log import DeliveryRef
+
+INLINE_ENDPOINT_LIMIT = 25  # more matching endpoints than this: deliveries get items (and jobs) of their own
+INLINE_BODY_LIMIT = 16_384  # a larger body is not copied into every delivery's writes either
+
+
+class Step(enum.StrEnum):
+    SEND = "send"
+    SPLIT = "split"
+    WAIT = "wait"
+    FAIL = "fail"
+    EXHAUST = "exhaust"
+    DROP = "drop"
+
+
+class RecordKind(enum.StrEnum):
+    EVENT = "event"
+    DELIVER = "deliver"
+    EXPAND = "expand"  # large fan-out, recover, redrive: the expander's work
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    index: int
+    message_id: str
+    receipt: str
+    receive_count: int
+    body: str
+    job: Job | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PairTask:
+    record_index: int
+    ref: DeliveryRef
+    event: Event
+    endpoint: Endpoint | None
+    seen: Delivery | None  # as stored (or known); None: never stored
+    step: Step
+    delay: float = 0.0
+    failure: FailureKind | None = None
+    claim: bool = False
+    probe: bool = False
+    resend_token: str | None = None
+
+
+@dataclass
+class RecordPlan:
+    received: Received
+    kind: RecordKind
+    event: Event | None = None
+    record: EventRecord | None = None
+    endpoint_ids: tuple[str, ...] | None = None
+    tasks: list[PairTask] = field(default_factory=list)
+    retry_after: int | None = None  # decided at planning: come back after this many seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What one batch loaded: records, endpoints (per tenant, from the directory) and breaker states."""
+
+    records: Mapping[tuple[str, str], EventRecord]
+    endpoints: Mapping[str, Mapping[str, Endpoint]]
+    breakers: Mapping[tuple[str, str], BreakerState]
+    unloadable: frozenset[int] = frozenset()  # records whose data could not be loaded: they retry
+    known: Mapping[tuple[str, str, str], Delivery] = field(default_factory=dict)  # outcomes not yet stored
+
+
+class InlineBudget:
+    """How many first-round attempts this invocation may still make inline, within its time limit."""
+
+    def __init__(self, attempts: int) -> None:
+        self._left = attempts
+
+    def take(self) -> bool:
+        if self._left <= 0:
+            return False
+        self._left -= 1
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSettings:
+    schedule: RetrySchedule
+    now: float
+    inline_budget: InlineBudget
+
+
+def endpoint_wants(endpoint: Endpoint, event: Event, body: Mapping[str, object] | None) -> bool:
+    """Event-type patterns first (cheap), then the endpoint's content filter over the delivered body."""
+    if not event_type_matches(endpoint.event_types, event.event_type):
+        return False
+    return endpoint.filter is None or (body is not None and matches(endpoint.filter, body))
+
+
+def needs_overflow(endpoint_count: int, body: str) -> bool:
+    return endpoint_count > INLINE_ENDPOINT_LIMIT or (endpoint_count > 1 and len(body) > INLINE_BODY_LIMIT)
+
+
+def plan_event(received: Received, job: EventJob, snapshot: Snapshot, settings: PlanSettings) -> RecordPlan:
+    key = (job.tenant_id, job.event_id)
+    record = snapshot.records.get(key)
+    if record is None and job.body is None:
+        # The record is written before such a job is sent; if it is not visible yet, come back.
+        return RecordPlan(received, RecordKind.EVENT, retry_after=settings.schedule.min_delay)
+    event = (
+        record.event
+        if record
+        else Event(job.tenant_id, job.event_id, job.event_type, job.timestamp, job.body or "")
+    )
+    plan = RecordPlan(received, RecordKind.EVENT, event=event, record=record)
+    tenant_endpoints = snapshot.endpoints.get(job.tenant_id, {})
+    if record is not None and record.endpoint_ids is not None and record.fanout is FanoutState.DONE:
+        matched = record.endpoint_ids
+    elif job.only_endpoint or (record is not None and record.only_endpoint):
+        only = job.only_endpoint or (record.only_endpoint if record else None)
+        matched = (only,) if only else ()
+    else:
+        body = _parsed(event.body)
+        matched = tuple(
+            sorted(e.endpoint_id for e in tenant_endpoints.values() if endpoint_wants(e, event, body))
+        )
+    if (record is not None and record.overflow) or (
+        record is None and needs_overflow(len(matched), event.body)
+    ):
+        plan.kind = RecordKind.EXPAND
+        return plan
+    plan.endpoint_ids = matched
+    deliveries = dict(record.deliveries) if record else {}
+    for known in job.known:
+        deliveries.setdefault(known.endpoint_id, known)
+    for endpoint_id in matched:
+        seen = deliveries.get(endpoint_id) or snapshot.known.get((*key, endpoint_id))
+        task = _first_round_task(
+            received, event, endpoint_id, tenant_endpoints.get(endpoint_id), seen, snapshot, settings
+        )
+        if task is not None:
+            plan.tasks.append(task)
+    return plan
+
+
+def _first_round_task(
+    received: Received,
+    event: Event,
+    endpoint_id: str,
+    endpoint: Endpoint | None,
+    seen: Delivery | None,
+    snapshot: Snapshot,
+    settings: PlanSettings,
+) -> PairTask | None:
+    ref = DeliveryRef(event.tenant_id, event.event_id, endpoint_id)
+    if seen is not None and (seen.status.final or seen.resend_held(settings.now)):
+        return None  # settled, or a resend job carries it
+    base = PairTask(received.index, ref, event, endpoint, seen, Step.SPLIT)
+    if endpoint is None:
+        return replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DELETED)
+    if not endpoint.enabled:
+        return replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DISABLED)
+    if seen is not None:
+        # Stored before: a retry, owned by a deliver job (or it will be once this job hands it over).
+        return replace(base, delay=max(0.0, (seen.next_attempt_at or settings.now) - settings.now))
+    gate, wait = Breaker.admit(snapshot.breakers.get((event.tenant_id, endpoint_id)), settings.now)
+    if gate is Gate.WAIT:
+        return replace(base, delay=wait)
+    if not settings.inline_budget.take():
+        return base  # this invocation has sent all it safely can: a deliver job takes it at once
+    return replace(base, step=Step.SEND, probe=gate is Gate.PROBE)
+
+
+def plan_deliver(
+    received: Received, job: DeliverJob, snapshot: Snapshot, settings: PlanSettings
+) -> RecordPlan:
+    record = snapshot.records.get((job.tenant_id, job.event_id))
+    plan = RecordPlan(received, RecordKind.DELIVER, record=record)
+    if record is None:
+        return plan  # expired or never written: nothing to deliver
+    plan.event = record.event
+    seen = snapshot.known.get((job.tenant_id, job.event_id, job.endpoint_id)) or record.deliveries.get(
+        job.endpoint_id
+    )
+    if job.known is not None:
+        seen = seen if seen is not None and seen.attempts >= job.known.attempts else job.known
+    ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
+    endpoint = snapshot.endpoints.get(job.tenant_id, {}).get(job.endpoint_id)
+    base = PairTask(
+        received.index, ref, record.event, endpoint, seen, Step.DROP, resend_token=job.resend_token
+    )
+    now = settings.now
+    if seen is None:
+        return plan
+    owned_by_resend = seen.resend is not None and seen.resend.token == job.resend_token
+    if job.resend_token is not None and not owned_by_resend:
+        return plan  # a resend that already ran, or one that was given up
+    if job.resend_token is None and seen.resend_held(now):
+        return plan  # an operator's resend carries this delivery now
+    if seen.status.final:
+        return plan
+    if endpoint is None:
+        plan.tasks.append(replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DELETED))
+    elif not endpoint.enabled:
+        plan.tasks.append(replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DISABLED))
+    elif seen.round_attempts >= settings.schedule.max_attempts:
+        plan.tasks.append(replace(base, step=Step.EXHAUST))
+    elif seen.next_attempt_at is not None and seen.next_attempt_at > now + 1:
+        plan.tasks.append(replace(base, step=Step.WAIT, delay=seen.next_attempt_at - now))
+    elif seen.claim_held(now):
+        plan.tasks.append(
+            replace(base, step=Step.WAIT, delay=(seen.claim.until if seen.claim else now) - now + 1)
+        )
+    else:
+        gate, wait = Breaker.admit(snapshot.breakers.get((job.tenant_id, job.endpoint_id)), now)
+        if gate is Gate.WAIT:
+            plan.tasks.append(replace(base, step=Step.SPLIT, delay=wait))
+        else:
+            plan.tasks.append(replace(base, step=Step.SEND, claim=True, probe=gate is Gate.PROBE))
+    return plan
+
+
+def _parsed(body: str) -> dict[str, object] | None:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

@@ -1,0 +1,241 @@
+"""Persisting a record's outcomes: the event record's one write, or one delivery's compare-and-swap.
+
+A delivery that got a 2xx must be recorded before anything else can fail. If the write fails (after
+botocore's own retries), the outcomes travel on instead: a replacement job carrying them (``known``) is
+queued and the original acknowledged, so the next carrier writes them and never sends those pairs again.
+Only if that send fails too do the outcomes stay in this container's memory (``Unrecorded``), and the
+original message comes back; a 2xx can then be sent twice only if another container picks it up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from hookline.core import clock
+from hookline.core.errors import HooklineError
+from hookline.core.ids import event_id_unix_seconds
+from hookline.core.jobs import DeliverJob, EventJob, Job
+from hookline.core.models import Delivery, DeliveryStatus, EventRecord, FanoutState
+from hookline.delivery.plan import PairTask, RecordKind, RecordPlan
+from hookline.delivery.settle import Next, Settled, handed_over
+from hookline.observability import logger
+from hookline.storage.event_log import EventLog, FailureEntry, failure_entry
+from hookline.storage.queue import JobQueue
+from hookline.storage.table import retention_expiry
+
+_UNRECORDED_LIMIT = 10_000
+
+
+@dataclass
+class RecordWork:
+    """One received record after its effects: what to write, and what to hand on."""
+
+    plan: RecordPlan
+    settled: list[Settled] = field(default_factory=list)
+    handed: list[tuple[PairTask, float]] = field(default_factory=list)  # to deliver jobs, with a delay
+    claimed_as: dict[str, Delivery] = field(default_factory=dict)
+    provisional: dict[str, Delivery] | None = None  # pending deliveries written before slow sends finished
+
+
+@dataclass
+class Persisted:
+    ok: bool  # written (or carried on by a replacement job)
+    split: list[tuple[DeliverJob, int]] = field(default_factory=list)
+    dead_letters: list[DeliverJob] = field(default_factory=list)
+    spooled: bool = False
+
+
+class Unrecorded:
+    """Outcomes this container could neither write nor queue: consulted before sending again."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[str, str, str], Delivery] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, tenant_id: str, event_id: str, delivery: Delivery) -> None:
+        with self._lock:
+            self._items[(tenant_id, event_id, delivery.endpoint_id)] = delivery
+            while len(self._items) > _UNRECORDED_LIMIT:
+                self._items.popitem(last=False)
+
+    def forget(self, key: tuple[str, str, str]) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+    def snapshot(self) -> dict[tuple[str, str, str], Delivery]:
+        with self._lock:
+            return dict(self._items)
+
+
+class Recorder:
+    def __init__(self, log: EventLog, queue: JobQueue, retention_days: int, unrecorded: Unrecorded) -> None:
+        self._log = log
+        self._queue = queue
+        self._retention_days = retention_days
+        self._unrecorded = unrecorded
+
+    def persist(self, work: RecordWork, now: float) -> Persisted:
+        plan = work.plan
+        deliveries = self._new_deliveries(work, now)
+        event = plan.event
+        failures = [
+            failure_entry(event.tenant_id, endpoint_id, event.event_id, clock.iso_from_unix(now))
+            for endpoint_id, delivery in deliveries.items()
+            if event is not None and delivery.status is DeliveryStatus.FAILED
+        ]
+        try:
+            if plan.kind is RecordKind.EVENT:
+                self._persist_event(work, deliveries, failures)
+            else:
+                self._persist_delivery(work, deliveries, failures)
+        except HooklineError as exc:
+            logger.warning("could not record outcomes; carrying them on", extra={"reason": str(exc)})
+            return self._spool(work, deliveries)
+        for key in ((plan.event.tenant_id, plan.event.event_id, ep) for ep in deliveries if plan.event):
+            self._unrecorded.forget(key)
+        return self._follow_ups(work, deliveries, now)
+
+    # --- writing ---------------------------------------------------------------------------------------
+
+    def _new_deliveries(self, work: RecordWork, now: float) -> dict[str, Delivery]:
+        deliveries = {s.task.ref.endpoint_id: s.delivery for s in work.settled}
+        for task, delay in work.handed:
+            if task.ref.endpoint_id not in deliveries:
+                deliveries[task.ref.endpoint_id] = handed_over(_with_delay(task, delay), now)
+        return deliveries
+
+    def _persist_event(
+        self, work: RecordWork, deliveries: dict[str, Delivery], failures: list[FailureEntry]
+    ) -> None:
+        plan = work.plan
+        assert plan.event is not None and plan.endpoint_ids is not None
+        expires = expiry_for(plan.event.event_id, self._retention_days)
+        record = plan.record
+        if record is None and work.provisional is None:
+            complete = EventRecord(plan.event, FanoutState.DONE, plan.endpoint_ids, dict(deliveries))
+            if self._log.create(complete, expires, failures):
+                return
+            record = self._log.get(plan.event.tenant_id, plan.event.event_id)
+            if record is None:
+                raise _Missing("the event record vanished while being written")
+        stored = dict(record.deliveries) if record else {}
+        if work.provisional:
+            stored.update(work.provisional)
+        for task in plan.tasks:
+            endpoint_id = task.ref.endpoint_id
+            new = deliveries.get(endpoint_id)
+            if new is None:
+                continue
+            seen = work.claimed_as.get(endpoint_id) or stored.get(endpoint_id)
+            failure = next((f for f in failures if f.endpoint_id == endpoint_id), None)
+            if not self._log.swap(task.ref, seen, new, failure, expires):
+                logger.info(
+                    "a delivery changed meanwhile; keeping the stored one", extra={"endpoint_id": endpoint_id}
+                )
+        if record is not None and (record.fanout is not FanoutState.DONE or record.endpoint_ids is None):
+            self._log.set_fanout(
+                plan.event.tenant_id, plan.event.event_id, FanoutState.DONE, plan.endpoint_ids
+            )
+
+    def _persist_delivery(
+        self, work: RecordWork, deliveries: dict[str, Delivery], failures: list[FailureEntry]
+    ) -> None:
+        plan = work.plan
+        assert plan.event is not None
+        expires = expiry_for(plan.event.event_id, self._retention_days)
+        for task in plan.tasks:
+            new = deliveries.get(task.ref.endpoint_id)
+            if new is None:
+                continue
+            seen = work.claimed_as.get(task.ref.endpoint_id) or task.seen
+            failure = failures[0] if failures else None
+            if not self._log.swap(task.ref, seen, new, failure, expires):
+                logger.warning(
+                    "a delivery changed under its claim; its outcome was not recorded",
+                    extra={"event_id": task.ref.event_id, "endpoint_id": task.ref.endpoint_id},
+                )
+
+    # --- what comes next -------------------------------------------------------------------------------
+
+    def _follow_ups(self, work: RecordWork, deliveries: dict[str, Delivery], now: float) -> Persisted:
+        plan = work.plan
+        persisted = Persisted(ok=True)
+        is_event = plan.kind is RecordKind.EVENT
+        for settled in work.settled:
+            ref = settled.task.ref
+            job = DeliverJob(ref.tenant_id, ref.event_id, ref.endpoint_id, settled.task.resend_token)
+            if settled.next is Next.DEAD_LETTER:
+                persisted.dead_letters.append(job)
+            elif settled.next is Next.RETRY and is_event:
+                due = deliveries[ref.endpoint_id].next_attempt_at or now
+                persisted.split.append((job, max(0, round(due - now))))
+        for task, delay in work.handed:
+            ref = task.ref
+            persisted.split.append(
+                (DeliverJob(ref.tenant_id, ref.event_id, ref.endpoint_id, task.resend_token), round(delay))
+            )
+        return persisted
+
+    def _spool(self, work: RecordWork, deliveries: dict[str, Delivery]) -> Persisted:
+        plan = work.plan
+        job = plan.received.job
+        replacement: Job | None = None
+        if isinstance(job, EventJob) and plan.event is not None:
+            replacement = EventJob(
+                job.tenant_id,
+                job.event_id,
+                job.event_type,
+                job.timestamp,
+                job.body,
+                job.only_endpoint,
+                read_first=True,
+                known=tuple(deliveries.values()),
+            )
+        elif isinstance(job, DeliverJob) and len(deliveries) == 1:
+            replacement = DeliverJob(
+                job.tenant_id,
+                job.event_id,
+                job.endpoint_id,
+                job.resend_token,
+                next(iter(deliveries.values())),
+            )
+        if replacement is not None:
+            try:
+                self._queue.send(replacement)
+            except HooklineError as exc:
+                logger.error(
+                    "could not carry outcomes on; keeping them in memory", extra={"reason": str(exc)}
+                )
+            else:
+                return Persisted(ok=True, spooled=True)
+        if plan.event is not None:
+            for delivery in deliveries.values():
+                self._unrecorded.remember(plan.event.tenant_id, plan.event.event_id, delivery)
+        return Persisted(ok=False)
+
+
+class _Missing(HooklineError):
+    retryable = True
+
+
+def _with_delay(task: PairTask, delay: float) -> PairTask:
+    return replace(task, delay=delay)
+
+
+def expiry_for(event_id: str, retention_days: int) -> int:
+    """Retention counts from the event, however late its deliveries are written."""
+    return retention_expiry(retention_days, event_id_unix_seconds(event_id))
+
+
+def split_all(pending: Sequence[tuple[int, DeliverJob, int]], queue: JobQueue) -> set[int]:
+    """Send every hand-over job; the indexes of the records whose jobs could not all be sent."""
+    if not pending:
+        return set()
+    try:
+        failed = queue.send_batch([(job, delay) for _, job, delay in pending])
+    except HooklineError:
+        return {index for index, _, _ in pending}
+    return {pending[i][0] for i in failed}

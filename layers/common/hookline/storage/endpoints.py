@@ -1,0 +1,251 @@
+"""Endpoints: their items (signing secrets and custom header values sealed at rest), and a per-container
+directory that dispatch reads instead of DynamoDB for a short, documented time.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from hookline.core.crypto import Keyring, UnknownKeyError
+from hookline.core.errors import ConditionNotMet, ConflictError, NotFoundError
+from hookline.core.models import Endpoint, EndpointSecret
+from hookline.storage.secrets import KeyringSource
+from hookline.storage.table import (
+    Item,
+    Table,
+    boolean,
+    endpoint_key,
+    get_bool,
+    get_opt_int,
+    get_opt_str,
+    get_str,
+    health_key,
+    put_optional,
+    rate_key,
+    s,
+    tenant_key,
+    tenant_pk,
+)
+
+
+def _context(tenant_id: str, endpoint_id: str, purpose: str) -> str:
+    return f"{tenant_id}/{endpoint_id}/{purpose}"
+
+
+class EndpointCodec:
+    """Endpoint <-> item. Sealing needs the keyring; a value sealed under a key this container has not
+    seen yet makes it re-read the keyring once."""
+
+    def __init__(self, keys: KeyringSource) -> None:
+        self._keys = keys
+
+    def to_item(self, endpoint: Endpoint) -> Item:
+        keyring = self._keys.keyring()
+        t, e = endpoint.tenant_id, endpoint.endpoint_id
+        secrets = json.dumps([[sec.value, sec.expires_at] for sec in endpoint.secrets])
+        item = endpoint_key(t, e)
+        item.update(
+            {
+                "k": s("endpoint"),
+                "tenant_id": s(t),
+                "endpoint_id": s(e),
+                "url": s(endpoint.url),
+                "sec": s(keyring.seal(secrets, _context(t, e, "secrets"))),
+                "description": s(endpoint.description),
+                "enabled": boolean(endpoint.enabled),
+                "created_at": s(endpoint.created_at),
+                "updated_at": s(endpoint.updated_at),
+            }
+        )
+        if endpoint.headers:
+            item["hdr"] = s(keyring.seal(json.dumps(endpoint.headers), _context(t, e, "headers")))
+        if endpoint.event_types is not None:
+            item["event_types"] = s(json.dumps(list(endpoint.event_types)))
+        if endpoint.filter is not None:
+            item["filter"] = s(json.dumps(endpoint.filter))
+        put_optional(item, "rate_limit", endpoint.rate_limit)
+        put_optional(item, "disabled_reason", endpoint.disabled_reason)
+        return item
+
+    def from_item(self, item: Item) -> Endpoint:
+        try:
+            return self._decode(item, self._keys.keyring())
+        except UnknownKeyError:
+            keyring = self._keys.refreshed()
+            if keyring is None:
+                raise
+            return self._decode(item, keyring)
+
+    @staticmethod
+    def _decode(item: Item, keyring: Keyring) -> Endpoint:
+        t, e = get_str(item, "tenant_id"), get_str(item, "endpoint_id")
+        secrets: list[list[Any]] = json.loads(keyring.open(get_str(item, "sec"), _context(t, e, "secrets")))
+        sealed_headers = get_opt_str(item, "hdr")
+        headers = (
+            json.loads(keyring.open(sealed_headers, _context(t, e, "headers"))) if sealed_headers else {}
+        )
+        event_types = get_opt_str(item, "event_types")
+        filter_text = get_opt_str(item, "filter")
+        return Endpoint(
+            tenant_id=t,
+            endpoint_id=e,
+            url=get_str(item, "url"),
+            secrets=tuple(EndpointSecret(str(value), expires) for value, expires in secrets),
+            event_types=None if event_types is None else tuple(json.loads(event_types)),
+            filter=None if filter_text is None else json.loads(filter_text),
+            description=get_str(item, "description"),
+            enabled=get_bool(item, "enabled", default=True),
+            headers=headers,
+            rate_limit=get_opt_int(item, "rate_limit"),
+            disabled_reason=get_opt_str(item, "disabled_reason"),
+            created_at=get_str(item, "created_at"),
+            updated_at=get_str(item, "updated_at"),
+        )
+
+
+class EndpointStore:
+    def __init__(self, table: Table, codec: EndpointCodec) -> None:
+        self._table = table
+        self._codec = codec
+
+    def create(self, endpoint: Endpoint) -> None:
+        """Write the endpoint only if its tenant exists, in one transaction."""
+        try:
+            self._table.transact(
+                [
+                    {
+                        "ConditionCheck": {
+                            "Key": tenant_key(endpoint.tenant_id),
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "Item": self._codec.to_item(endpoint),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ],
+                "create endpoint",
+            )
+        except ConditionNotMet as exc:
+            raise NotFoundError(f"tenant {endpoint.tenant_id!r} does not exist") from exc
+
+    def get(self, tenant_id: str, endpoint_id: str) -> Endpoint | None:
+        item = self._table.get(endpoint_key(tenant_id, endpoint_id), "get endpoint")
+        return self._codec.from_item(item) if item else None
+
+    def require(self, tenant_id: str, endpoint_id: str) -> Endpoint:
+        endpoint = self.get(tenant_id, endpoint_id)
+        if endpoint is None:
+            raise NotFoundError(f"endpoint {endpoint_id!r} does not exist")
+        return endpoint
+
+    def page(
+        self, tenant_id: str, limit: int, start: Item | None, consistent: bool = False
+    ) -> tuple[list[Endpoint], Item | None]:
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": s(tenant_pk(tenant_id)), ":prefix": s("EP#")},
+            "Limit": limit,
+            "ConsistentRead": consistent,
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        items, last = self._table.query("list endpoints", **kwargs)
+        return [self._codec.from_item(item) for item in items], last
+
+    def all(self, tenant_id: str) -> list[Endpoint]:
+        endpoints: list[Endpoint] = []
+        start: Item | None = None
+        while True:
+            page, start = self.page(tenant_id, 500, start, consistent=True)
+            endpoints.extend(page)
+            if start is None:
+                return endpoints
+
+    def replace(self, endpoint: Endpoint, expected_updated_at: str) -> None:
+        """Write a changed endpoint unless someone else changed it since it was read (optimistic lock)."""
+        try:
+            self._table.put(
+                self._codec.to_item(endpoint),
+                "update endpoint",
+                "attribute_exists(pk) AND updated_at = :seen",
+                ExpressionAttributeValues={":seen": s(expected_updated_at)},
+            )
+        except ConditionNotMet as exc:
+            raise ConflictError("the endpoint changed or was deleted meanwhile; read it again") from exc
+
+    def delete(self, tenant_id: str, endpoint_id: str) -> None:
+        try:
+            self._table.delete(
+                endpoint_key(tenant_id, endpoint_id), "delete endpoint", "attribute_exists(pk)"
+            )
+        except ConditionNotMet as exc:
+            raise NotFoundError(f"endpoint {endpoint_id!r} does not exist") from exc
+        # Its breaker and rate-limiter state would otherwise linger with no TTL.
+        self._table.batch_write(
+            [
+                {"DeleteRequest": {"Key": health_key(tenant_id, endpoint_id)}},
+                {"DeleteRequest": {"Key": rate_key(tenant_id, endpoint_id)}},
+            ],
+            "delete endpoint state",
+        )
+
+    def disable(self, tenant_id: str, endpoint_id: str, reason: str, now: str) -> bool:
+        """Disable the endpoint. False if it was already disabled or is gone."""
+        try:
+            self._table.update(
+                endpoint_key(tenant_id, endpoint_id),
+                "disable endpoint",
+                "SET enabled = :false, disabled_reason = :reason, updated_at = :now",
+                condition="attribute_exists(pk) AND enabled = :true",
+                ExpressionAttributeValues={
+                    ":false": boolean(False),
+                    ":true": boolean(True),
+                    ":reason": s(reason),
+                    ":now": s(now),
+                },
+            )
+        except ConditionNotMet:
+            return False
+        return True
+
+
+class EndpointDirectory:
+    """A tenant's endpoints as dispatch sees them: read once per ``ttl_seconds`` per container.
+
+    Changes to an endpoint (URL, secret, filters, enabled) therefore reach deliveries within ``ttl_seconds``;
+    with 0 every batch reads the table.
+    """
+
+    def __init__(
+        self, store: EndpointStore, ttl_seconds: float, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._store = store
+        self._ttl = ttl_seconds
+        self._monotonic = monotonic
+        self._cache: dict[str, tuple[float, dict[str, Endpoint]]] = {}
+        self._lock = threading.Lock()
+
+    def endpoints(self, tenant_id: str) -> dict[str, Endpoint]:
+        now = self._monotonic()
+        with self._lock:
+            cached = self._cache.get(tenant_id)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        endpoints = {endpoint.endpoint_id: endpoint for endpoint in self._store.all(tenant_id)}
+        with self._lock:
+            self._cache[tenant_id] = (now, endpoints)
+            if len(self._cache) > 10_000:  # bounded memory whatever the number of tenants
+                self._cache.pop(next(iter(self._cache)))
+        return endpoints
+
+    def forget(self, tenant_id: str) -> None:
+        """Drop a tenant's cached endpoints (after dispatch itself changed one, e.g. disabled it)."""
+        with self._lock:
+            self._cache.pop(tenant_id, None)

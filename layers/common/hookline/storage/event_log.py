@@ -1,0 +1,311 @@
+"""The delivery log: event records, their deliveries, and the index of failed deliveries.
+
+Every change to a delivery is a compare-and-swap on what the writer last saw (status, attempt count and
+claim owner), so two carriers of one delivery can never both record — or, with claims, both send — the
+same attempt. A lost race is an answer (``False``), never an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hookline.core.errors import ConditionNotMet
+from hookline.core.ids import event_shard
+from hookline.core.models import Delivery, EventRecord, FanoutState
+from hookline.storage.records import (
+    STATUS_COUNTERS,
+    delivery_attributes,
+    delivery_from_item,
+    delivery_item,
+    is_delivery_item,
+    record_from_item,
+    record_item,
+)
+from hookline.storage.table import (
+    Item,
+    Table,
+    delivery_key,
+    event_key,
+    events_pk,
+    failures_pk,
+    key,
+    n,
+    s,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRef:
+    tenant_id: str
+    event_id: str
+    endpoint_id: str
+    overflow: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FailureEntry:
+    tenant_id: str
+    endpoint_id: str
+    event_id: str
+    failed_at: str
+    sort_key: str
+
+
+class EventLog:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    # --- records ----------------------------------------------------------------------------------------
+
+    def create(self, record: EventRecord, expires_at: int, failures: Sequence[FailureEntry] = ()) -> bool:
+        """Write a new record (with any failed deliveries filed in the failure index, in one transaction);
+        False if a record already exists (a repeated job got there first)."""
+        item = record_item(record, expires_at)
+        try:
+            if failures:
+                self._table.transact(
+                    [
+                        {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                        *({"Put": {"Item": _failure_item(entry, expires_at)}} for entry in failures),
+                    ],
+                    "create event record",
+                )
+            else:
+                self._table.put(item, "create event record", "attribute_not_exists(pk)")
+        except ConditionNotMet:
+            return False
+        return True
+
+    def create_overflow_delivery(self, record: EventRecord, delivery: Delivery, expires_at: int) -> bool:
+        try:
+            self._table.put(
+                delivery_item(record.event, delivery, expires_at),
+                "create delivery",
+                "attribute_not_exists(pk)",
+            )
+        except ConditionNotMet:
+            return False
+        return True
+
+    def get(self, tenant_id: str, event_id: str) -> EventRecord | None:
+        """The record with every delivery, inline or not: one Query over the event's items."""
+        items = self._table.query_all(
+            "get event record",
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :event)",
+            ExpressionAttributeValues={
+                ":pk": s(events_pk(tenant_id, event_shard(event_id))),
+                ":event": s(event_id),
+            },
+            ConsistentRead=True,
+        )
+        return assemble(items).get((tenant_id, event_id))
+
+    def load(self, refs: Iterable[tuple[str, str, str | None]]) -> dict[tuple[str, str], EventRecord]:
+        """Records for (tenant, event, endpoint or None) in one BatchGetItem; a named endpoint's delivery item
+        is read too, in case the record keeps its deliveries apart."""
+        keys: list[Item] = []
+        for tenant_id, event_id, endpoint_id in refs:
+            keys.append(event_key(tenant_id, event_id))
+            if endpoint_id is not None:
+                keys.append(delivery_key(tenant_id, event_id, endpoint_id))
+        if not keys:
+            return {}
+        return assemble(self._table.batch_get(keys, "load event records"))
+
+    def set_fanout(
+        self, tenant_id: str, event_id: str, state: FanoutState, endpoint_ids: Sequence[str] | None = None
+    ) -> None:
+        update = "SET f = :f"
+        values: dict[str, Any] = {":f": s(state.value)}
+        if endpoint_ids is not None:
+            update += ", eps = :eps"
+            values[":eps"] = {"L": [s(ep) for ep in endpoint_ids]}
+        self._table.update(
+            event_key(tenant_id, event_id),
+            "record fan-out",
+            update,
+            condition="attribute_exists(pk)",
+            ExpressionAttributeValues=values,
+        )
+
+    # --- deliveries -------------------------------------------------------------------------------------
+
+    def swap(
+        self,
+        ref: DeliveryRef,
+        seen: Delivery | None,
+        new: Delivery,
+        index_failure: FailureEntry | None = None,
+        expires_at: int | None = None,
+    ) -> bool:
+        """Replace the delivery if it is still what ``seen`` says (None: not there yet). False on a lost race.
+
+        ``index_failure`` also files the delivery in the endpoint's failure index, in the same transaction.
+        """
+        update, condition, names, values = _swap_expression(ref, seen, new)
+        item_key = (
+            delivery_key(ref.tenant_id, ref.event_id, ref.endpoint_id)
+            if ref.overflow
+            else event_key(ref.tenant_id, ref.event_id)
+        )
+        try:
+            if index_failure is None:
+                self._table.update(
+                    item_key,
+                    "record delivery",
+                    update,
+                    condition=condition,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                )
+            else:
+                self._table.transact(
+                    [
+                        {
+                            "Update": {
+                                "Key": item_key,
+                                "UpdateExpression": update,
+                                "ConditionExpression": condition,
+                                "ExpressionAttributeNames": names,
+                                "ExpressionAttributeValues": values,
+                            }
+                        },
+                        {"Put": {"Item": _failure_item(index_failure, expires_at)}},
+                    ],
+                    "record failed delivery",
+                )
+        except ConditionNotMet:
+            return False
+        return True
+
+    # --- the failure index (what ``recover`` resends) -----------------------------------------------------
+
+    def failures_since(
+        self, tenant_id: str, endpoint_id: str, since: str, limit: int, start: Item | None
+    ) -> tuple[list[FailureEntry], Item | None]:
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND sk >= :since",
+            "ExpressionAttributeValues": {":pk": s(failures_pk(tenant_id, endpoint_id)), ":since": s(since)},
+            "Limit": limit,
+            "ConsistentRead": True,
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        items, last = self._table.query("list failed deliveries", **kwargs)
+        entries = [
+            FailureEntry(
+                tenant_id=tenant_id,
+                endpoint_id=endpoint_id,
+                event_id=item["e"]["S"],
+                failed_at=item["sk"]["S"].split("#", 1)[0],
+                sort_key=item["sk"]["S"],
+            )
+            for item in items
+        ]
+        return entries, last
+
+    def index_failure(self, entry: FailureEntry, expires_at: int) -> None:
+        self._table.put(_failure_item(entry, expires_at), "index failed delivery")
+
+    def forget_failures(self, entries: Sequence[FailureEntry]) -> None:
+        self._table.batch_write(
+            [
+                {"DeleteRequest": {"Key": key(failures_pk(e.tenant_id, e.endpoint_id), e.sort_key)}}
+                for e in entries
+            ],
+            "forget failed deliveries",
+        )
+
+
+def failure_entry(tenant_id: str, endpoint_id: str, event_id: str, failed_at: str) -> FailureEntry:
+    return FailureEntry(tenant_id, endpoint_id, event_id, failed_at, f"{failed_at}#{event_id}")
+
+
+def _failure_item(entry: FailureEntry, expires_at: int | None) -> Item:
+    item = key(failures_pk(entry.tenant_id, entry.endpoint_id), entry.sort_key)
+    item["e"] = s(entry.event_id)
+    if expires_at is not None:
+        item["expires_at"] = n(expires_at)
+    return item
+
+
+def assemble(items: Iterable[Item]) -> dict[tuple[str, str], EventRecord]:
+    """Records from their items: delivery items join their record's deliveries."""
+    records: dict[tuple[str, str], EventRecord] = {}
+    apart: list[Item] = []
+    for item in items:
+        if is_delivery_item(item):
+            apart.append(item)
+        elif item.get("k", {}).get("S") == "event":
+            record = record_from_item(item)
+            records[(record.event.tenant_id, record.event.event_id)] = record
+    for item in apart:
+        owner = records.get((item["t"]["S"], item["e"]["S"]))
+        if owner is not None and owner.overflow:
+            delivery = delivery_from_item(item)
+            owner.deliveries[delivery.endpoint_id] = delivery
+    return records
+
+
+def _swap_expression(
+    ref: DeliveryRef, seen: Delivery | None, new: Delivery
+) -> tuple[str, str, dict[str, str], dict[str, Any]]:
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if ref.overflow:
+        prefix = ""
+    else:
+        names["#d"], names["#ep"] = "d", ref.endpoint_id
+        prefix = "#d.#ep."
+    attributes = delivery_attributes(new)
+    removed = [name for name in ("nx", "ek", "em", "cl", "cu", "co", "rt", "ru") if name not in attributes]
+    if ref.overflow:
+        sets = []
+        for name, value in attributes.items():
+            names[f"#f_{name}"] = name
+            values[f":f_{name}"] = value
+            sets.append(f"#f_{name} = :f_{name}")
+        removes = []
+        for name in removed:
+            names[f"#f_{name}"] = name
+            removes.append(f"#f_{name}")
+    else:
+        values[":delivery"] = {"M": attributes}
+        sets = ["#d.#ep = :delivery"]
+        removes = []
+    if not ref.overflow and (seen is None or seen.status is not new.status):
+        names["#c"] = "c"
+        names["#new"] = STATUS_COUNTERS[new.status]
+        values[":one"] = n(1)
+        sets.append("#c.#new = #c.#new + :one")
+        if seen is not None:
+            names["#old"] = STATUS_COUNTERS[seen.status]
+            sets.append("#c.#old = #c.#old - :one")
+    update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    if seen is None:
+        path = "#d.#ep" if not ref.overflow else "pk"
+        condition = (
+            "attribute_exists(pk)"
+            if ref.overflow
+            else f"attribute_exists(pk) AND attribute_not_exists({path})"
+        )
+        return update, condition, names, values
+    names["#s"], names["#n"], names["#co"] = "s", "n", "co"
+    values[":seen_s"] = s(seen.status.value)
+    values[":seen_n"] = n(seen.attempts)
+    clauses = [f"{prefix}#s = :seen_s", f"{prefix}#n = :seen_n"]
+    if seen.claim is None:
+        clauses.append(f"attribute_not_exists({prefix}#co)")
+    else:
+        values[":seen_co"] = s(seen.claim.owner)
+        clauses.append(f"{prefix}#co = :seen_co")
+    if seen.resend is None:
+        names["#rt"] = "rt"
+        clauses.append(f"attribute_not_exists({prefix}#rt)")
+    else:
+        names["#rt"] = "rt"
+        values[":seen_rt"] = s(seen.resend.token)
+        clauses.append(f"{prefix}#rt = :seen_rt")
+    return update, " AND ".join(clauses), names, values

@@ -1,0 +1,212 @@
+"""Event search: a tenant's event records newest first, merged across its shards, never a scan.
+
+A tenant's records are spread over ``EVENT_SHARDS`` partitions, each sorted by event id, and event ids are
+ULIDs, so each partition is already in time order. A search queries every shard (in parallel) for the id
+range that the time filters give, and merges the streams lazily, newest first, fetching another page from a
+shard only when its buffer runs dry. Filters (type, delivery status, endpoint) run as DynamoDB filter
+expressions, so only matching items cross the wire; pages are filled by reading on until they are full or
+the tenant's log is exhausted, within a read budget per request.
+
+A position is "before this event id": the next page's upper bound. Items of one event (its record, and the
+delivery items of a large fan-out) are adjacent in their shard, so they come out of the merge together.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+from hookline.core.ids import EVENT_SHARDS, event_id_ceiling, event_id_floor
+from hookline.core.models import DeliveryStatus, EventRecord
+from hookline.storage.event_log import assemble
+from hookline.storage.records import STATUS_COUNTERS
+from hookline.storage.table import Item, Table, events_pk, n, s
+
+_EVENT_ID_LENGTH = 30  # "evt_" + a 26-character ULID
+_AFTER_EVERY_KEY_CHARACTER = "~"  # sorts after every character an event record's sort key holds
+DEFAULT_READ_BUDGET = 400  # queries one search request may make
+
+
+class SearchBudgetExceeded(Exception):
+    """The request read as much as it may; the caller returns a short page with a cursor."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    exact_types: tuple[str, ...] = ()
+    type_prefixes: tuple[str, ...] = ()  # "order." for the pattern "order.*"
+    status: DeliveryStatus | None = None
+    since: float | None = None  # Unix seconds
+    until: float | None = None
+    endpoint_id: str | None = None
+
+
+@dataclass
+class _Shard:
+    pk: str
+    buffer: list[Item] = field(default_factory=list)
+    start: Item | None = None
+    exhausted: bool = False
+
+
+def upper_bound_before(event_id: str, inclusive: bool) -> str:
+    """The largest sort key strictly older than ``event_id`` (or, inclusive, the last of its own items)."""
+    if inclusive:
+        return event_id + _AFTER_EVERY_KEY_CHARACTER
+    return event_id[:-1] + chr(ord(event_id[-1]) - 1) + _AFTER_EVERY_KEY_CHARACTER
+
+
+class EventSearch:
+    def __init__(
+        self,
+        table: Table,
+        executor: Executor | None = None,
+        load_record: Callable[[str, str], EventRecord | None] | None = None,
+    ) -> None:
+        self._table = table
+        self._executor = executor
+        self._load_record = load_record
+
+    def records(
+        self,
+        tenant_id: str,
+        event_filter: EventFilter,
+        before: str | None = None,
+        inclusive: bool = False,
+        page_hint: int = 50,
+        read_budget: int = DEFAULT_READ_BUDGET,
+    ) -> Iterator[EventRecord]:
+        """Matching records, newest first, from ``before`` (exclusive unless ``inclusive``) on. Raises
+        ``SearchBudgetExceeded`` when the read budget is spent before the stream ends."""
+        low = event_id_floor(event_filter.since) if event_filter.since is not None else "evt_"
+        high = (
+            event_id_ceiling(event_filter.until) + _AFTER_EVERY_KEY_CHARACTER
+            if event_filter.until is not None
+            else "evt_" + _AFTER_EVERY_KEY_CHARACTER
+        )
+        if before is not None:
+            high = min(high, upper_bound_before(before, inclusive))
+        if low > high:
+            return
+        query = _QueryShape.of(event_filter, low, high)
+        budget = [read_budget]
+        shards = [_Shard(events_pk(tenant_id, shard)) for shard in range(EVENT_SHARDS)]
+        first_limit = max(5, page_hint // 8)
+        self._fill_all(shards, query, first_limit, budget)
+        heap: list[tuple[str, int]] = []
+        for index, shard in enumerate(shards):
+            if shard.buffer:
+                heapq.heappush(heap, (_descending(shard.buffer[0]), index))
+        group: list[Item] = []
+        while heap:
+            _, index = heapq.heappop(heap)
+            shard = shards[index]
+            item = shard.buffer.pop(0)
+            if group and _event_id(group[0]) != _event_id(item):
+                yield from self._records(tenant_id, group)
+                group = []
+            group.append(item)
+            if not shard.buffer and not shard.exhausted:
+                self._fill(shard, query, max(25, page_hint), budget)
+            if shard.buffer:
+                heapq.heappush(heap, (_descending(shard.buffer[0]), index))
+        if group:
+            yield from self._records(tenant_id, group)
+
+    def _records(self, tenant_id: str, group: list[Item]) -> Iterator[EventRecord]:
+        event_id = _event_id(group[0])
+        record = assemble(group).get((tenant_id, event_id))
+        if record is None and self._load_record is not None:
+            # Only delivery items of a large fan-out matched: the record itself was filtered out.
+            record = self._load_record(tenant_id, event_id)
+        if record is not None:
+            yield record
+
+    def _fill_all(self, shards: list[_Shard], query: _QueryShape, limit: int, budget: list[int]) -> None:
+        if self._executor is None:
+            for shard in shards:
+                self._fill(shard, query, limit, budget)
+            return
+        budget[0] -= len(shards)
+        if budget[0] < 0:
+            raise SearchBudgetExceeded
+        unlimited = [10**9]
+        list(self._executor.map(lambda shard: self._fill(shard, query, limit, unlimited), shards))
+
+    def _fill(self, shard: _Shard, query: _QueryShape, limit: int, budget: list[int]) -> None:
+        """Read pages of one shard until something matches or it ends (filters can empty a page)."""
+        while not shard.buffer and not shard.exhausted:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise SearchBudgetExceeded
+            kwargs = query.kwargs(shard.pk, limit)
+            if shard.start is not None:
+                kwargs["ExclusiveStartKey"] = shard.start
+            items, shard.start = self._table.query("search events", **kwargs)
+            shard.buffer.extend(items)
+            shard.exhausted = shard.start is None
+
+
+@dataclass(frozen=True, slots=True)
+class _QueryShape:
+    key_condition: str
+    filter_expression: str | None
+    names: dict[str, str]
+    values: dict[str, Any]
+
+    @classmethod
+    def of(cls, event_filter: EventFilter, low: str, high: str) -> _QueryShape:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":low": s(low), ":high": s(high)}
+        clauses: list[str] = []
+        type_terms: list[str] = []
+        for index, exact in enumerate(event_filter.exact_types):
+            values[f":type{index}"] = s(exact)
+            type_terms.append(f"ty = :type{index}")
+        for index, prefix in enumerate(event_filter.type_prefixes):
+            values[f":prefix{index}"] = s(prefix)
+            type_terms.append(f"begins_with(ty, :prefix{index})")
+        if type_terms:
+            clauses.append("(" + " OR ".join(type_terms) + ")")
+        if event_filter.status is not None:
+            names |= {"#c": "c", "#counter": STATUS_COUNTERS[event_filter.status], "#s": "s"}
+            values |= {":zero": n(0), ":status": s(event_filter.status.value), ":delivery": s("delivery")}
+            clauses.append("(#c.#counter > :zero OR (k = :delivery AND #s = :status))")
+        if event_filter.endpoint_id is not None:
+            names |= {"#d": "d", "#endpoint": event_filter.endpoint_id}
+            values[":endpoint"] = s(event_filter.endpoint_id)
+            clauses.append("(attribute_exists(#d.#endpoint) OR ep = :endpoint)")
+        if event_filter.status is None and event_filter.endpoint_id is None:
+            values[":record"] = s("event")
+            clauses.append("k = :record")
+        return cls(
+            key_condition="pk = :pk AND sk BETWEEN :low AND :high",
+            filter_expression=" AND ".join(clauses) if clauses else None,
+            names=names,
+            values=values,
+        )
+
+    def kwargs(self, pk: str, limit: int) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": self.key_condition,
+            "ExpressionAttributeValues": {":pk": s(pk), **self.values},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if self.filter_expression:
+            kwargs["FilterExpression"] = self.filter_expression
+        if self.names:
+            kwargs["ExpressionAttributeNames"] = self.names
+        return kwargs
+
+
+def _event_id(item: Item) -> str:
+    return str(item["sk"]["S"])[:_EVENT_ID_LENGTH]
+
+
+def _descending(item: Item) -> str:
+    """A heap key that pops the largest sort key first (the terminator puts a key after its extensions)."""
+    return "".join(chr(0x10FFFF - ord(char)) for char in str(item["sk"]["S"])) + chr(0x10FFFF)

@@ -1,0 +1,181 @@
+"""Event records and deliveries as DynamoDB items.
+
+An event record holds the event, its fan-out and — for the common case — every delivery inline, in the map
+``d`` keyed by endpoint id, so one event to one endpoint costs one item write in all. Attribute names are
+short on purpose: write units are billed per kilobyte, names included.
+
+Record attributes: ``k`` "event", ``t`` tenant, ``ty`` type, ``ts`` timestamp, ``b`` body, ``f`` fan-out
+state, ``eps`` matched endpoint ids, ``d`` inline deliveries, ``c`` delivery counts by status (what event
+search filters on), ``ov`` deliveries stored as items of their own, ``only`` a test send's endpoint.
+
+Delivery fields (inside ``d.{endpoint}``, or at the top of a delivery item with ``k`` "delivery"): ``s``
+status, ``n`` attempts, ``rb`` round base, ``nx`` next attempt (Unix s), ``ek``/``em`` last error kind and
+message, ``h`` recent attempts (JSON), ``cl``/``co``/``cu`` the attempt claim (number, owner, until),
+``rt``/``ru`` a resend claim (token, until), ``u`` updated at.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from hookline.core.jobs import attempt_from_json, attempt_to_json
+from hookline.core.models import (
+    Claim,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventRecord,
+    FailureKind,
+    FanoutState,
+    ResendClaim,
+)
+from hookline.storage.table import (
+    Item,
+    boolean,
+    delivery_key,
+    event_key,
+    get_bool,
+    get_opt_float,
+    get_opt_int,
+    get_opt_str,
+    get_str,
+    n,
+    s,
+)
+
+HISTORY_LIMIT = 12  # attempts kept per delivery (the count of all attempts is kept apart)
+STATUS_COUNTERS = {
+    DeliveryStatus.PENDING: "p",
+    DeliveryStatus.RETRYING: "r",
+    DeliveryStatus.SUCCEEDED: "s",
+    DeliveryStatus.FAILED: "f",
+}
+
+
+def delivery_attributes(delivery: Delivery) -> dict[str, Any]:
+    """The delivery's fields as DynamoDB attribute values (a map's members, or an item's attributes)."""
+    fields: dict[str, Any] = {
+        "s": s(delivery.status.value),
+        "n": n(delivery.attempts),
+        "rb": n(delivery.round_base),
+        "h": s(json.dumps([attempt_to_json(a) for a in delivery.history[-HISTORY_LIMIT:]])),
+        "u": s(delivery.updated_at),
+    }
+    if delivery.next_attempt_at is not None:
+        fields["nx"] = n(round(delivery.next_attempt_at, 3))
+    if delivery.last_error_kind is not None:
+        fields["ek"] = s(delivery.last_error_kind.value)
+    if delivery.last_error:
+        fields["em"] = s(delivery.last_error)
+    if delivery.claim is not None:
+        fields["cl"] = n(delivery.claim.attempt)
+        fields["cu"] = n(round(delivery.claim.until, 3))
+        fields["co"] = s(delivery.claim.owner)
+    if delivery.resend is not None:
+        fields["rt"] = s(delivery.resend.token)
+        fields["ru"] = n(round(delivery.resend.until, 3))
+    return fields
+
+
+def delivery_from_attributes(endpoint_id: str, fields: Mapping[str, Any]) -> Delivery:
+    kind = get_opt_str(fields, "ek")
+    claim_attempt, claim_until = get_opt_int(fields, "cl"), get_opt_float(fields, "cu")
+    claim_owner = get_opt_str(fields, "co")
+    token, token_until = get_opt_str(fields, "rt"), get_opt_float(fields, "ru")
+    return Delivery(
+        endpoint_id=endpoint_id,
+        status=DeliveryStatus(get_str(fields, "s", DeliveryStatus.PENDING.value)),
+        attempts=get_opt_int(fields, "n") or 0,
+        round_base=get_opt_int(fields, "rb") or 0,
+        next_attempt_at=get_opt_float(fields, "nx"),
+        last_error_kind=FailureKind(kind) if kind else None,
+        last_error=get_opt_str(fields, "em"),
+        history=tuple(attempt_from_json(a) for a in json.loads(get_str(fields, "h", "[]"))),
+        claim=Claim(claim_attempt, claim_until, claim_owner)
+        if claim_attempt is not None and claim_until and claim_owner
+        else None,
+        resend=ResendClaim(token, token_until) if token and token_until else None,
+        updated_at=get_str(fields, "u"),
+    )
+
+
+def status_counts(deliveries: Mapping[str, Delivery]) -> dict[str, Any]:
+    counts = dict.fromkeys(STATUS_COUNTERS.values(), 0)
+    for delivery in deliveries.values():
+        counts[STATUS_COUNTERS[delivery.status]] += 1
+    return {"M": {name: n(count) for name, count in counts.items()}}
+
+
+def record_item(record: EventRecord, expires_at: int) -> Item:
+    event = record.event
+    item = event_key(event.tenant_id, event.event_id)
+    item.update(
+        {
+            "k": s("event"),
+            "t": s(event.tenant_id),
+            "ty": s(event.event_type),
+            "ts": s(event.timestamp),
+            "b": s(event.body),
+            "f": s(record.fanout.value),
+            "expires_at": n(expires_at),
+        }
+    )
+    if record.endpoint_ids is not None:
+        item["eps"] = {"L": [s(endpoint_id) for endpoint_id in record.endpoint_ids]}
+    if record.overflow:
+        item["ov"] = boolean(True)
+    else:
+        item["d"] = {"M": {ep: {"M": delivery_attributes(d)} for ep, d in record.deliveries.items()}}
+        item["c"] = status_counts(record.deliveries)
+    if record.only_endpoint:
+        item["only"] = s(record.only_endpoint)
+    return item
+
+
+def record_from_item(item: Mapping[str, Any]) -> EventRecord:
+    sk = get_str(item, "sk")
+    event = Event(
+        tenant_id=get_str(item, "t"),
+        event_id=sk,
+        event_type=get_str(item, "ty"),
+        timestamp=get_str(item, "ts"),
+        body=get_str(item, "b"),
+    )
+    endpoint_ids = item.get("eps")
+    inline = item.get("d", {}).get("M", {})
+    return EventRecord(
+        event=event,
+        fanout=FanoutState(get_str(item, "f", FanoutState.PENDING.value)),
+        endpoint_ids=None if endpoint_ids is None else tuple(v["S"] for v in endpoint_ids.get("L", [])),
+        deliveries={ep: delivery_from_attributes(ep, value.get("M", {})) for ep, value in inline.items()},
+        overflow=get_bool(item, "ov", default=False),
+        only_endpoint=get_opt_str(item, "only"),
+    )
+
+
+def delivery_item(event: Event, delivery: Delivery, expires_at: int) -> Item:
+    """A delivery stored on its own (overflow), with enough of the event for search to show it."""
+    item = delivery_key(event.tenant_id, event.event_id, delivery.endpoint_id)
+    item.update(
+        {
+            "k": s("delivery"),
+            "t": s(event.tenant_id),
+            "e": s(event.event_id),
+            "ep": s(delivery.endpoint_id),
+            "ty": s(event.event_type),
+            "ts": s(event.timestamp),
+            "expires_at": n(expires_at),
+            **delivery_attributes(delivery),
+        }
+    )
+    return item
+
+
+def is_delivery_item(item: Mapping[str, Any]) -> bool:
+    return get_str(item, "k") == "delivery"
+
+
+def delivery_from_item(item: Mapping[str, Any]) -> Delivery:
+    return delivery_from_attributes(get_str(item, "ep"), item)
