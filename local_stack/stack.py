@@ -38,7 +38,6 @@ FAKE_ACCESS_KEY = FAKE_SECRET_KEY = "testing"  # noqa: S105 - moto accepts any c
 
 # What the local stack changes in the template's defaults: loopback receivers are the point locally.
 LOCAL_PARAMETER_DEFAULTS = {"AllowHttp": "true", "AllowedPrivateCidrs": "127.0.0.0/8,::1/128"}
-SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 - a resource type, not a secret
 
 
 # moto reports every template resource type its CloudFormation skips (API Gateway v2, alarms): expected.
@@ -206,19 +205,19 @@ class LocalStack:
                 return
 
     def _set_up_api_key(self, secretsmanager: Any, deployed: DeployedStack) -> str:
-        secret_ids = [
-            physical
-            for logical, physical in deployed.resources.items()
-            if deployed.resource_types[logical] == SECRET_TYPE
-        ]
+        """The admin key lives in the secret that the API function's ``ADMIN_API_KEY_SECRET_ARN`` names."""
+        secret_ids = {
+            spec.environment["ADMIN_API_KEY_SECRET_ARN"]
+            for spec in deployed.functions.values()
+            if spec.environment.get("ADMIN_API_KEY_SECRET_ARN")
+        }
         if len(secret_ids) != 1:
-            raise StackError(
-                f"expected one Secrets Manager secret (the admin API key) in the template, got {secret_ids}"
-            )
+            raise StackError(f"expected one admin API key secret in the template, got {sorted(secret_ids)}")
+        secret_id = secret_ids.pop()
         if self.options.api_key:
-            secretsmanager.put_secret_value(SecretId=secret_ids[0], SecretString=self.options.api_key)
+            secretsmanager.put_secret_value(SecretId=secret_id, SecretString=self.options.api_key)
             return self.options.api_key
-        return str(secretsmanager.get_secret_value(SecretId=secret_ids[0])["SecretString"])
+        return str(secretsmanager.get_secret_value(SecretId=secret_id)["SecretString"])
 
     def _pool_size(self, spec: FunctionSpec) -> int:
         cap = max(1, self.options.max_concurrency)

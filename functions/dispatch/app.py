@@ -4,9 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from hookline.batch import sqs_batch_processor
-from hookline.config import dispatch_settings
-from hookline.dispatch import dispatcher
+from hookline.core.config import dispatch_settings
+from hookline.delivery.batch_response import sqs_batch_processor
+from hookline.delivery.container import dispatcher
 from hookline.observability import logger, metrics
 
 dispatch_settings()  # fail the cold start, not the first batch, when configuration is missing

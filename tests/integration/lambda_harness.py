@@ -18,8 +18,8 @@ from typing import Any
 
 import boto3
 
-from hookline import aws, config, dead_letters, dispatch
-from hookline.api import routes
+from hookline import aws
+from hookline.core import config
 from local_stack.cloudformation import DeployedStack, FunctionSpec
 from local_stack.sqs_poller import lambda_record
 
@@ -32,18 +32,16 @@ MODULES = {
 }
 
 
+# Modules whose cached factories hold a container's state (settings, clients, stores, caches).
+CONTAINER_MODULES = ("hookline.api.container", "hookline.delivery.container", "hookline.dead_letters.container")
+
+
 def reset_hookline() -> None:
     """Forget every per-container cache, as a fresh Lambda container would."""
-    for cached in (
-        config.ingest_settings,
-        config.dispatch_settings,
-        config.dead_letter_settings,
-        routes.service,
-        routes.verifier,
-        dispatch.dispatcher,
-        dead_letters.dead_letter_handler,
-    ):
-        cached.cache_clear()
+    for module in [config, *(importlib.import_module(name) for name in CONTAINER_MODULES)]:
+        for value in vars(module).values():
+            if callable(value) and hasattr(value, "cache_clear"):
+                value.cache_clear()
     aws.reset_clients()
 
 
