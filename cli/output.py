@@ -68,11 +68,12 @@ def timestamp(value: Any, *, milliseconds: bool = False) -> str:
 
 
 def answer(attempt: Mapping[str, Any]) -> str:
-    """What the endpoint answered: its status code, else the kind of error, else ``-``."""
-    status = attempt.get("status_code")
-    if status is not None:
-        return str(status)
-    return str(attempt.get("error_kind") or attempt.get("last_error_kind") or "-")
+    """What the endpoint answered (an attempt's, or a delivery's last): its status code, else the kind of
+    error, else ``-``."""
+    for name in ("status_code", "last_status_code", "error_kind", "last_error_kind"):
+        if attempt.get(name) is not None:
+            return str(attempt[name])
+    return "-"
 
 
 def latency(attempt: Mapping[str, Any]) -> str:
