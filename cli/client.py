@@ -39,19 +39,10 @@ USER_AGENT: Final = "hookline-cli/0.1.0"
 
 # The code an error answer gets when its body has none (API Gateway's own 404 and 413, a proxy's 502).
 _CODE_FOR_STATUS: Final = {
-    400: "invalid_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    409: "conflict",
-    413: "payload_too_large",
-    422: "unprocessable",
-    429: "too_many_requests",
-    500: "internal_error",
-    502: "bad_gateway",
-    503: "service_unavailable",
-    504: "gateway_timeout",
-}
+    400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
+    413: "payload_too_large", 422: "unprocessable", 429: "too_many_requests", 500: "internal_error",
+    502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout",
+}  # fmt: skip
 
 
 class HooklineError(Exception):

@@ -233,8 +233,7 @@ def dead_letters(ctx: Context) -> Shown:
 def tail(ctx: Context) -> Shown | None:
     args = ctx.args
     follower = AttemptFollower(ctx.client, args.tenant)
-    ctx.client.get_tenant(args.tenant)  # a mistyped tenant is an error now, not an endless quiet
-    count = follower.start()
+    count = follower.start()  # a mistyped tenant fails here (404), not as an endless quiet
     print(
         f"Following delivery attempts for tenant {args.tenant} ({count} endpoint(s)); Ctrl-C stops.",
         file=ctx.err,
