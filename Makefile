@@ -17,13 +17,19 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
 	touch $@
 
+# The `hookline` command (the cli package, editable: edits to cli/ take effect at once).
+$(VENV)/bin/hookline: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e . >$(VENV)/hookline-install.log 2>&1 \
+		|| { cat $(VENV)/hookline-install.log; exit 1; }
+	touch $@
+
 $(SAM_VENV)/.installed: requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip 2>&1 | { grep -v '^WARNING: Location' || true; }
 	$(SAM_VENV)/bin/python -m pip install -q -r requirements-sam.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
 	touch $@
 
-setup: $(VENV)/.installed $(SAM_VENV)/.installed
+setup: $(VENV)/.installed $(VENV)/bin/hookline $(SAM_VENV)/.installed
 
 lint: setup
 	$(VENV)/bin/ruff check .
