@@ -39,7 +39,7 @@ def seeder(stack: Stack) -> Seeder:
 def new_record(
     event_id: str, *endpoint_ids: str, event_type: str = "order.created", overflow: bool = False
 ) -> EventRecord:
-    event = Event(T, event_id, event_type, clock.now_iso(), '{"type":"%s","data":{}}' % event_type)
+    event = Event(T, event_id, event_type, clock.now_iso(), f'{{"type":"{event_type}","data":{{}}}}')
     deliveries = {} if overflow else {ep: Delivery(ep, DeliveryStatus.PENDING) for ep in endpoint_ids}
     return EventRecord(event, FanoutState.DONE, endpoint_ids, deliveries, overflow=overflow)
 
