@@ -121,7 +121,7 @@ class Dispatcher:
         for index, plan in plans.items():
             if index not in fates:
                 fates[index] = self._fate(plan, works.get(index), persisted.get(index))
-        self._observe(works)
+        self._observe(works, set(snapshot.breakers))
         return self._report({r.index: r for r in received}, fates)
 
     # --- plan ------------------------------------------------------------------------------------------
@@ -262,7 +262,8 @@ class Dispatcher:
 
     # --- health, alerts, logs --------------------------------------------------------------------------
 
-    def _observe(self, works: dict[int, RecordWork]) -> None:
+    def _observe(self, works: dict[int, RecordWork], with_state: set[tuple[str, str]]) -> None:
+        """Feed each endpoint's results to its breaker; a success only writes when there is a streak to end."""
         by_endpoint: dict[tuple[str, str], list[Observed]] = defaultdict(list)
         endpoints: dict[tuple[str, str], Any] = {}
         now = self._now()
@@ -280,7 +281,7 @@ class Dispatcher:
 
         def observe(key: tuple[str, str]) -> None:
             try:
-                change = self._breaker.observe(*key, by_endpoint[key], True, now)
+                change = self._breaker.observe(*key, by_endpoint[key], key in with_state, now)
             except HooklineError as exc:
                 logger.warning("could not update the circuit breaker", extra={"reason": str(exc)})
                 return
