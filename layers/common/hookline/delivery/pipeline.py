@@ -41,6 +41,7 @@ from hookline.delivery.effects import AttemptEffect, Attempts, ClaimLost, Deferr
 from hookline.delivery.expander import Expander
 from hookline.delivery.plan import (
     InlineBudget,
+    PairTask,
     PlanSettings,
     Received,
     RecordKind,
@@ -162,8 +163,8 @@ class Dispatcher:
             for task in work.plan.tasks:
                 if task.step is Step.SEND:
                     futures[self._pool.submit(self._attempt, task)] = (index, task)
-                elif task.step is Step.SPLIT:
-                    work.handed.append((task, task.delay))
+                elif task.step in {Step.SPLIT, Step.WAIT}:
+                    _wait(work, task, task.delay)
                 elif task.step is Step.FAIL and task.failure is not None:
                     work.settled.append(without_attempt(task, task.failure, now))
         if futures:
@@ -178,7 +179,7 @@ class Dispatcher:
                 if effect.claimed_as is not None:
                     work.claimed_as[task.ref.endpoint_id] = effect.claimed_as
             elif isinstance(effect, Deferred):
-                work.handed.append((task, effect.seconds))
+                _wait(work, task, effect.seconds)
                 metrics.add_metric(name="DeliveriesDeferred", unit=MetricUnit.Count, value=1)
             elif isinstance(effect, ClaimLost):
                 work.plan.retry_after = LOST_CLAIM_RETRY_SECONDS
@@ -238,15 +239,7 @@ class Dispatcher:
             return self._expand(plan)
         if persisted is None or not persisted.ok:
             return self._settings.retry_schedule.min_delay
-        if plan.kind is RecordKind.EVENT or work is None or persisted.spooled:
-            return None
-        for task in plan.tasks:
-            if task.step is Step.WAIT:
-                return max(1, round(task.delay))
-        for settled in work.settled:
-            if settled.next is Next.RETRY and settled.delivery.next_attempt_at is not None:
-                return max(0, round(settled.delivery.next_attempt_at - self._now()))
-        return None
+        return None  # what comes later travels on new messages (hand-overs, retries, waits)
 
     def _expand(self, plan: RecordPlan) -> int | None:
         job = plan.received.job
@@ -263,7 +256,7 @@ class Dispatcher:
     # --- health, alerts, logs --------------------------------------------------------------------------
 
     def _observe(self, works: dict[int, RecordWork], with_state: set[tuple[str, str]]) -> None:
-        """Feed each endpoint's results to its breaker; a success only writes when there is a streak to end."""
+        """Feed each endpoint's results to its breaker; a success writes only when it ends a failure streak."""
         by_endpoint: dict[tuple[str, str], list[Observed]] = defaultdict(list)
         endpoints: dict[tuple[str, str], Any] = {}
         now = self._now()
@@ -329,6 +322,18 @@ class Dispatcher:
                 # They still come back, after the queue's own visibility timeout.
                 logger.warning("some retries keep the queue's default timing", extra={"records": len(failed)})
         return {r.message_id for r, _ in coming_back}
+
+
+def _wait(work: RecordWork, task: PairTask, seconds: float) -> None:
+    """The pair goes on later, without an attempt now. An event job hands it to a deliver job (its state is
+    written); a deliver job sends itself again, delayed, and nothing needs writing."""
+    if work.plan.kind is RecordKind.EVENT:
+        work.handed.append((task, seconds))
+    else:
+        ref = task.ref
+        work.requeue.append(
+            (DeliverJob(ref.tenant_id, ref.event_id, ref.endpoint_id, task.resend_token), seconds)
+        )
 
 
 def _duplicates(received: Sequence[Received]) -> list[int]:

@@ -38,6 +38,7 @@ class RecordWork:
     handed: list[tuple[PairTask, float]] = field(default_factory=list)  # to deliver jobs, with a delay
     claimed_as: dict[str, Delivery] = field(default_factory=dict)
     provisional: dict[str, Delivery] | None = None  # pending deliveries written before slow sends finished
+    requeue: list[tuple[DeliverJob, float]] = field(default_factory=list)  # this deliver job again, later
 
 
 @dataclass
@@ -82,7 +83,8 @@ class Recorder:
         unchanged = not work.settled and not work.handed and not plan.carried
         record_complete = plan.record is not None and plan.record.fanout is FanoutState.DONE
         if unchanged and (plan.kind is not RecordKind.EVENT or record_complete):
-            return Persisted(ok=True)  # nothing happened to any delivery (a dropped or repeated job)
+            # Nothing happened to any delivery (a dropped or repeated job, or one that waits).
+            return Persisted(ok=True, split=[(job, round(delay)) for job, delay in work.requeue])
         deliveries = self._new_deliveries(work, now)
         event = plan.event
         failures = [
@@ -164,22 +166,22 @@ class Recorder:
     # --- what comes next -------------------------------------------------------------------------------
 
     def _follow_ups(self, work: RecordWork, deliveries: dict[str, Delivery], now: float) -> Persisted:
-        plan = work.plan
         persisted = Persisted(ok=True)
-        is_event = plan.kind is RecordKind.EVENT
         for settled in work.settled:
             ref = settled.task.ref
             job = DeliverJob(ref.tenant_id, ref.event_id, ref.endpoint_id, settled.task.resend_token)
             if settled.next is Next.DEAD_LETTER:
                 persisted.dead_letters.append(job)
-            elif settled.next is Next.RETRY and is_event:
+            elif settled.next is Next.RETRY:
+                # A new message delayed until the attempt (SQS caps a delay at 15 min; a longer wait hops):
+                # a hidden message would count against the queue's in-flight limit for the whole wait.
                 due = deliveries[ref.endpoint_id].next_attempt_at or now
                 persisted.split.append((job, max(0, round(due - now))))
         for task, delay in work.handed:
             ref = task.ref
-            persisted.split.append(
-                (DeliverJob(ref.tenant_id, ref.event_id, ref.endpoint_id, task.resend_token), round(delay))
-            )
+            job = DeliverJob(ref.tenant_id, ref.event_id, ref.endpoint_id, task.resend_token)
+            persisted.split.append((job, round(delay)))
+        persisted.split.extend((job, round(delay)) for job, delay in work.requeue)
         return persisted
 
     def _spool(self, work: RecordWork, deliveries: dict[str, Delivery]) -> Persisted:
