@@ -256,7 +256,7 @@ class Dispatcher:
     # --- health, alerts, logs --------------------------------------------------------------------------
 
     def _observe(self, works: dict[int, RecordWork], with_state: set[tuple[str, str]]) -> None:
-        """Feed each endpoint's results to its breaker; a success writes only when it ends a failure streak."""
+        """Feed each endpoint's results to its breaker; a success writes only to end a failure streak."""
         by_endpoint: dict[tuple[str, str], list[Observed]] = defaultdict(list)
         endpoints: dict[tuple[str, str], Any] = {}
         now = self._now()
