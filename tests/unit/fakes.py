@@ -407,6 +407,9 @@ class FakeLoader(Faulty):
         self._breakers = breakers
         self._unrecorded = unrecorded
 
+    def forget_breakers(self, keys: Iterable[tuple[str, str]]) -> None:
+        self.calls["forget_breakers"] += 1
+
     def load(self, received: Sequence[Received]) -> Snapshot:
         self._enter("load")
         endpoints: dict[str, dict[str, Endpoint]] = {}

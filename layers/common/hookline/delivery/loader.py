@@ -8,7 +8,9 @@ deliver jobs read records. Breaker states are read for the endpoints the batch w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 
 from hookline.core.errors import HooklineError
 from hookline.core.jobs import DeliverJob, EventJob, Job
@@ -22,13 +24,31 @@ from hookline.storage.event_log import assemble
 from hookline.storage.table import Item, Table, delivery_key, event_key, health_key
 
 RecordKey = tuple[str, str]
+BREAKER_CACHE_SECONDS = 2.0  # breaker states opened by other containers reach this one within this time
 
 
 class SnapshotLoader:
-    def __init__(self, table: Table, directory: EndpointDirectory, unrecorded: Unrecorded) -> None:
+    def __init__(
+        self,
+        table: Table,
+        directory: EndpointDirectory,
+        unrecorded: Unrecorded,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._table = table
         self._directory = directory
         self._unrecorded = unrecorded
+        self._monotonic = monotonic
+        # Breaker state per endpoint (None: no state) as last read, so a busy container reads each endpoint's
+        # at most every BREAKER_CACHE_SECONDS instead of once per batch.
+        self._breakers: dict[tuple[str, str], tuple[float, BreakerState | None]] = {}
+        self._lock = threading.Lock()
+
+    def forget_breakers(self, keys: Iterable[tuple[str, str]]) -> None:
+        """This container changed these breakers: read them again next time."""
+        with self._lock:
+            for key in keys:
+                self._breakers.pop(key, None)
 
     def load(self, received: Sequence[Received]) -> Snapshot:
         endpoints: dict[str, dict[str, Endpoint]] = {}
@@ -40,13 +60,22 @@ class SnapshotLoader:
             except HooklineError as exc:
                 logger.warning("could not read a tenant's endpoints", extra={"reason": str(exc)})
                 unloadable |= {r.index for r in received if r.job is not None and _tenant(r.job) == tenant_id}
+        now = self._monotonic()
+        with self._lock:
+            fresh = {k: v[1] for k, v in self._breakers.items() if now - v[0] < BREAKER_CACHE_SECONDS}
         keys_by_record = {
-            r.index: _keys(r, endpoints.get(_tenant(r.job) or "", {}))
+            r.index: _keys(r, endpoints.get(_tenant(r.job) or "", {}), fresh)
             for r in received
             if r.job is not None and r.index not in unloadable
         }
         records: dict[RecordKey, EventRecord] = {}
-        breakers: dict[tuple[str, str], BreakerState] = {}
+        breakers: dict[tuple[str, str], BreakerState] = {k: v for k, v in fresh.items() if v is not None}
+        asked = {
+            (k["pk"]["S"].removeprefix("T#"), k["sk"]["S"].removeprefix("HEALTH#"))
+            for keys in keys_by_record.values()
+            for k in keys
+            if k["sk"]["S"].startswith("HEALTH#")
+        }
         all_keys = [key for keys in keys_by_record.values() for key in keys]
         try:
             self._absorb(self._table.batch_get(all_keys, "load batch") if all_keys else [], records, breakers)
@@ -61,6 +90,11 @@ class SnapshotLoader:
                     )
                 except HooklineError:
                     unloadable.add(index)
+        with self._lock:
+            for key in asked:
+                self._breakers[key] = (now, breakers.get(key))
+            if len(self._breakers) > 50_000:  # bounded memory whatever the number of endpoints
+                self._breakers.clear()
         return Snapshot(
             records=records,
             endpoints=endpoints,
@@ -87,18 +121,23 @@ def _tenant(job: Job | None) -> str | None:
     return getattr(job, "tenant_id", None)
 
 
-def _keys(received: Received, endpoints: dict[str, Endpoint]) -> list[Item]:
+def _keys(
+    received: Received, endpoints: dict[str, Endpoint], fresh: dict[tuple[str, str], BreakerState | None]
+) -> list[Item]:
     job = received.job
     keys: list[Item] = []
+    targets: list[str] = []
     if isinstance(job, DeliverJob):
         keys.append(event_key(job.tenant_id, job.event_id))
         keys.append(delivery_key(job.tenant_id, job.event_id, job.endpoint_id))
-        keys.append(health_key(job.tenant_id, job.endpoint_id))
+        targets = [job.endpoint_id]
     elif isinstance(job, EventJob):
         if job.read_first or job.body is None or received.receive_count > 1:
             keys.append(event_key(job.tenant_id, job.event_id))
         if job.body is not None:
-            keys.extend(health_key(job.tenant_id, e) for e in _targets(job, job.body, endpoints))
+            targets = _targets(job, job.body, endpoints)
+    tenant_id = _tenant(job) or ""
+    keys.extend(health_key(tenant_id, e) for e in targets if (tenant_id, e) not in fresh)
     return keys
 
 

@@ -282,6 +282,12 @@ class Dispatcher:
                 self._report_change(endpoints[key], change)
 
         list(self._pool.map(observe, list(by_endpoint)))
+        changed = [
+            key
+            for key, seen in by_endpoint.items()
+            if key in with_state or any(o.result.failure for o in seen)
+        ]
+        self._loader.forget_breakers(changed)
 
     def _report_change(self, endpoint: Any, change: BreakerChange) -> None:
         details: dict[str, Any] = {"consecutive_failures": change.consecutive_failures}
