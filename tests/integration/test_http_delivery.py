@@ -23,10 +23,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from hookline.config import TargetPolicy
-from hookline.http_delivery import EXCERPT_LIMIT, WebhookSender, parse_retry_after
-from hookline.models import AttemptOutcome
-from hookline.ssrf import guarded_session
+from hookline.core.config import TargetPolicy
+from hookline.delivery.sender import EXCERPT_LIMIT, WebhookSender, parse_retry_after
+from hookline.core.models import AttemptOutcome
+from hookline.delivery.guarded_http import guarded_session
 from tests.receivers import Receiver, RecordedRequest, Reply, reply
 
 LOCAL = TargetPolicy(allow_http=True, allowed_private_networks=(ipaddress.ip_network("127.0.0.0/8"),))
@@ -64,8 +64,8 @@ def test_2xx_succeeds_and_the_receiver_gets_exactly_what_was_sent(sender: Webhoo
         [request] = receiver.requests
 
     assert result.outcome is AttemptOutcome.SUCCEEDED
-    assert (result.status_code, result.error_kind, result.error_message) == (200, None, None)
-    assert result.response_excerpt == "thanks"
+    assert (result.status_code, result.failure, result.message) == (200, None, None)
+    assert result.excerpt == "thanks"
     assert result.retry_after_seconds is None
     assert 0 <= result.latency_ms < 2000
     assert (request.method, request.path, request.body) == ("POST", "/hooks/orders?team=a", BODY)
@@ -85,8 +85,8 @@ def test_500_is_retried_with_its_excerpt(sender: WebhookSender) -> None:
     with Receiver(reply(500, b"database on fire", {"Retry-After": "30"})) as receiver:
         result = sender.send(receiver.url, BODY, HEADERS)
     assert result.outcome is AttemptOutcome.RETRY
-    assert (result.status_code, result.error_kind, result.error_message) == (500, "http_status", "HTTP 500")
-    assert result.response_excerpt == "database on fire"
+    assert (result.status_code, result.failure, result.message) == (500, "http_status", "HTTP 500")
+    assert result.excerpt == "database on fire"
     assert result.retry_after_seconds is None  # only 429 and 503 carry a usable Retry-After
 
 
@@ -94,7 +94,7 @@ def test_500_is_retried_with_its_excerpt(sender: WebhookSender) -> None:
 def test_4xx_other_than_410_is_retried(sender: WebhookSender, status: int) -> None:
     with Receiver(reply(status)) as receiver:
         result = sender.send(receiver.url, BODY, HEADERS)
-    assert (result.outcome, result.error_kind, result.status_code) == (
+    assert (result.outcome, result.failure, result.status_code) == (
         AttemptOutcome.RETRY,
         "http_status",
         status,
@@ -105,8 +105,8 @@ def test_410_means_gone(sender: WebhookSender) -> None:
     with Receiver(reply(410, b"endpoint deleted")) as receiver:
         result = sender.send(receiver.url, BODY, HEADERS)
     assert result.outcome is AttemptOutcome.GONE
-    assert (result.status_code, result.error_kind) == (410, "http_status")
-    assert result.response_excerpt == "endpoint deleted"
+    assert (result.status_code, result.failure) == (410, "http_status")
+    assert result.excerpt == "endpoint deleted"
 
 
 def test_a_redirect_is_a_failure_and_is_never_followed(sender: WebhookSender) -> None:
@@ -115,12 +115,12 @@ def test_a_redirect_is_a_failure_and_is_never_followed(sender: WebhookSender) ->
         result = sender.send(redirector.url + "/hook", BODY, HEADERS)
         assert target.requests == []
         assert len(redirector.requests) == 1
-    assert (result.outcome, result.status_code, result.error_kind) == (
+    assert (result.outcome, result.status_code, result.failure) == (
         AttemptOutcome.RETRY,
         302,
         "http_status",
     )
-    assert result.error_message == "HTTP 302 (redirects are not followed)"
+    assert result.message == "HTTP 302 (redirects are not followed)"
 
 
 def test_a_redirect_with_an_endless_body_is_not_read_to_its_end(sender: WebhookSender) -> None:
@@ -130,13 +130,13 @@ def test_a_redirect_with_an_endless_body_is_not_read_to_its_end(sender: WebhookS
         result = sender.send(receiver.url, BODY, HEADERS)
     assert time.monotonic() - started < 1.5
     assert result.status_code == 307
-    assert len(result.response_excerpt) == EXCERPT_LIMIT
+    assert len(result.excerpt) == EXCERPT_LIMIT
 
 
 def test_429_retry_after_seconds_is_reported(sender: WebhookSender) -> None:
     with Receiver(reply(429, b"slow down", {"Retry-After": "7"})) as receiver:
         result = sender.send(receiver.url, BODY, HEADERS)
-    assert (result.outcome, result.status_code, result.error_kind) == (
+    assert (result.outcome, result.status_code, result.failure) == (
         AttemptOutcome.RETRY,
         429,
         "http_status",
@@ -181,8 +181,8 @@ def test_a_server_slower_than_the_timeout_is_a_timeout(fast_sender: WebhookSende
         started = time.monotonic()
         result = fast_sender.send(receiver.url, BODY, HEADERS)
     assert time.monotonic() - started < 1.2
-    assert (result.outcome, result.error_kind, result.status_code) == (AttemptOutcome.RETRY, "timeout", None)
-    assert result.error_message is not None and "0.5s" in result.error_message
+    assert (result.outcome, result.failure, result.status_code) == (AttemptOutcome.RETRY, "timeout", None)
+    assert result.message is not None and "0.5s" in result.message
 
 
 @contextmanager
@@ -219,7 +219,7 @@ def test_a_server_dripping_its_headers_cannot_outlast_the_deadline(fast_sender: 
         result = fast_sender.send(f"http://127.0.0.1:{port}/", BODY, HEADERS)
         elapsed = time.monotonic() - started
     assert elapsed < 1.2
-    assert (result.outcome, result.error_kind) == (AttemptOutcome.RETRY, "timeout")
+    assert (result.outcome, result.failure) == (AttemptOutcome.RETRY, "timeout")
 
 
 def test_a_2xx_whose_body_drips_still_succeeds_within_the_deadline(fast_sender: WebhookSender) -> None:
@@ -230,7 +230,7 @@ def test_a_2xx_whose_body_drips_still_succeeds_within_the_deadline(fast_sender: 
         elapsed = time.monotonic() - started
     assert elapsed < 1.2
     assert (result.outcome, result.status_code) == (AttemptOutcome.SUCCEEDED, 200)
-    assert result.response_excerpt.startswith("ok")
+    assert result.excerpt.startswith("ok")
 
 
 def _closed_port() -> int:
@@ -241,12 +241,12 @@ def _closed_port() -> int:
 
 def test_connection_refused_is_a_connection_error(sender: WebhookSender) -> None:
     result = sender.send(f"http://127.0.0.1:{_closed_port()}/hook", BODY, HEADERS)
-    assert (result.outcome, result.error_kind, result.status_code) == (
+    assert (result.outcome, result.failure, result.status_code) == (
         AttemptOutcome.RETRY,
         "connection",
         None,
     )
-    assert result.error_message == "connection refused"
+    assert result.message == "connection refused"
 
 
 def test_a_name_that_does_not_resolve_is_a_dns_error(
@@ -257,8 +257,8 @@ def test_a_name_that_does_not_resolve_is_a_dns_error(
 
     monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
     result = sender.send("http://hooks.does-not-exist.invalid/", BODY, HEADERS)
-    assert (result.outcome, result.error_kind) == (AttemptOutcome.RETRY, "dns")
-    assert result.error_message is not None and "does not resolve" in result.error_message
+    assert (result.outcome, result.failure) == (AttemptOutcome.RETRY, "dns")
+    assert result.message is not None and "does not resolve" in result.message
 
 
 # -- the SSRF guard --------------------------------------------------------------------------------------
@@ -269,12 +269,12 @@ def test_loopback_is_blocked_without_an_allow_list() -> None:
     with Receiver() as receiver:
         result = blocked.send(receiver.url + "/hook", BODY, HEADERS)
         assert receiver.requests == [] and receiver.connections == 0
-    assert (result.outcome, result.error_kind, result.status_code) == (
+    assert (result.outcome, result.failure, result.status_code) == (
         AttemptOutcome.RETRY,
         "ssrf_blocked",
         None,
     )
-    assert result.error_message is not None and "loopback" in result.error_message
+    assert result.message is not None and "loopback" in result.message
 
 
 def test_a_name_resolving_to_loopback_is_blocked_at_connect_time(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -288,8 +288,8 @@ def test_a_name_resolving_to_loopback_is_blocked_at_connect_time(monkeypatch: py
         monkeypatch.setattr(socket, "getaddrinfo", rebinding)
         result = blocked.send(f"http://hooks.example.test:{receiver.port}/", BODY, HEADERS)
         assert receiver.connections == 0
-    assert (result.outcome, result.error_kind) == (AttemptOutcome.RETRY, "ssrf_blocked")
-    assert result.error_message is not None and "127.0.0.1 (loopback)" in result.error_message
+    assert (result.outcome, result.failure) == (AttemptOutcome.RETRY, "ssrf_blocked")
+    assert result.message is not None and "127.0.0.1 (loopback)" in result.message
 
 
 def test_http_is_blocked_when_the_deployment_does_not_allow_it() -> None:
@@ -299,7 +299,7 @@ def test_http_is_blocked_when_the_deployment_does_not_allow_it() -> None:
     with Receiver() as receiver:
         result = https_only.send(receiver.url, BODY, HEADERS)
         assert receiver.connections == 0
-    assert result.error_kind == "ssrf_blocked"
+    assert result.failure == "ssrf_blocked"
 
 
 # -- limits and pooling ----------------------------------------------------------------------------------
@@ -316,22 +316,22 @@ def test_a_huge_response_is_cut_to_the_excerpt_without_buffering_it(sender: Webh
         finally:
             tracemalloc.stop()
     assert result.outcome is AttemptOutcome.SUCCEEDED
-    assert len(result.response_excerpt.encode()) == EXCERPT_LIMIT
+    assert len(result.excerpt.encode()) == EXCERPT_LIMIT
     assert peak < 1024 * 1024
 
 
 def test_an_endless_response_is_cut_to_the_excerpt(sender: WebhookSender) -> None:
     with Receiver(lambda request: Reply(500, {}, itertools.repeat(b"0123456789abcdef"))) as receiver:
         result = sender.send(receiver.url, BODY, HEADERS)
-    assert result.error_kind == "http_status"
-    assert len(result.response_excerpt) == EXCERPT_LIMIT
+    assert result.failure == "http_status"
+    assert len(result.excerpt) == EXCERPT_LIMIT
 
 
 def test_a_multibyte_character_cut_by_the_limit_is_dropped_not_mangled(sender: WebhookSender) -> None:
     body = b"a" * (EXCERPT_LIMIT - 1) + "é".encode() + b"tail"
     with Receiver(reply(200, body)) as receiver:
         result = sender.send(receiver.url, BODY, HEADERS)
-    assert result.response_excerpt == "a" * (EXCERPT_LIMIT - 1)
+    assert result.excerpt == "a" * (EXCERPT_LIMIT - 1)
 
 
 def test_consecutive_sends_reuse_one_pooled_connection(sender: WebhookSender) -> None:
@@ -464,16 +464,16 @@ def test_a_self_signed_certificate_is_a_tls_error(sender: WebhookSender, pki: Pk
     with Receiver(ssl_context=_server_context(pki.self_signed)) as receiver:
         result = sender.send(receiver.url, BODY, HEADERS)
         assert receiver.requests == []
-    assert (result.outcome, result.error_kind, result.status_code) == (AttemptOutcome.RETRY, "tls", None)
-    assert result.error_message is not None and "certificate verify failed" in result.error_message
+    assert (result.outcome, result.failure, result.status_code) == (AttemptOutcome.RETRY, "tls", None)
+    assert result.message is not None and "certificate verify failed" in result.message
 
 
 def test_https_to_a_plain_http_server_is_a_tls_error(sender: WebhookSender) -> None:
     with Receiver() as receiver:
         result = sender.send(f"https://127.0.0.1:{receiver.port}/", BODY, HEADERS)
         assert receiver.requests == []
-    assert (result.outcome, result.error_kind) == (AttemptOutcome.RETRY, "tls")
-    assert result.error_message == "TLS error: wrong version number"
+    assert (result.outcome, result.failure) == (AttemptOutcome.RETRY, "tls")
+    assert result.message == "TLS error: wrong version number"
 
 
 def test_tls_verifies_the_url_host_name_while_connecting_to_the_vetted_address(
@@ -525,3 +525,17 @@ def test_the_receiver_helper_records_requests(sender: WebhookSender) -> None:
         1,
     )
     assert request.received_at == pytest.approx(time.time(), abs=5)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-Note": "日本"}, {"X-A\n": "1"}, {"X-B": "line\r\nbreak"}],
+    ids=["non-latin-1-value", "newline-in-name", "crlf-in-value"],
+)
+def test_a_header_http_cannot_carry_is_this_attempts_failure_not_an_exception(headers: dict[str, str]) -> None:
+    """Such headers are refused at registration; one stored before that rule (or a bug) must still end as
+    this delivery's failed attempt, never as an exception that takes the batch down."""
+    with Receiver() as receiver:
+        result = WebhookSender(LOCAL, timeout_seconds=2).send(receiver.url, BODY, HEADERS | headers)
+        assert (result.outcome, result.failure) == (AttemptOutcome.RETRY, "invalid_request")
+        assert receiver.requests == []
