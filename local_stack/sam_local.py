@@ -15,6 +15,8 @@ commands drive ``make sam-local-check`` (``local_stack.sam_local_check``), which
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ipaddress
 import json
 import os
 import platform
@@ -28,10 +30,11 @@ from pathlib import Path
 from local_stack.lambda_image import Architecture
 from local_stack.moto_server import LOOPBACK
 from local_stack.process import REPO_ROOT, StackProcess
+from local_stack.stack import ENV_JSON_NAME
 
 SAM_DIR = REPO_ROOT / ".aws-sam" / "sam-local"
 BUILD_DIR = SAM_DIR / "build"
-ENV_JSON = SAM_DIR / "env.json"
+ENV_JSON = REPO_ROOT / ENV_JSON_NAME  # where `python -m local_stack --env-json` writes it too
 SAM = REPO_ROOT / ".venv-sam" / "bin" / "sam"
 # SAM offline: no telemetry, a region, no EC2 metadata lookups for credentials.
 SAM_ENVIRONMENT = {
@@ -124,10 +127,15 @@ def docker_bridge_gateway(env: Mapping[str, str]) -> str:
     )
     if result.returncode != 0:
         raise SamLocalError(f"cannot inspect Docker's bridge network: {result.stderr.strip()}")
-    gateways = [entry.get("Gateway") for entry in json.loads(result.stdout or "[]") if entry.get("Gateway")]
-    if not gateways:
-        raise SamLocalError("Docker's bridge network has no gateway: give --bind and --container-host")
-    return str(gateways[0])
+    for entry in json.loads(result.stdout or "null") or []:
+        if entry.get("Gateway"):
+            return str(entry["Gateway"])
+        # A freshly initialised engine may not list the gateway: it is the subnet's first address.
+        with contextlib.suppress(KeyError, ValueError):
+            network = ipaddress.ip_network(entry["Subnet"])
+            if network.version == 4:
+                return str(network.network_address + 1)
+    raise SamLocalError("Docker's bridge network has no IPv4 gateway: give --bind and --container-host")
 
 
 def start_stack(

@@ -124,7 +124,7 @@ def inside(image: str) -> int:
     commands = SamCommands(architecture=Architecture.of_this_machine().lambda_name, invoke_image=image)
     try:
         run(commands, say)
-    except CheckFailed as exc:
+    except (CheckFailed, SamLocalError) as exc:
         say(f"{PREFIX} check failed: {exc}")
         return 1
     return 0

@@ -31,7 +31,7 @@ DEFAULT_MAX_CONCURRENCY = 4
 # Concurrency of an event source without ScalingConfig.MaximumConcurrency (Lambda's smallest allowed value).
 UNSET_CONCURRENCY = 2
 STATE_FILE_NAME = ".aws-sam/local-stack.json"
-ENV_JSON_NAME = ".aws-sam/env.json"
+ENV_JSON_NAME = ".aws-sam/sam-local/env.json"
 FAKE_ACCESS_KEY = FAKE_SECRET_KEY = "testing"  # noqa: S105 - moto accepts any credentials
 
 # What the local stack changes in the template's defaults: loopback receivers are the point locally.
