@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from local_stack.lambda_image import Architecture
@@ -60,7 +60,7 @@ def sam_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
 class SamCommands:
     """The ``sam`` command lines, shared by ``make sam-local`` and ``make sam-local-check``."""
 
-    architecture: str = Architecture.of_this_machine().lambda_name
+    architecture: str = field(default_factory=lambda: Architecture.of_this_machine().lambda_name)
     env_json: Path = ENV_JSON
     build_dir: Path = BUILD_DIR
     invoke_image: str | None = None  # a local image instead of SAM's (pulled from public.ecr.aws)

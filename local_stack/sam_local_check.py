@@ -3,7 +3,8 @@ on this machine, offline, and leaves nothing behind.
 
 Following ``shared/SAM_LOCAL.md``: a network namespace of its own with a private dockerd in it
 (``container_sandbox``), the offline python3.13 Lambda image, built once and cached in
-``~/.cache/hookline/sam-local`` (``lambda_image``; ``HOOKLINE_CACHE_DIR`` moves it), and ``sam build``.
+``~/.cache/hookline/sam-local`` (``lambda_image``; ``HOOKLINE_CACHE_DIR`` moves it, and
+``HOOKLINE_DEBIAN_MIRROR`` names another Debian mirror), and ``sam build``.
 Then, inside the namespace, ``sam_local_scenario``: ``sam local invoke`` on every fixture and
 ``sam local start-api`` up to a signed delivery verified with ``standardwebhooks``. Finally every
 container, dockerd and the namespace go, and the check says so (or fails, naming what was left).
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from local_stack.container_sandbox import ContainerSandbox, SandboxUnavailable, why_unavailable
-from local_stack.lambda_image import Architecture, ImageBuildError, LambdaImage
+from local_stack.lambda_image import DEFAULT_DEBIAN_MIRROR, ImageBuildError, LambdaImage
 from local_stack.process import REPO_ROOT
 from local_stack.sam_local import SAM, SamCommands, SamLocalError, run_build, sam_environment
 
@@ -87,7 +88,8 @@ def check() -> int:
             except SandboxUnavailable as exc:
                 return _skip(str(exc))
             step = time.monotonic()
-            image = LambdaImage(cache, ["docker"], sandbox.docker_env, say).ensure()
+            mirror = os.environ.get("HOOKLINE_DEBIAN_MIRROR") or DEFAULT_DEBIAN_MIRROR
+            image = LambdaImage(cache, ["docker"], sandbox.docker_env, say, mirror).ensure()
             say(f"image ready in {time.monotonic() - step:.1f} s")
             commands = SamCommands(invoke_image=image)
             step = time.monotonic()
@@ -121,7 +123,7 @@ def inside(image: str) -> int:
     """The part that runs in the namespace (started by ``check`` through nsenter)."""
     from local_stack.sam_local_scenario import CheckFailed, run
 
-    commands = SamCommands(architecture=Architecture.of_this_machine().lambda_name, invoke_image=image)
+    commands = SamCommands(invoke_image=image)
     try:
         run(commands, say)
     except (CheckFailed, SamLocalError) as exc:
