@@ -285,8 +285,8 @@ def _interrupt(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
 def run(commands: SamCommands, say: Say) -> None:
     """Both parts; on a failure the work directory (env.json, logs of the stacks and start-api) is kept."""
     work = Path(tempfile.mkdtemp(prefix="sam-local-check-"))
-    scenario = Scenario(dataclasses.replace(commands, env_json=work / "env.json"), say, work)
     try:
+        scenario = Scenario(dataclasses.replace(commands, env_json=work / "env.json"), say, work)
         scenario.invokes()
         scenario.start_api()
     except BaseException:
