@@ -12,10 +12,12 @@ from pathlib import Path
 from types import FrameType
 
 from local_stack.logs import LogRenderer
+from local_stack.moto_server import LOOPBACK
 from local_stack.stack import (
     DEFAULT_API_PORT,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MOTO_PORT,
+    ENV_JSON_NAME,
     STATE_FILE_NAME,
     LocalStack,
     StackError,
@@ -38,6 +40,7 @@ examples:
   python -m local_stack
   python -m local_stack --api-key devkey --parameter-overrides "RetrySchedule=0,1,2"
   python -m local_stack --port 8080 --moto-port 0 --block-private-targets
+  python -m local_stack --host 172.17.0.1 --env-json --no-pollers     # for `sam local invoke`
   make dev ARGS="--parameter-overrides 'RetrySchedule=0,2,5 LogLevel=DEBUG' --verbose"
 
 Stop it with Ctrl-C (or SIGTERM): workers, pollers, the API server and moto all stop.
@@ -73,15 +76,44 @@ def build_parser() -> argparse.ArgumentParser:
         "--port",
         type=int,
         default=_env_int("PORT", DEFAULT_API_PORT),
-        help=f"port of the local API on 127.0.0.1; 0 picks a free one "
-        f"[{ENV_PREFIX}PORT, default %(default)s]",
+        help=f"port of the local API (on --host); 0 picks a free one [{ENV_PREFIX}PORT, default %(default)s]",
     )
     parser.add_argument(
         "--moto-port",
         type=int,
         default=_env_int("MOTO_PORT", DEFAULT_MOTO_PORT),
-        help=f"port of moto's server (the AWS endpoint) on 127.0.0.1; 0 picks a free one "
+        help=f"port of moto's server (the AWS endpoint, on --host); 0 picks a free one "
         f"[{ENV_PREFIX}MOTO_PORT, default %(default)s]",
+    )
+    parser.add_argument(
+        "--host",
+        default=_env("HOST", LOOPBACK) or LOOPBACK,
+        help="IPv4 address moto and the local API listen on; for `sam local`, one that containers can "
+        "reach, such as the Docker bridge's gateway (172.17.0.1) or 0.0.0.0 "
+        f"[{ENV_PREFIX}HOST, default %(default)s]",
+    )
+    parser.add_argument(
+        "--env-json",
+        nargs="?",
+        const=ENV_JSON_NAME,
+        default=_env("ENV_JSON"),
+        metavar="PATH",
+        help="write `sam local --env-vars` file: every function's deployed environment, with "
+        f"AWS_ENDPOINT_URL as a container reaches moto (removed on stop) [{ENV_PREFIX}ENV_JSON; "
+        f"the flag alone: {ENV_JSON_NAME} next to the template]",
+    )
+    parser.add_argument(
+        "--container-host",
+        default=_env("CONTAINER_HOST"),
+        help="the address containers reach this machine by, in env.json's AWS_ENDPOINT_URL (e.g. "
+        f"host.docker.internal) [{ENV_PREFIX}CONTAINER_HOST, default: --host]",
+    )
+    parser.add_argument(
+        "--no-pollers",
+        action="store_true",
+        default=_env_flag("NO_POLLERS"),
+        help="do not play the SQS event sources: messages stay on the queues, for `sam local invoke` "
+        f"or your own consumer [{ENV_PREFIX}NO_POLLERS=1]",
     )
     parser.add_argument(
         "--api-key",
@@ -156,6 +188,11 @@ def options_from_args(args: argparse.Namespace) -> StackOptions:
         raise StackError(f"--parameter-overrides: {exc}") from exc
     template = Path(args.template)
     state_file = Path(args.state_file) if args.state_file else template.resolve().parent / STATE_FILE_NAME
+    env_json = None
+    if args.env_json:
+        env_json = Path(args.env_json)
+        if args.env_json == ENV_JSON_NAME:
+            env_json = template.resolve().parent / ENV_JSON_NAME
     return StackOptions(
         template=template,
         port=args.port,
@@ -166,6 +203,10 @@ def options_from_args(args: argparse.Namespace) -> StackOptions:
         max_concurrency=args.max_concurrency,
         state_file=state_file,
         stack_name=args.stack_name,
+        host=args.host,
+        pollers=not args.no_pollers,
+        env_json=env_json,
+        container_host=args.container_host or None,
     )
 
 

@@ -66,6 +66,14 @@ class Invocation:
         return None if self.error is None else str(self.error.get("errorType"))
 
 
+def deployed_environment(variables: Mapping[str, str], endpoint_url: str) -> dict[str, str]:
+    """A function's own variables as deployed into moto, plus the AWS endpoint its calls must go to.
+
+    The one place that says what a function is configured with locally: it feeds the worker processes
+    (``worker_environment``) and ``sam local``'s env.json (``local_stack.sam_env``)."""
+    return {**{key: str(value) for key, value in variables.items()}, "AWS_ENDPOINT_URL": endpoint_url}
+
+
 def worker_environment(config: FunctionConfig) -> dict[str, str]:
     """Exactly what the function's process sees: its template environment plus what Lambda adds."""
     python_path = [str(path) for path in config.layer_dirs] + [str(config.code_dir)]
@@ -89,15 +97,14 @@ def worker_environment(config: FunctionConfig) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",  # moto's fake credentials
         "AWS_SESSION_TOKEN": "testing",
-        # botocore sends every AWS call to moto's server.
-        "AWS_ENDPOINT_URL": config.endpoint_url,
         "PYTHONPATH": os.pathsep.join(python_path),
         "PYTHONDONTWRITEBYTECODE": "1",
         "TZ": ":UTC",
         "LANG": "en_US.UTF-8",
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
     }
-    env.update({key: str(value) for key, value in config.environment.items()})
+    # botocore sends every AWS call to moto's server.
+    env.update(deployed_environment(config.environment, config.endpoint_url))
     return env
 
 

@@ -9,31 +9,29 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from local_stack.apigw import ApiGatewayServer
 from local_stack.logs import LogRenderer
-from local_stack.process import stop_at_eof
+from local_stack.moto_server import LOOPBACK, MotoServer, MotoStartError, connect_host, http_url, is_wildcard
 from local_stack.runtime import FunctionConfig, FunctionPool, PoolClosed, WorkerError
+from local_stack.sam_env import write_env_json
 from local_stack.sqs_poller import EventSourceConfig, SqsEventSource
 
 if TYPE_CHECKING:
     from local_stack.cloudformation import DeployedStack, FunctionSpec
 
-HOST = "127.0.0.1"
 DEFAULT_API_PORT = 3000
 DEFAULT_MOTO_PORT = 4566
 DEFAULT_MAX_CONCURRENCY = 4
 # Concurrency of an event source without ScalingConfig.MaximumConcurrency (Lambda's smallest allowed value).
 UNSET_CONCURRENCY = 2
 STATE_FILE_NAME = ".aws-sam/local-stack.json"
-MOTO_RUNNER = Path(__file__).with_name("_moto_runner.py")
+ENV_JSON_NAME = ".aws-sam/sam-local/env.json"
 FAKE_ACCESS_KEY = FAKE_SECRET_KEY = "testing"  # noqa: S105 - moto accepts any credentials
 
 # What the local stack changes in the template's defaults: loopback receivers are the point locally.
@@ -44,10 +42,6 @@ LOCAL_PARAMETER_DEFAULTS = {
     "ApiKeyCacheSeconds": "0",
     "EndpointCacheSeconds": "0",
 }
-
-
-# moto reports every template resource type its CloudFormation skips (API Gateway v2, alarms): expected.
-_MOTO_NOISE = ("CloudFormation support", "not supported by moto", "parse_resource")
 
 
 class StackError(Exception):
@@ -66,6 +60,19 @@ class StackOptions:
     state_file: Path | None = None
     stack_name: str = "hookline"
     region: str = "us-east-1"
+    host: str = LOOPBACK  # where moto and the API listen
+    pollers: bool = True  # play the template's SQS event sources
+    env_json: Path | None = None  # where to write sam local's --env-vars file
+    container_host: str | None = None  # how a container reaches this machine (default: host)
+
+    def container_endpoint_host(self) -> str:
+        host = self.container_host or self.host
+        if is_wildcard(host):
+            raise StackError(
+                f"a container cannot connect to {host}: give --container-host (the address containers "
+                "reach this machine by, e.g. the Docker bridge's gateway or host.docker.internal)"
+            )
+        return host
 
     def effective_overrides(self) -> dict[str, str]:
         overrides = dict(LOCAL_PARAMETER_DEFAULTS)
@@ -84,80 +91,11 @@ def function_label(spec: FunctionSpec, taken: set[str]) -> str:
     return label
 
 
-class MotoServer:
-    """moto's server in a child process that exits when this process closes its stdin (or dies)."""
-
-    def __init__(self, port: int, log: LogRenderer) -> None:
-        self._requested_port = port
-        self._log = log
-        self._process: subprocess.Popen[bytes] | None = None
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        return None if self._process is None else self._process.pid
-
-    def start(self) -> None:
-        env = dict(os.environ)
-        env.pop("AWS_ENDPOINT_URL", None)
-        self._process = subprocess.Popen(
-            [sys.executable, "-P", str(MOTO_RUNNER), HOST, str(self._requested_port)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        process = self._process
-        assert process is not None and process.stdout is not None and process.stderr is not None
-        result: dict[str, Any] = {}
-
-        def read_port() -> None:
-            assert process.stdout is not None
-            line = process.stdout.readline()
-            with contextlib.suppress(ValueError):
-                result.update(json.loads(line))
-
-        reader = threading.Thread(target=read_port, daemon=True)
-        reader.start()
-        reader.join(timeout)
-        if "port" not in result:
-            errors = b""
-            if process.poll() is not None:
-                errors = process.stderr.read()
-            self.stop()
-            detail = errors.decode(errors="replace").strip().splitlines()[-1:] or ["no answer"]
-            raise StackError(f"moto's server did not start on port {self._requested_port}: {detail[0]}")
-        self.port = int(result["port"])
-        threading.Thread(target=self._drain, args=(process.stdout, "stdout"), daemon=True).start()
-        threading.Thread(target=self._drain, args=(process.stderr, "stderr"), daemon=True).start()
-
-    def _drain(self, stream: IO[bytes], name: str) -> None:
-        with stream:
-            for raw in stream:
-                line = raw.decode("utf-8", "replace").rstrip()
-                if any(noise in line for noise in _MOTO_NOISE):
-                    continue
-                if self._log.verbose:
-                    self._log.emit(f"moto {name}: {line}")
-
-    def stop(self) -> None:
-        process = self._process
-        if process is None:
-            return
-        stop_at_eof(process)
-
-
 class LocalStack:
     def __init__(self, options: StackOptions, log: LogRenderer) -> None:
         self.options = options
         self.log = log
-        self.moto = MotoServer(options.moto_port, log)
+        self.moto = MotoServer(options.host, options.moto_port, log)
         self.deployed: DeployedStack | None = None
         self.api_key = ""
         self.pools: dict[str, FunctionPool] = {}
@@ -166,6 +104,7 @@ class LocalStack:
         self.labels: dict[str, str] = {}
         self.started_in = 0.0
         self._state_file: Path | None = None
+        self._env_json: Path | None = None
 
     # ---------------------------------------------------------------- start
 
@@ -175,6 +114,8 @@ class LocalStack:
         if not template.is_file():
             raise StackError(f"template not found: {template}")
         overrides = self.options.effective_overrides()
+        if self.options.env_json is not None:
+            self.options.container_endpoint_host()  # fail before starting anything
         self.moto.start()
         try:
             # While moto starts, import what the deployment needs.
@@ -183,7 +124,10 @@ class LocalStack:
 
             from local_stack import cloudformation
 
-            self.moto.wait_ready()
+            try:
+                self.moto.wait_ready()
+            except MotoStartError as exc:
+                raise StackError(str(exc)) from exc
             clients = cloudformation.client_factory(endpoint_url=self.moto.url, region=self.options.region)
             try:
                 deployed = cloudformation.deploy_stack(clients, template, self.options.stack_name, overrides)
@@ -193,7 +137,9 @@ class LocalStack:
             self.api_key = self._set_up_api_key(clients("secretsmanager"), deployed)
             self._start_functions(deployed)
             self._start_api(deployed)
-            self._start_pollers(deployed)
+            if self.options.pollers:
+                self._start_pollers(deployed)
+            self._write_env_json(deployed)
         except BaseException:
             self.stop()
             raise
@@ -286,9 +232,12 @@ class LocalStack:
                 )
             routes.extend((route, self.pools[logical_id].invoke) for route in spec.http_api_routes)
         try:
-            self.api = ApiGatewayServer(HOST, self.options.port, routes, deployed.account_id, self.log.warn)
+            self.api = ApiGatewayServer(
+                self.options.host, self.options.port, routes, deployed.account_id, self.log.warn
+            )
         except OSError as exc:
-            raise StackError(f"cannot listen on {HOST}:{self.options.port}: {exc.strerror}") from exc
+            where = f"{self.options.host}:{self.options.port}"
+            raise StackError(f"cannot listen on {where}: {exc.strerror}") from exc
         self.api.start()
 
     def _start_pollers(self, deployed: DeployedStack) -> None:
@@ -336,7 +285,18 @@ class LocalStack:
 
     @property
     def api_url(self) -> str:
-        return self.api.url if self.api is not None else ""
+        return http_url(connect_host(self.options.host), self.api.port) if self.api is not None else ""
+
+    @property
+    def container_aws_endpoint_url(self) -> str:
+        """moto's URL as a container sees it (what env.json gives every function)."""
+        return http_url(self.options.container_endpoint_host(), self.moto.port)
+
+    def _write_env_json(self, deployed: DeployedStack) -> None:
+        if self.options.env_json is None:
+            return
+        write_env_json(self.options.env_json, deployed, self.container_aws_endpoint_url)
+        self._env_json = self.options.env_json
 
     def state(self) -> dict[str, Any]:
         deployed = self.deployed
@@ -348,6 +308,9 @@ class LocalStack:
             "api_url": self.api_url,
             "api_key": self.api_key,
             "aws_endpoint_url": self.moto.url,
+            "sam_env_json": str(self._env_json) if self._env_json is not None else None,
+            "container_aws_endpoint_url": self.container_aws_endpoint_url if self._env_json else None,
+            "pollers": self.options.pollers,
             "region": deployed.region,
             "stack_name": deployed.stack_name,
             "outputs": outputs,
@@ -408,10 +371,12 @@ class LocalStack:
         for thread in closers:
             thread.join(timeout=10)
         self.moto.stop()
-        if self._state_file is not None:
-            with contextlib.suppress(OSError):
-                self._state_file.unlink()
-            self._state_file = None
+        # Both files name this run's resources and ports: stale after it stops.
+        for written in (self._state_file, self._env_json):
+            if written is not None:
+                with contextlib.suppress(OSError):
+                    written.unlink()
+        self._state_file = self._env_json = None
 
     # ---------------------------------------------------------------- banner
 
@@ -443,6 +408,8 @@ class LocalStack:
                     details.append(f"window {source.batching_window_seconds} s")
                 if source.report_batch_item_failures:
                     details.append("ReportBatchItemFailures")
+                if not self.options.pollers:
+                    details.append("not polled: --no-pollers")
                 triggers.append(f"SQS {_queue_name(source.queue_arn)} ({', '.join(details)})")
             lines.append(
                 f"    {self.labels[logical_id]:<12} {spec.handler}, timeout {spec.timeout_seconds} s, "
@@ -456,6 +423,9 @@ class LocalStack:
         for key in ("AlertsTopicArn", "DeliveryQueueUrl", "DeadLetterQueueUrl", "TableName"):
             if key in deployed.outputs:
                 lines.append(f"  {key:<14} {deployed.outputs[key]}")
+        if self._env_json is not None:
+            lines.append(f"  sam local      --env-vars {self._env_json}")
+            lines.append(f"                 (containers: AWS_ENDPOINT_URL={self.container_aws_endpoint_url})")
         if self._state_file is not None:
             lines.append(f"  State file     {self._state_file}  (all of the above as JSON)")
         lines += ["", f"Ready in {self.started_in:.1f} s. Press Ctrl-C to stop.", ""]

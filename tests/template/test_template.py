@@ -44,6 +44,8 @@ GLOBAL_ENV = {
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
 }
+# Declared in Globals but set only when the AwsEndpointUrl parameter is (sam local against moto).
+LOCAL_ONLY_ENV = {"AWS_ENDPOINT_URL"}
 FUNCTION_ENV = {
     "IngestFunction": {
         "DELIVERY_QUEUE_URL",
@@ -196,7 +198,12 @@ def test_functions_layer_and_runtime(template: dict[str, Any]) -> None:
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     function_globals = template["Globals"]["Function"]
     assert function_globals["Runtime"] == "python3.13"
-    assert function_globals["Architectures"] == ["arm64"]
+    assert function_globals["Architectures"] == [{"Ref": "Architecture"}]
+    assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
+    assert layer["Metadata"]["BuildArchitecture"] == {"Ref": "Architecture"}
+    architecture = template["Parameters"]["Architecture"]
+    assert architecture["Default"] == "arm64"
+    assert architecture["AllowedValues"] == ["arm64", "x86_64"]
     assert function_globals["Layers"] == [{"Ref": "CommonLayer"}]
     expected = {"IngestFunction": 10, "DispatchFunction": 60, "DlqHandlerFunction": 30}
     functions = resources_of(template, "AWS::Serverless::Function")
@@ -207,7 +214,7 @@ def test_functions_layer_and_runtime(template: dict[str, Any]) -> None:
 
 
 def test_environment_variable_names_are_the_documented_ones(template: dict[str, Any]) -> None:
-    assert set(template["Globals"]["Function"]["Environment"]["Variables"]) == GLOBAL_ENV
+    assert set(template["Globals"]["Function"]["Environment"]["Variables"]) == GLOBAL_ENV | LOCAL_ONLY_ENV
     for name, expected in FUNCTION_ENV.items():
         own = template["Resources"][name]["Properties"].get("Environment", {}).get("Variables", {})
         assert set(own) == expected, name
@@ -516,6 +523,28 @@ def test_parameter_overrides_reach_environment_and_event_sources(aws: None) -> N
     (deliveries,) = dispatch.event_sources
     assert deliveries.maximum_concurrency == 5
     assert deliveries.batching_window_seconds == 2
+
+
+def test_the_endpoint_override_reaches_every_function_only_when_set(aws: None) -> None:
+    default = deploy("hookline-no-url")
+    assert all("AWS_ENDPOINT_URL" not in spec.environment for spec in default.functions.values())
+    url = "http://172.17.0.1:4566"
+    overridden = deploy("hookline-url", {"AwsEndpointUrl": url})
+    assert {spec.environment["AWS_ENDPOINT_URL"] for spec in overridden.functions.values()} == {url}
+
+
+@pytest.mark.parametrize("architecture", ["arm64", "x86_64"])
+def test_the_architecture_parameter_sets_functions_and_layer(architecture: str) -> None:
+    rendered = render_template(TEMPLATE_PATH, REGION, {"Architecture": architecture}).template
+    functions = resources_of(rendered, "AWS::Lambda::Function")
+    assert len(functions) == 3
+    for function in functions.values():
+        assert function["Properties"]["Architectures"] == [{"Ref": "Architecture"}]
+    (layer,) = resources_of(rendered, "AWS::Lambda::LayerVersion").values()
+    assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
+    assert validate_parameters(rendered, {"Architecture": architecture})["Architecture"] == architecture
+    with pytest.raises(ValueError, match="Architecture"):
+        validate_parameters(rendered, {"Architecture": "ppc64"})
 
 
 def test_a_template_change_reaches_the_local_stack_with_no_other_file_changed(aws: None) -> None:
