@@ -4,6 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v pyenv >/dev/null 2>&1 && test -x "$$(pyenv root)/versions/3.13.0/bin/python3.13" && echo "$$(pyenv root)/versions/3.13.0/bin/python3.13" || command -v python3.13)
 VENV := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
@@ -17,13 +18,25 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
 	touch $@
 
+# The `hookline` command (the cli package, editable: edits to cli/ take effect at once).
+$(VENV)/bin/hookline: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e . >$(VENV)/hookline-install.log 2>&1 \
+		|| { cat $(VENV)/hookline-install.log; exit 1; }
+	touch $@
+
 $(SAM_VENV)/.installed: requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip 2>&1 | { grep -v '^WARNING: Location' || true; }
 	$(SAM_VENV)/bin/python -m pip install -q -r requirements-sam.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
 	touch $@
 
-setup: $(VENV)/.installed $(SAM_VENV)/.installed
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(CHECKOV_VENV)/bin/python -m pip install -q -r requirements-checkov.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
+	touch $@
+
+setup: $(VENV)/.installed $(VENV)/bin/hookline $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -31,6 +44,7 @@ lint: setup
 	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM_ENV) $(SAM) validate --lint --template template.yaml
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov -f template.yaml --config-file .checkov.yaml
 
 # The README's test command: installs everything, lints, then runs every test tier.
 test: lint
@@ -63,4 +77,4 @@ build: $(SAM_VENV)/.installed
 	$(SAM_ENV) $(SAM) build --template template.yaml
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -27,8 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import requests
-
+from cli.client import HooklineClient
 from local_stack.process import StackProcess
 
 API_KEY = "bench-key"
@@ -86,28 +85,20 @@ def _percentile(values: Sequence[float], fraction: float) -> float:
 
 class _Api:
     def __init__(self, base_url: str) -> None:
-        self.base = base_url
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {API_KEY}"
+        self.client = HooklineClient(base_url, API_KEY)
 
     def tenant(self) -> str:
         tenant = f"bench-{uuid.uuid4().hex[:8]}"
-        self.session.put(f"{self.base}/v1/tenants/{tenant}", json={"name": tenant}).raise_for_status()
+        self.client.put_tenant(tenant, tenant)
         return tenant
 
     def endpoint(self, tenant: str, url: str) -> str:
-        response = self.session.post(f"{self.base}/v1/tenants/{tenant}/endpoints", json={"url": url})
-        response.raise_for_status()
-        return str(response.json()["id"])
+        return str(self.client.create_endpoint(tenant, url)["id"])
 
-    def event(self, tenant: str, session: requests.Session | None = None) -> str:
-        response = (session or self.session).post(
-            f"{self.base}/v1/tenants/{tenant}/events",
-            json={"type": "bench.ping", "data": {"sent": time.time()}},
-            headers={"Authorization": f"Bearer {API_KEY}"},
-        )
-        response.raise_for_status()
-        return str(response.json()["id"])
+    def event(self, tenant: str, client: HooklineClient | None = None) -> str:
+        """Send one event (through ``client``: one per thread, as each holds its own connections)."""
+        accepted = (client or self.client).send_event(tenant, "bench.ping", {"sent": time.time()})
+        return str(accepted["id"])
 
 
 def measure_startup(runs: int) -> dict[str, float]:
@@ -169,9 +160,9 @@ def measure_throughput(api: _Api, events: int, endpoints: int = 10, clients: int
         local = threading.local()
 
         def send(_: int) -> None:
-            if not hasattr(local, "session"):
-                local.session = requests.Session()
-            api.event(tenant, local.session)
+            if not hasattr(local, "client"):
+                local.client = HooklineClient(api.client.url, API_KEY)
+            api.event(tenant, local.client)
 
         started = time.perf_counter()
         with ThreadPoolExecutor(clients) as pool:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -23,10 +26,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
-import requests
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from local_stack.process import StackInfo, StackProcess
+from cli.client import HooklineClient
+from cli.output import table as _table
+from local_stack.process import REPO_ROOT, StackInfo, StackProcess
 
 RETRY_SCHEDULE = "0,1,2"
 # The broken endpoint fails 9 times in a row; the circuit breaker (default: open after 5 consecutive
@@ -106,34 +110,62 @@ class DemoReceiver:
         self._server.server_close()
 
 
-# --------------------------------------------------------------------------------------------- the API
+# --------------------------------------------------------------------------------------------- hookline tail
 
 
-class Api:
-    def __init__(self, info: StackInfo) -> None:
-        self.base = info.api_url
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {info.api_key}"
+class Tail:
+    """``hookline tail --tenant`` running beside the demo: the CLI shows each attempt as it happens."""
 
-    def call(self, method: str, path: str, body: Any = None, expect: int | None = None) -> Any:
-        response = self.session.request(method, f"{self.base}{path}", json=body, timeout=15)
-        if expect is not None and response.status_code != expect:
-            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
-        return response.json() if response.content else None
+    READY = "Following delivery attempts"
+
+    def __init__(self, info: StackInfo, tenant: str) -> None:
+        env = dict(os.environ, HOOKLINE_URL=info.api_url, HOOKLINE_API_KEY=info.api_key)
+        self.lines: list[str] = []
+        self._lock = threading.Condition()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "tail", "--tenant", tenant, "--interval", "0.25"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None and self.process.stderr is not None
+        ready = self.process.stderr.readline()
+        if self.READY not in ready:
+            self.process.kill()
+            raise RuntimeError(f"hookline tail did not start: {ready.strip() or self.process.wait()}")
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            say(f"  tail  | {line.rstrip()}")
+            with self._lock:
+                self.lines.append(line)
+                self._lock.notify_all()
+
+    def wait_for_lines(self, count: int, timeout: float = 10.0) -> int:
+        with self._lock:
+            self._lock.wait_for(lambda: len(self.lines) >= count, timeout=timeout)
+            return len(self.lines)
+
+    def stop(self) -> int:
+        """Ctrl-C, as a person would stop it; its exit code (0 for a clean stop)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
 
 
 # --------------------------------------------------------------------------------------------- output
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(value) for value in row] for row in rows]
-    widths = [max([len(header)] + [len(row[index]) for row in cells]) for index, header in enumerate(headers)]
-    lines = ["  " + "  ".join(header.ljust(widths[index]) for index, header in enumerate(headers))]
-    lines.append("  " + "  ".join("-" * width for width in widths))
-    lines += [
-        "  " + "  ".join(value.ljust(widths[index]) for index, value in enumerate(row)) for row in cells
-    ]
-    return "\n".join(lines)
+    return _table(headers, rows, indent="  ")
 
 
 def say(text: str = "") -> None:
@@ -172,7 +204,8 @@ def run_demo(verbose: bool) -> int:
     say(f"Starting the local stack with RetrySchedule={RETRY_SCHEDULE} (attempts at 0 s, +1 s, +2 s) ...")
 
     def show(line: str) -> None:
-        if verbose or any(marker in line for marker in (" attempt ", " ALERT ", "WARNING", "error")):
+        # Attempts are shown by `hookline tail` (below); the stack's own attempt lines only with --verbose.
+        if verbose or any(marker in line for marker in (" ALERT ", "WARNING", "error")):
             say(f"  stack | {line}")
 
     api_key = "demo-" + secrets.token_urlsafe(12)
@@ -190,25 +223,19 @@ def run_demo(verbose: bool) -> int:
         "flaky": DemoReceiver("flaky", lambda event_id, seen: 503 if seen == 1 else 200),
         "broken": DemoReceiver("broken", lambda event_id, seen: 500),
     }
+    tail: Tail | None = None
     try:
         info = stack.start()
         say(f"Ready in {stack.startup_seconds:.1f} s: API {info.api_url}, moto {info.aws_endpoint_url}")
-        api = Api(info)
+        api = HooklineClient(info.api_url, info.api_key, timeout=15)
         alerts_sqs, alerts_queue = subscribe_alert_queue(info)
 
-        api.call("PUT", f"/v1/tenants/{TENANT}", {"name": "Acme Corp"})
+        api.put_tenant(TENANT, "Acme Corp")
         endpoint_names: dict[str, str] = {}
         for name, receiver in receivers.items():
-            created = api.call(
-                "POST",
-                f"/v1/tenants/{TENANT}/endpoints",
-                {"url": receiver.url, "description": name},
-                expect=201,
-            )
+            created = api.create_endpoint(TENANT, receiver.url, description=name)
             endpoint_names[created["id"]] = name
-            receiver.secret = api.call("GET", f"/v1/tenants/{TENANT}/endpoints/{created['id']}/secret")[
-                "secret"
-            ]
+            receiver.secret = api.endpoint_secret(TENANT, created["id"])["secret"]
         say(f"\nTenant {TENANT!r} with {len(receivers)} endpoints on 127.0.0.1 (each verifies signatures):")
         say(table(["endpoint", "id", "behaviour"], [
             (name, endpoint_id, {"healthy": "200", "flaky": "503 to an event's 1st attempt, then 200",
@@ -216,18 +243,26 @@ def run_demo(verbose: bool) -> int:
             for endpoint_id, name in endpoint_names.items()
         ]))  # fmt: skip
 
+        tail = Tail(info, TENANT)
         event_ids: dict[str, str] = {}
-        say("\nSending events; the stack logs each attempt as it happens:")
+        say(f"\nSending events; `hookline tail --tenant {TENANT}`, started beside the demo, prints each")
+        say("attempt as it happens (time, event type and id, endpoint, attempt, answer, outcome, latency):")
         for event_type, data in EVENTS:
-            accepted = api.call(
-                "POST", f"/v1/tenants/{TENANT}/events", {"type": event_type, "data": data}, 202
-            )
-            event_ids[accepted["id"]] = event_type
+            event_ids[api.send_event(TENANT, event_type, data)["id"]] = event_type
 
         events = wait_until_settled(api, list(event_ids))
         alerts = wait_for_alerts(alerts_sqs, alerts_queue, expected=len(event_ids))
-        ok = report(api, events, event_ids, endpoint_names, receivers, alerts)
+        attempts = sum(d["attempts"] for event in events.values() for d in event.get("deliveries", []))
+        shown, tail_code = tail.wait_for_lines(attempts), tail.stop()
+        tail = None
+        say(f"`hookline tail` printed {shown} of {attempts} attempts as they happened; Ctrl-C stopped it.")
+        tail_problems = [] if shown == attempts else [f"hookline tail printed {shown} of {attempts} attempts"]
+        if tail_code != 0:
+            tail_problems.append(f"hookline tail exited with {tail_code} on Ctrl-C")
+        ok = report(api, events, event_ids, endpoint_names, receivers, alerts, tail_problems)
     finally:
+        if tail is not None:
+            tail.stop()
         for receiver in receivers.values():
             receiver.close()
         code = stack.stop()
@@ -235,12 +270,10 @@ def run_demo(verbose: bool) -> int:
     return 0 if ok and code == 0 else 1
 
 
-def wait_until_settled(api: Api, event_ids: list[str]) -> dict[str, dict[str, Any]]:
+def wait_until_settled(api: HooklineClient, event_ids: list[str]) -> dict[str, dict[str, Any]]:
     deadline = time.monotonic() + SETTLE_TIMEOUT
     while True:
-        events = {
-            event_id: api.call("GET", f"/v1/tenants/{TENANT}/events/{event_id}") for event_id in event_ids
-        }
+        events = {event_id: api.get_event(TENANT, event_id) for event_id in event_ids}
         settled = all(
             event.get("deliveries")
             and all(d["status"] in {"succeeded", "failed"} for d in event["deliveries"])
@@ -267,14 +300,14 @@ def wait_for_alerts(sqs: Any, queue_url: str, expected: int) -> list[dict[str, A
 
 
 def report(
-    api: Api,
+    api: HooklineClient,
     events: dict[str, dict[str, Any]],
     event_types: dict[str, str],
     endpoint_names: dict[str, str],
     receivers: dict[str, DemoReceiver],
     alerts: list[dict[str, Any]],
+    problems: list[str],
 ) -> bool:
-    problems: list[str] = []
     say("\nEvery delivery (one per event and endpoint), as GET /v1/tenants/acme/events/{id} reports it:")
     rows = []
     for event_id, event in events.items():
@@ -292,7 +325,7 @@ def report(
     say("\nEvery attempt, from GET .../events/{id}/attempts (the retries follow the 0, 1, 2 s schedule):")
     attempt_rows = []
     for event_id in events:
-        attempts = api.call("GET", f"/v1/tenants/{TENANT}/events/{event_id}/attempts").get("data", [])
+        attempts = api.list_event_attempts(TENANT, event_id)["data"]
         for attempt in sorted(attempts, key=lambda item: (item["attempted_at"], item["attempt"])):
             name = endpoint_names.get(attempt["endpoint_id"], attempt["endpoint_id"])
             attempt_rows.append((
@@ -340,7 +373,7 @@ def report(
         for problem in problems:
             say(f"  - {problem}")
         return False
-    say("\nAll as expected: success, retry then success, dead letter and alert.")
+    say("\nAll as expected: success, retry then success, dead letter and alert, each attempt shown live.")
     return True
 
 

@@ -37,7 +37,13 @@ MOTO_RUNNER = Path(__file__).with_name("_moto_runner.py")
 FAKE_ACCESS_KEY = FAKE_SECRET_KEY = "testing"  # noqa: S105 - moto accepts any credentials
 
 # What the local stack changes in the template's defaults: loopback receivers are the point locally.
-LOCAL_PARAMETER_DEFAULTS = {"AllowHttp": "true", "AllowedPrivateCidrs": "127.0.0.0/8,::1/128"}
+# Revoked keys and endpoint changes take effect at once locally (AWS keeps them up to 30 s and 10 s).
+LOCAL_PARAMETER_DEFAULTS = {
+    "AllowHttp": "true",
+    "AllowedPrivateCidrs": "127.0.0.0/8,::1/128",
+    "ApiKeyCacheSeconds": "0",
+    "EndpointCacheSeconds": "0",
+}
 
 
 # moto reports every template resource type its CloudFormation skips (API Gateway v2, alarms): expected.

@@ -24,6 +24,7 @@ import boto3
 import pytest
 import requests
 
+from cli.client import HooklineClient, paginate
 from local_stack.process import StackProcess
 
 API_KEY = "e2e-" + secrets.token_urlsafe(16)
@@ -109,52 +110,39 @@ def local_target(target: Target) -> Target:
 
 
 class Api:
-    """The v1 API over HTTP, as a client would call it."""
+    """The v1 API over HTTP, as a client would call it: the repo's one client (``cli.client``) plus the
+    helpers these tests share. ``request`` answers any status as it is, for tests of bad input."""
 
     def __init__(self, target: Target) -> None:
-        self.base = target.api_url
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {target.api_key}"
+        self.client = HooklineClient(target.api_url, target.api_key, timeout=30)
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.request(method, f"{self.base}{path}", timeout=30, **kwargs)
+        return self.client.request(method, path, **kwargs)
 
     def tenant(self) -> str:
         tenant_id = f"e2e-{uuid.uuid4().hex[:10]}"
-        response = self.request("PUT", f"/v1/tenants/{tenant_id}", json={"name": "E2E tenant"})
-        assert response.status_code in {200, 201}, response.text
+        self.client.put_tenant(tenant_id, "E2E tenant")
         return tenant_id
 
-    def endpoint(self, tenant_id: str, url: str, **fields: Any) -> tuple[str, str]:
+    def endpoint(self, tenant_id: str, url: str, **settings: Any) -> tuple[str, str]:
         """Register an endpoint; return (endpoint id, signing secret)."""
-        response = self.request("POST", f"/v1/tenants/{tenant_id}/endpoints", json={"url": url, **fields})
-        assert response.status_code == 201, response.text
-        endpoint_id = response.json()["id"]
-        assert "secret" not in response.json()
-        secret = self.request("GET", f"/v1/tenants/{tenant_id}/endpoints/{endpoint_id}/secret")
-        assert secret.status_code == 200, secret.text
-        return endpoint_id, secret.json()["secret"]
+        created = self.client.create_endpoint(tenant_id, url, **settings)
+        assert "secret" not in created
+        return created["id"], self.client.endpoint_secret(tenant_id, created["id"])["secret"]
 
     def send(
         self, tenant_id: str, event_type: str, data: Any, idempotency_key: str | None = None
-    ) -> requests.Response:
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        return self.request(
-            "POST",
-            f"/v1/tenants/{tenant_id}/events",
-            json={"type": event_type, "data": data},
-            headers=headers,
-        )
+    ) -> dict[str, Any]:
+        """The accepted event (202 ``{"id", "type", "timestamp"}``); any other answer raises ApiError."""
+        return self.client.send_event(tenant_id, event_type, data, idempotency_key=idempotency_key)
 
     def event(self, tenant_id: str, event_id: str) -> dict[str, Any]:
-        response = self.request("GET", f"/v1/tenants/{tenant_id}/events/{event_id}")
-        assert response.status_code == 200, response.text
-        return dict(response.json())
+        return self.client.get_event(tenant_id, event_id)
 
     def attempts(self, tenant_id: str, event_id: str) -> list[dict[str, Any]]:
-        response = self.request("GET", f"/v1/tenants/{tenant_id}/events/{event_id}/attempts")
-        assert response.status_code == 200, response.text
-        return list(response.json()["data"])
+        return list(
+            paginate(lambda cursor: self.client.list_event_attempts(tenant_id, event_id, cursor=cursor))
+        )
 
     def wait_settled(self, tenant_id: str, event_id: str, timeout: float = 20.0) -> dict[str, Any]:
         """The event once every delivery has succeeded or failed for good."""

@@ -56,7 +56,7 @@ def test_a_delivery_that_always_fails_is_dead_lettered_and_alerted(
     sqs, queue_url = alert_queue
     with Receiver(reply(500, b"down for maintenance")) as receiver:
         endpoint_id, _ = api.endpoint(tenant, receiver.url, description="always failing")
-        event_id = api.send(tenant, "order.shipped", {"order_id": "ord_7"}).json()["id"]
+        event_id = api.send(tenant, "order.shipped", {"order_id": "ord_7"})["id"]
 
         settled = api.wait_settled(tenant, event_id, timeout=30)
         alert = wait_for_alert(sqs, queue_url, endpoint_id)

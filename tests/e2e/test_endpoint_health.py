@@ -53,25 +53,21 @@ def test_recover_after_an_outage_delivers_each_missed_event_once(
     api: Api, tenant: str, receiver: Receiver, switch: Switch
 ) -> None:
     endpoint_id, secret = api.endpoint(tenant, receiver.url)
-    endpoint_path = f"/v1/tenants/{tenant}/endpoints/{endpoint_id}"
     outage_began = datetime.now(UTC).isoformat()
     # One event uses up its attempts (fewer than the breaker's threshold) ...
-    missed = [api.send(tenant, "order.created", {"n": 0}).json()["id"]]
+    missed = [api.send(tenant, "order.created", {"n": 0})["id"]]
     api.wait_settled(tenant, missed[0], timeout=30)
     # ... and two more arrive while the endpoint is switched off.
-    assert api.request("PATCH", endpoint_path, json={"enabled": False}).status_code == 200
-    missed += [api.send(tenant, "order.created", {"n": n}).json()["id"] for n in (1, 2)]
+    assert api.client.update_endpoint(tenant, endpoint_id, enabled=False)["enabled"] is False
+    missed += [api.send(tenant, "order.created", {"n": n})["id"] for n in (1, 2)]
     for event_id in missed[1:]:
         api.wait_settled(tenant, event_id)
     assert all(status_of(api, tenant, e, endpoint_id) == "failed" for e in missed)
-    assert api.request("PATCH", endpoint_path, json={"enabled": True}).status_code == 200
+    assert api.client.update_endpoint(tenant, endpoint_id, enabled=True)["enabled"] is True
     switch.status = 200
     seen = len(receiver.requests)
 
-    answer = api.request(
-        "POST", f"/v1/tenants/{tenant}/endpoints/{endpoint_id}/recover", json={"since": outage_began}
-    )
-    assert answer.status_code == 202, answer.text
+    api.client.recover_endpoint(tenant, endpoint_id, outage_began)  # 202, or ApiError
     wait_for(lambda: all(status_of(api, tenant, e, endpoint_id) == "succeeded" for e in missed))
     time.sleep(0.5)
     recovered = receiver.requests[seen:]
@@ -84,15 +80,10 @@ def test_recover_after_an_outage_delivers_each_missed_event_once(
 def test_resend_and_rotation_over_http(api: Api, tenant: str, receiver: Receiver, switch: Switch) -> None:
     switch.status = 200
     endpoint_id, old_secret = api.endpoint(tenant, receiver.url)
-    rotated = api.request("POST", f"/v1/tenants/{tenant}/endpoints/{endpoint_id}/secret/rotate")
-    assert rotated.status_code == 200, rotated.text
-    new_secret = rotated.json()["secret"]
-    event_id = api.send(tenant, "order.created", {"n": 1}).json()["id"]
+    new_secret = api.client.rotate_secret(tenant, endpoint_id)["secret"]
+    event_id = api.send(tenant, "order.created", {"n": 1})["id"]
     api.wait_settled(tenant, event_id)
-    resent = api.request(
-        "POST", f"/v1/tenants/{tenant}/events/{event_id}/retry", json={"endpoint_id": endpoint_id}
-    )
-    assert resent.status_code == 202, resent.text
+    api.client.retry_event(tenant, event_id, endpoint_id)  # 202, or ApiError
     receiver.wait_for_requests(2)
     first, second = receiver.requests[:2]
     assert first.headers["webhook-id"] == second.headers["webhook-id"] == event_id
@@ -107,7 +98,7 @@ def test_filters_and_rate_limits_over_http(api: Api, tenant: str, receiver: Rece
     switch.status = 200
     pattern: dict[str, Any] = {"data": {"status": ["shipped"]}}
     endpoint_id, _ = api.endpoint(tenant, receiver.url, filter=pattern, rate_limit=2)
-    wanted = [api.send(tenant, "order.updated", {"status": "shipped", "n": n}).json()["id"] for n in range(5)]
+    wanted = [api.send(tenant, "order.updated", {"status": "shipped", "n": n})["id"] for n in range(5)]
     api.send(tenant, "order.updated", {"status": "pending"})
     for event_id in wanted:
         api.wait_settled(tenant, event_id, timeout=30)
@@ -115,12 +106,12 @@ def test_filters_and_rate_limits_over_http(api: Api, tenant: str, receiver: Rece
     assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(wanted)
     arrivals = sorted(r.received_at for r in receiver.requests)
     assert max(sum(1 for t in arrivals if start <= t < start + 1) for start in arrivals) <= 2
-    attempts = api.request("GET", f"/v1/tenants/{tenant}/endpoints/{endpoint_id}/attempts?status=succeeded")
-    assert len(attempts.json()["data"]) == 5
+    attempts = api.client.list_endpoint_attempts(tenant, endpoint_id, status="succeeded")
+    assert len(attempts["data"]) == 5
 
 
 def test_dead_letters_can_be_listed_and_redriven(api: Api, target: Target) -> None:
-    listed = api.request("GET", "/v1/admin/dead-letters?limit=5")
+    listed = api.request("GET", "/v1/admin/dead-letters", params={"limit": 5})
     assert listed.status_code == 200, listed.text
     assert set(listed.json()) == {"data", "next_cursor", "has_more"}
     assert api.request("POST", "/v1/admin/dead-letters/redrive").status_code == 202

@@ -71,7 +71,7 @@ def test_a_name_that_resolves_to_loopback_is_blocked_at_delivery(
     with Receiver() as receiver:
         # Names are only resolved (and vetted) when delivering, so registration accepts this one.
         endpoint_id, _ = blocking_api.endpoint(tenant, f"http://{name}:{receiver.port}/hook")
-        event_id = blocking_api.send(tenant, "order.created", {"order_id": "ord_2"}).json()["id"]
+        event_id = blocking_api.send(tenant, "order.created", {"order_id": "ord_2"})["id"]
 
         deadline = time.monotonic() + 15
         while not (attempts := blocking_api.attempts(tenant, event_id)) and time.monotonic() < deadline:

@@ -33,7 +33,11 @@ MODULES = {
 
 
 # Modules whose cached factories hold a container's state (settings, clients, stores, caches).
-CONTAINER_MODULES = ("hookline.api.container", "hookline.delivery.container", "hookline.dead_letters.container")
+CONTAINER_MODULES = (
+    "hookline.api.container",
+    "hookline.delivery.container",
+    "hookline.dead_letters.container",
+)
 
 
 def reset_hookline() -> None:

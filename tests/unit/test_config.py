@@ -2,21 +2,27 @@ import ipaddress
 
 import pytest
 
-from hookline.config import DeadLetterSettings, DispatchSettings, IngestSettings
-from hookline.errors import ConfigurationError
+from hookline.core.config import DeadLetterSettings, DispatchSettings, IngestSettings
+from hookline.core.errors import ConfigurationError
 
 DISPATCH_ENV = {
     "TABLE_NAME": "t",
     "DELIVERY_QUEUE_URL": "http://q",
     "DEAD_LETTER_QUEUE_URL": "http://dlq",
     "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
+    "ENCRYPTION_KEYS_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:keys",
 }
 
 
 def test_missing_resource_names_fail_fast_and_are_all_named() -> None:
     with pytest.raises(ConfigurationError) as error:
         IngestSettings.from_env({})
-    for name in ("TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "DELIVERY_QUEUE_URL", "ADMIN_API_KEY_SECRET_ARN"):
+    for name in (
+        "TABLE_NAME",
+        "DELIVERY_QUEUE_URL",
+        "ADMIN_API_KEY_SECRET_ARN",
+        "ENCRYPTION_KEYS_SECRET_ARN",
+    ):
         assert name in str(error.value)
     with pytest.raises(ConfigurationError, match="ALERTS_TOPIC_ARN"):
         DeadLetterSettings.from_env({"TABLE_NAME": "t"})

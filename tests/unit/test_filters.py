@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from hookline.errors import InvalidRequestError
-from hookline.filters import MAX_DEPTH, MAX_VALUES, matches, validate_filter
+from hookline.core.errors import InvalidRequestError
+from hookline.core.filters import MAX_DEPTH, MAX_VALUES, matches, validate_filter
 
 BODY: dict[str, Any] = {
     "type": "order.shipped",

@@ -1,6 +1,6 @@
 import pytest
 
-from hookline.matching import event_type_matches, is_valid_event_type, is_valid_event_type_pattern
+from hookline.core.matching import event_type_matches, is_valid_event_type, is_valid_event_type_pattern
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from hookline.schedule import MAX_VISIBILITY_SECONDS, RetrySchedule
+from hookline.core.schedule import MAX_VISIBILITY_SECONDS, RetrySchedule
 
 DEFAULT = RetrySchedule.parse(RetrySchedule.DEFAULT)
 

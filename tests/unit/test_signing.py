@@ -8,7 +8,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from hookline import USER_AGENT
-from hookline.signing import generate_secret, secret_key, signature_header, verify, webhook_headers
+from hookline.core.signing import generate_secret, secret_key, signature_header, verify, webhook_headers
 
 BODY = json.dumps(
     {"type": "order.created", "timestamp": "2026-11-27T00:00:00.000Z", "data": {"n": 1}}

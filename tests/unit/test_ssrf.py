@@ -10,18 +10,16 @@ from typing import Any
 import pytest
 import requests
 
-from hookline.config import TargetPolicy
-from hookline.errors import DnsError, InvalidRequestError, SsrfBlockedError
-from hookline.ssrf import (
-    GuardedSession,
-    guarded_session,
+from hookline.core.config import TargetPolicy
+from hookline.core.errors import DnsError, InvalidRequestError, SsrfBlockedError
+from hookline.core.targets import (
     is_allowed_address,
     is_public_address,
     parse_ipv4_literal,
     refusal_reason,
-    resolve_and_vet,
     validate_endpoint_url,
 )
+from hookline.delivery.guarded_http import GuardedSession, guarded_session, resolve_and_vet
 
 STRICT = TargetPolicy(allow_http=False, allowed_private_networks=())
 LOCAL = TargetPolicy(allow_http=True, allowed_private_networks=(ipaddress.ip_network("127.0.0.0/8"),))

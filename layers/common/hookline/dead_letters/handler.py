@@ -32,12 +32,10 @@ from hookline.core.errors import HooklineError
 from hookline.core.jobs import DeliverJob, EventJob, Job, decode_job, encode_job, job_kind
 from hookline.core.models import DeadLetter, Delivery, DeliveryStatus, Event, EventRecord, FanoutState
 from hookline.delivery.batch_response import report_failures
+from hookline.delivery.ports import DeadLetterKeeper, DeliveryLog, EndpointReader, Topic
 from hookline.observability import logger, metrics
-from hookline.storage.dead_letter_store import DeadLetterStore
-from hookline.storage.endpoints import EndpointStore
-from hookline.storage.event_log import DeliveryRef, EventLog, failure_entry
+from hookline.storage.event_log import DeliveryRef, failure_entry
 from hookline.storage.table import retention_expiry
-from hookline.storage.topic import AlertTopic
 
 _SWAP_TRIES = 3
 
@@ -52,10 +50,10 @@ class Marked:
 class DeadLetterHandler:
     def __init__(
         self,
-        log: EventLog,
-        endpoints: EndpointStore,
-        letters: DeadLetterStore,
-        topic: AlertTopic,
+        log: DeliveryLog,
+        endpoints: EndpointReader,
+        letters: DeadLetterKeeper,
+        topic: Topic,
         retention_days: int,
         clock_now: Callable[[], float] = time.time,
     ) -> None:

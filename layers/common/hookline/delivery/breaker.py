@@ -13,10 +13,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hookline.core.config import BreakerSettings
 from hookline.core.models import AttemptOutcome, AttemptResult, BreakerState
-from hookline.storage.breaker_state import BreakerStateStore
+
+if TYPE_CHECKING:
+    from hookline.delivery.ports import BreakerStates
 
 
 class Gate(enum.Enum):
@@ -48,7 +51,7 @@ class BreakerChange:
 
 
 class Breaker:
-    def __init__(self, settings: BreakerSettings, store: BreakerStateStore) -> None:
+    def __init__(self, settings: BreakerSettings, store: BreakerStates) -> None:
         self._settings = settings
         self._store = store
 

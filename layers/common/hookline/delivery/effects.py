@@ -18,11 +18,10 @@ from hookline.core.schedule import RetrySchedule
 from hookline.core.signing import webhook_headers
 from hookline.delivery.breaker import Breaker
 from hookline.delivery.plan import PairTask
+from hookline.delivery.ports import DeliveryLog, Sender
 from hookline.delivery.rate_limit import RateLimiter
-from hookline.delivery.sender import WebhookSender
 from hookline.delivery.settle import Settled, after_attempt, blank, claimed
 from hookline.observability import logger
-from hookline.storage.event_log import EventLog
 
 CLAIM_MARGIN_SECONDS = 10.0
 AWS_TROUBLE_DELAY_SECONDS = 5.0
@@ -53,10 +52,10 @@ AttemptEffect = Deferred | ClaimLost | Sent
 class Attempts:
     def __init__(
         self,
-        log: EventLog,
+        log: DeliveryLog,
         breaker: Breaker,
         limiter: RateLimiter,
-        sender: WebhookSender,
+        sender: Sender,
         schedule: RetrySchedule,
         owner: str,
         clock: Callable[[], float] = time.time,
@@ -124,4 +123,13 @@ class Attempts:
                 failure=FailureKind.INVALID_REQUEST,
                 message="the request could not be signed or built from the endpoint's settings",
             )
-        return self._sender.send(endpoint.url, body, headers)
+        try:
+            return self._sender.send(endpoint.url, body, headers)
+        except Exception:  # noqa: BLE001 - the sender never raises; if it ever does, it is this attempt's failure
+            logger.exception("the sender raised", extra={"event_id": task.event.event_id})
+            return AttemptResult(
+                AttemptOutcome.RETRY,
+                0,
+                failure=FailureKind.INTERNAL,
+                message="the attempt failed on Hookline's side",
+            )

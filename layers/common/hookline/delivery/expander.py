@@ -22,12 +22,10 @@ from hookline.core.jobs import DeliverJob, EventJob, Job, RecoverJob, RedriveJob
 from hookline.core.models import Delivery, DeliveryStatus, EventRecord, FailureKind, FanoutState
 from hookline.delivery import resend
 from hookline.delivery.plan import RecordPlan, endpoint_wants
+from hookline.delivery.ports import DeadLetterKeeper, DeliveryLog, EndpointDirectoryPort, Jobs
 from hookline.delivery.recorder import expiry_for
 from hookline.observability import logger, metrics
-from hookline.storage.dead_letter_store import DeadLetterStore
-from hookline.storage.endpoints import EndpointDirectory
-from hookline.storage.event_log import EventLog, failure_entry
-from hookline.storage.queue import JobQueue
+from hookline.storage.event_log import failure_entry
 from hookline.storage.table import Item
 
 SPILL_PAGE = 200  # deliveries created and queued per invocation of a large fan-out
@@ -49,10 +47,10 @@ def decode_position(cursor: str | None) -> Item | None:
 class Expander:
     def __init__(
         self,
-        log: EventLog,
-        directory: EndpointDirectory,
-        dead_letters: DeadLetterStore,
-        deliveries: JobQueue,
+        log: DeliveryLog,
+        directory: EndpointDirectoryPort,
+        dead_letters: DeadLetterKeeper,
+        deliveries: Jobs,
         retention_days: int,
         clock_now: Callable[[], float] = time.time,
     ) -> None:

@@ -35,12 +35,10 @@ from hookline.core.config import DispatchSettings
 from hookline.core.errors import HooklineError
 from hookline.core.jobs import DeliverJob, EventJob, decode_job, encode_job
 from hookline.core.models import AttemptOutcome, Delivery, DeliveryStatus, EventRecord, FanoutState
-from hookline.delivery.alerts import OperationalAlerts
 from hookline.delivery.batch_response import report_failures
 from hookline.delivery.breaker import Breaker, BreakerChange, Observed, Transition
 from hookline.delivery.effects import AttemptEffect, Attempts, ClaimLost, Deferred, Sent
 from hookline.delivery.expander import Expander
-from hookline.delivery.loader import SnapshotLoader
 from hookline.delivery.plan import (
     InlineBudget,
     PlanSettings,
@@ -52,12 +50,10 @@ from hookline.delivery.plan import (
     plan_deliver,
     plan_event,
 )
+from hookline.delivery.ports import Alerts, DeliveryLog, EndpointDirectoryPort, EndpointWriter, Jobs, Loader
 from hookline.delivery.recorder import Persisted, Recorder, RecordWork, expiry_for, split_all
 from hookline.delivery.settle import Next, without_attempt
 from hookline.observability import logger, metrics
-from hookline.storage.endpoints import EndpointDirectory, EndpointStore
-from hookline.storage.event_log import EventLog
-from hookline.storage.queue import JobQueue
 
 PROVISIONAL_RECORD_AFTER_SECONDS = 1.0  # a slow first round makes its event visible before it settles
 UNREADABLE_RETRY_SECONDS = 60
@@ -69,16 +65,16 @@ class Dispatcher:
     def __init__(
         self,
         settings: DispatchSettings,
-        loader: SnapshotLoader,
-        log: EventLog,
-        directory: EndpointDirectory,
-        endpoints: EndpointStore,
+        loader: Loader,
+        log: DeliveryLog,
+        directory: EndpointDirectoryPort,
+        endpoints: EndpointWriter,
         breaker: Breaker,
         attempts: Attempts,
         recorder: Recorder,
-        deliveries: JobQueue,
-        dead_letters: JobQueue,
-        alerts: OperationalAlerts,
+        deliveries: Jobs,
+        dead_letters: Jobs,
+        alerts: Alerts,
         expander: Expander,
         clock_now: Callable[[], float] = time.time,
     ) -> None:
@@ -110,22 +106,23 @@ class Dispatcher:
     def run(self, records: Sequence[dict[str, Any]], remaining_seconds: float = 60.0) -> set[str]:
         """Process a batch; returns the message ids that come back to the queue later."""
         received = [_decode(index, record) for index, record in enumerate(records)]
+        fates: dict[int, int | None] = dict.fromkeys(_duplicates(received))
+        received = [r for r in received if r.index not in fates]
         snapshot = self._loader.load(received)
         now = self._now()
         capacity = self._settings.max_concurrent_deliveries * max(
             1, int((remaining_seconds - _TIME_MARGIN_SECONDS) // self._settings.delivery_timeout_seconds)
         )
         plan_settings = PlanSettings(self._settings.retry_schedule, now, InlineBudget(capacity))
-        plans = [self._plan(r, snapshot, plan_settings) for r in received]
+        plans = {r.index: self._plan(r, snapshot, plan_settings) for r in received}
         works = self._run_effects(plans)
-        fates: dict[int, int | None] = {}
         persisted = dict(zip(works, self._pool.map(self._persist, works.values()), strict=True))
         self._hand_over(works, persisted, fates)
-        for index, plan in enumerate(plans):
+        for index, plan in plans.items():
             if index not in fates:
                 fates[index] = self._fate(plan, works.get(index), persisted.get(index))
-        self._observe(works)
-        return self._report(received, fates)
+        self._observe(works, set(snapshot.breakers))
+        return self._report({r.index: r for r in received}, fates)
 
     # --- plan ------------------------------------------------------------------------------------------
 
@@ -153,10 +150,10 @@ class Dispatcher:
 
     # --- effects ---------------------------------------------------------------------------------------
 
-    def _run_effects(self, plans: list[RecordPlan]) -> dict[int, RecordWork]:
+    def _run_effects(self, plans: dict[int, RecordPlan]) -> dict[int, RecordWork]:
         works = {
             index: RecordWork(plan)
-            for index, plan in enumerate(plans)
+            for index, plan in plans.items()
             if plan.retry_after is None and plan.kind in {RecordKind.EVENT, RecordKind.DELIVER}
         }
         futures: dict[Future[AttemptEffect], tuple[int, Any]] = {}
@@ -265,7 +262,8 @@ class Dispatcher:
 
     # --- health, alerts, logs --------------------------------------------------------------------------
 
-    def _observe(self, works: dict[int, RecordWork]) -> None:
+    def _observe(self, works: dict[int, RecordWork], with_state: set[tuple[str, str]]) -> None:
+        """Feed each endpoint's results to its breaker; a success only writes when there is a streak to end."""
         by_endpoint: dict[tuple[str, str], list[Observed]] = defaultdict(list)
         endpoints: dict[tuple[str, str], Any] = {}
         now = self._now()
@@ -283,7 +281,7 @@ class Dispatcher:
 
         def observe(key: tuple[str, str]) -> None:
             try:
-                change = self._breaker.observe(*key, by_endpoint[key], True, now)
+                change = self._breaker.observe(*key, by_endpoint[key], key in with_state, now)
             except HooklineError as exc:
                 logger.warning("could not update the circuit breaker", extra={"reason": str(exc)})
                 return
@@ -319,7 +317,7 @@ class Dispatcher:
 
     # --- report ----------------------------------------------------------------------------------------
 
-    def _report(self, received: list[Received], fates: dict[int, int | None]) -> set[str]:
+    def _report(self, received: dict[int, Received], fates: dict[int, int | None]) -> set[str]:
         coming_back = [(received[index], seconds) for index, seconds in fates.items() if seconds is not None]
         if coming_back:
             try:
@@ -331,6 +329,24 @@ class Dispatcher:
                 # They still come back, after the queue's own visibility timeout.
                 logger.warning("some retries keep the queue's default timing", extra={"records": len(failed)})
         return {r.message_id for r, _ in coming_back}
+
+
+def _duplicates(received: Sequence[Received]) -> list[int]:
+    """Records whose job repeats an earlier one in the batch (at-least-once queues): they are just deleted."""
+    seen: set[tuple[str, ...]] = set()
+    repeats: list[int] = []
+    for r in received:
+        job = r.job
+        if isinstance(job, EventJob):
+            identity: tuple[str, ...] = ("event", job.tenant_id, job.event_id, job.after or "")
+        elif isinstance(job, DeliverJob):
+            identity = ("deliver", job.tenant_id, job.event_id, job.endpoint_id, job.resend_token or "")
+        else:
+            continue
+        if identity in seen:
+            repeats.append(r.index)
+        seen.add(identity)
+    return repeats
 
 
 def _decode(index: int, record: dict[str, Any]) -> Received:

@@ -89,6 +89,9 @@ class RecordPlan:
     endpoint_ids: tuple[str, ...] | None = None
     tasks: list[PairTask] = field(default_factory=list)
     retry_after: int | None = None  # decided at planning: come back after this many seconds
+    carried: dict[str, Delivery] = field(
+        default_factory=dict
+    )  # outcomes a job carried that are not stored yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +166,12 @@ def plan_event(received: Received, job: EventJob, snapshot: Snapshot, settings: 
         return plan
     plan.endpoint_ids = matched
     deliveries = dict(record.deliveries) if record else {}
-    for known in job.known:
-        deliveries.setdefault(known.endpoint_id, known)
+    remembered = [d for (t, e, _), d in snapshot.known.items() if (t, e) == key]
+    for known in (*job.known, *remembered):
+        if known.endpoint_id not in deliveries:
+            deliveries[known.endpoint_id] = plan.carried[known.endpoint_id] = known
     for endpoint_id in matched:
-        seen = deliveries.get(endpoint_id) or snapshot.known.get((*key, endpoint_id))
+        seen = deliveries.get(endpoint_id)
         task = _first_round_task(
             received, event, endpoint_id, tenant_endpoints.get(endpoint_id), seen, snapshot, settings
         )

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hookline.core.errors import DependencyError
-from hookline.storage.rate_slots import RateSlotStore
+from hookline.delivery.ports import RateSlots
 
 SPACING_MARGIN = 1.2
 MAX_IN_PROCESS_WAIT_SECONDS = 1.0
@@ -35,7 +35,7 @@ class Reservation:
 
 
 class RateLimiter:
-    def __init__(self, store: RateSlotStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: RateSlots, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._clock = clock
 

@@ -20,10 +20,10 @@ from hookline.core.ids import event_id_unix_seconds
 from hookline.core.jobs import DeliverJob, EventJob, Job
 from hookline.core.models import Delivery, DeliveryStatus, EventRecord, FanoutState
 from hookline.delivery.plan import PairTask, RecordKind, RecordPlan
+from hookline.delivery.ports import DeliveryLog, Jobs
 from hookline.delivery.settle import Next, Settled, handed_over
 from hookline.observability import logger
-from hookline.storage.event_log import EventLog, FailureEntry, failure_entry
-from hookline.storage.queue import JobQueue
+from hookline.storage.event_log import DeliveryRef, FailureEntry, failure_entry
 from hookline.storage.table import retention_expiry
 
 _UNRECORDED_LIMIT = 10_000
@@ -71,7 +71,7 @@ class Unrecorded:
 
 
 class Recorder:
-    def __init__(self, log: EventLog, queue: JobQueue, retention_days: int, unrecorded: Unrecorded) -> None:
+    def __init__(self, log: DeliveryLog, queue: Jobs, retention_days: int, unrecorded: Unrecorded) -> None:
         self._log = log
         self._queue = queue
         self._retention_days = retention_days
@@ -79,6 +79,10 @@ class Recorder:
 
     def persist(self, work: RecordWork, now: float) -> Persisted:
         plan = work.plan
+        unchanged = not work.settled and not work.handed and not plan.carried
+        record_complete = plan.record is not None and plan.record.fanout is FanoutState.DONE
+        if unchanged and (plan.kind is not RecordKind.EVENT or record_complete):
+            return Persisted(ok=True)  # nothing happened to any delivery (a dropped or repeated job)
         deliveries = self._new_deliveries(work, now)
         event = plan.event
         failures = [
@@ -101,7 +105,8 @@ class Recorder:
     # --- writing ---------------------------------------------------------------------------------------
 
     def _new_deliveries(self, work: RecordWork, now: float) -> dict[str, Delivery]:
-        deliveries = {s.task.ref.endpoint_id: s.delivery for s in work.settled}
+        deliveries = dict(work.plan.carried)
+        deliveries.update({s.task.ref.endpoint_id: s.delivery for s in work.settled})
         for task, delay in work.handed:
             if task.ref.endpoint_id not in deliveries:
                 deliveries[task.ref.endpoint_id] = handed_over(_with_delay(task, delay), now)
@@ -124,14 +129,12 @@ class Recorder:
         stored = dict(record.deliveries) if record else {}
         if work.provisional:
             stored.update(work.provisional)
-        for task in plan.tasks:
-            endpoint_id = task.ref.endpoint_id
-            new = deliveries.get(endpoint_id)
-            if new is None:
-                continue
+        overflow = record.overflow if record else False
+        for endpoint_id, new in deliveries.items():
+            ref = DeliveryRef(plan.event.tenant_id, plan.event.event_id, endpoint_id, overflow)
             seen = work.claimed_as.get(endpoint_id) or stored.get(endpoint_id)
             failure = next((f for f in failures if f.endpoint_id == endpoint_id), None)
-            if not self._log.swap(task.ref, seen, new, failure, expires):
+            if not self._log.swap(ref, seen, new, failure, expires):
                 logger.info(
                     "a delivery changed meanwhile; keeping the stored one", extra={"endpoint_id": endpoint_id}
                 )
@@ -230,7 +233,7 @@ def expiry_for(event_id: str, retention_days: int) -> int:
     return retention_expiry(retention_days, event_id_unix_seconds(event_id))
 
 
-def split_all(pending: Sequence[tuple[int, DeliverJob, int]], queue: JobQueue) -> set[int]:
+def split_all(pending: Sequence[tuple[int, DeliverJob, int]], queue: Jobs) -> set[int]:
     """Send every hand-over job; the indexes of the records whose jobs could not all be sent."""
     if not pending:
         return set()

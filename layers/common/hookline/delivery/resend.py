@@ -18,10 +18,10 @@ from hookline.core import clock, ids
 from hookline.core.errors import HooklineError
 from hookline.core.jobs import DeliverJob
 from hookline.core.models import Delivery, DeliveryStatus, EventRecord, ResendClaim
+from hookline.delivery.ports import DeliveryLog, Jobs
 from hookline.delivery.settle import RESEND_HOLD_SECONDS
 from hookline.observability import logger
-from hookline.storage.event_log import DeliveryRef, EventLog
-from hookline.storage.queue import JobQueue
+from hookline.storage.event_log import DeliveryRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ def claimable(seen: Delivery | None, now: float, only_failed: bool) -> bool:
 
 
 def claim(
-    log: EventLog, record: EventRecord, endpoint_id: str, now: float, only_failed: bool, expires_at: int
+    log: DeliveryLog, record: EventRecord, endpoint_id: str, now: float, only_failed: bool, expires_at: int
 ) -> ResendClaimed | None:
     seen = record.deliveries.get(endpoint_id)
     if not claimable(seen, now, only_failed):
@@ -81,7 +81,7 @@ def claim(
     return ResendClaimed(ref, seen, claimed)
 
 
-def queue_claimed(log: EventLog, queue: JobQueue, claims: Sequence[ResendClaimed]) -> list[ResendClaimed]:
+def queue_claimed(log: DeliveryLog, queue: Jobs, claims: Sequence[ResendClaimed]) -> list[ResendClaimed]:
     """Queue a job per claim; release the claims whose job could not be queued. Returns the queued ones."""
     if not claims:
         return []
@@ -94,7 +94,7 @@ def queue_claimed(log: EventLog, queue: JobQueue, claims: Sequence[ResendClaimed
     return [c for index, c in enumerate(claims) if index not in failed]
 
 
-def release(log: EventLog, claimed: ResendClaimed) -> None:
+def release(log: DeliveryLog, claimed: ResendClaimed) -> None:
     """Put the delivery back as it was; if even that fails, the claim lapses on its own."""
     if claimed.seen is None:
         return

@@ -1,0 +1,231 @@
+"""The ``hookline`` command line's grammar (argparse): groups, verbs, flags and their checks.
+
+``--url``, ``--api-key`` and ``--timeout`` go before the group (``endpoints add --url`` is the endpoint's
+URL); ``--json`` goes anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from cli.client import (
+    DEFAULT_TIMEOUT,
+    DELIVERY_STATUSES,
+    KEY_VARIABLE,
+    SCOPES,
+    STATE_FILE_VARIABLE,
+    URL_VARIABLE,
+)
+
+MAX_PAGE = 250
+DEFAULT_LIST_LIMIT = 50
+
+EPILOG = f"""\
+The API URL and key come from --url/--api-key, else {URL_VARIABLE}/{KEY_VARIABLE}, else the running local
+stack's state file ({STATE_FILE_VARIABLE}, default .aws-sam/local-stack.json).
+Exit status: 0 done, 1 the API refused (error: <code>: <message>), 2 bad usage, 3 the API could not be
+reached or no URL was found.
+"""
+
+
+# --------------------------------------------------------------------------------------------- value types
+
+
+def json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError('must be a JSON object, like \'{"order_id": "ord_1"}\'')
+    return value
+
+
+def header(text: str) -> tuple[str, str]:
+    name, separator, value = text.partition("=")
+    if not separator or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from exc
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+# --------------------------------------------------------------------------------------------- the grammar
+
+
+def _add_json_flag(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS keeps a verb's parser from resetting a --json given before the group.
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print the API's JSON instead of a table",
+    )
+
+
+def _verb(group: Any, name: str, help_text: str, *, tenant: bool = True) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = group.add_parser(name, help=help_text, description=help_text)
+    _add_json_flag(parser)
+    if tenant:
+        parser.add_argument("--tenant", "-t", required=True, metavar="T", help="the tenant id")
+    return parser
+
+
+def _paging(parser: argparse.ArgumentParser) -> None:
+    pages = parser.add_mutually_exclusive_group()
+    pages.add_argument(
+        "--limit", type=positive_int, default=DEFAULT_LIST_LIMIT, help="show at most N (default %(default)s)"
+    )
+    pages.add_argument("--all", action="store_true", help="show every item, page after page")
+    parser.add_argument("--cursor", help="start from this next_cursor (from an earlier --json page)")
+
+
+def _endpoint_settings(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--event-type", action="append", dest="event_types", metavar="TYPE",
+        help="deliver only these types (repeat it; 'order.*' is a prefix wildcard); default: every type",
+    )  # fmt: skip
+    parser.add_argument("--description", help="a note for people")
+    parser.add_argument(
+        "--filter", type=json_object, metavar="JSON", help="an EventBridge-style content filter"
+    )
+    parser.add_argument(
+        "--header", action="append", type=header, dest="headers", metavar="NAME=VALUE",
+        help="an extra header sent with every delivery (repeat it)",
+    )  # fmt: skip
+    parser.add_argument("--rate-limit", type=positive_int, metavar="N", help="deliveries per second, at most")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hookline",
+        description="Operate a Hookline deployment (or the local stack) through its v1 API.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--url", help=f"the API's base URL [{URL_VARIABLE}]")
+    parser.add_argument("--api-key", metavar="KEY", help=f"the admin or tenant API key [{KEY_VARIABLE}]")
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="seconds to wait for each answer (%(default)g)",
+    )
+    parser.add_argument("--json", action="store_true", default=False, help="print the API's JSON")
+    groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
+
+    tenants = groups.add_parser("tenants", help="create, read or delete a tenant").add_subparsers(
+        dest="verb", metavar="VERB", required=True
+    )
+    put = _verb(tenants, "put", "create a tenant, or rename it", tenant=False)
+    put.add_argument("tenant_id", metavar="TENANT")
+    put.add_argument("--name", required=True, help="the tenant's display name")
+    for verb, text in (("get", "show a tenant"), ("delete", "delete a tenant and its endpoints")):
+        _verb(tenants, verb, text, tenant=False).add_argument("tenant_id", metavar="TENANT")
+
+    endpoints = groups.add_parser("endpoints", help="manage a tenant's webhook endpoints").add_subparsers(
+        dest="verb", metavar="VERB", required=True
+    )
+    add = _verb(endpoints, "add", "register an endpoint")
+    add.add_argument("--url", dest="endpoint_url", required=True, metavar="URL", help="where deliveries go")
+    _endpoint_settings(add)
+    add.add_argument("--disabled", action="store_true", help="register it disabled")
+    add.add_argument("--secret", help="bring your own whsec_ signing secret")
+    _paging(_verb(endpoints, "list", "list endpoints"))
+    for verb, text in (
+        ("show", "show an endpoint"),
+        ("remove", "delete an endpoint"),
+        ("secret", "show an endpoint's signing secret"),
+    ):
+        _verb(endpoints, verb, text).add_argument("endpoint_id", metavar="ENDPOINT_ID")
+    update = _verb(endpoints, "update", "change an endpoint (only the flags given)")
+    update.add_argument("endpoint_id", metavar="ENDPOINT_ID")
+    update.add_argument("--url", dest="endpoint_url", metavar="URL", help="a new URL")
+    _endpoint_settings(update)
+    update.add_argument("--all-event-types", action="store_true", help="deliver every type again")
+    enabled = update.add_mutually_exclusive_group()
+    enabled.add_argument("--enable", action="store_const", const=True, dest="enabled", help="re-enable it")
+    enabled.add_argument("--disable", action="store_const", const=False, dest="enabled", help="disable it")
+    rotate = _verb(endpoints, "rotate", "rotate the signing secret (the old one signs on for a grace window)")
+    rotate.add_argument("endpoint_id", metavar="ENDPOINT_ID")
+    rotate.add_argument("--secret", help="the new whsec_ secret (default: a generated one)")
+    test = _verb(endpoints, "test", "send an example event to this endpoint only")
+    test.add_argument("endpoint_id", metavar="ENDPOINT_ID")
+    test.add_argument("--type", dest="event_type", help="the event type (default: the API's example)")
+    test.add_argument("--data", type=json_object, metavar="JSON", help="the event's data")
+
+    keys = groups.add_parser("keys", help="tenant API keys (admin only)").add_subparsers(
+        dest="verb", metavar="VERB", required=True
+    )
+    create = _verb(keys, "create", "create a tenant key (its value is shown once)")
+    create.add_argument("--name", required=True, help="what the key is for")
+    create.add_argument(
+        "--scope", action="append", dest="scopes", required=True, choices=SCOPES, help="a scope (repeat it)"
+    )
+    create.add_argument("--expires-in", type=positive_int, metavar="SECONDS", help="expire after this long")
+    _paging(_verb(keys, "list", "list a tenant's keys (never their values)"))
+    _verb(keys, "revoke", "revoke a key").add_argument("key_id", metavar="KEY_ID")
+
+    send = _verb(groups, "send", "send an event")
+    send.add_argument("event_type", metavar="TYPE")
+    send.add_argument("--data", type=json_object, default={}, metavar="JSON", help="the event's data ({})")
+    send.add_argument("--idempotency-key", metavar="K", help="a repeat with the same key creates nothing")
+
+    events = groups.add_parser("events", help="find and show events").add_subparsers(
+        dest="verb", metavar="VERB", required=True
+    )
+    search = _verb(events, "list", "events, newest first")
+    search.add_argument("--type", dest="event_type", help="an exact type or a prefix.* pattern")
+    search.add_argument("--status", choices=DELIVERY_STATUSES, help="events with a delivery in this status")
+    search.add_argument("--since", metavar="ISO", help="at or after this time (ISO-8601)")
+    search.add_argument("--until", metavar="ISO", help="before this time (ISO-8601)")
+    _paging(search)
+    _verb(events, "show", "an event and its delivery to each endpoint").add_argument(
+        "event_id", metavar="EVENT_ID"
+    )
+
+    attempts = _verb(groups, "attempts", "delivery attempts of one event or to one endpoint, newest first")
+    which = attempts.add_mutually_exclusive_group(required=True)
+    which.add_argument("--event", dest="event_id", metavar="ID")
+    which.add_argument("--endpoint", dest="endpoint_id", metavar="ID")
+    attempts.add_argument("--status", choices=("failed", "succeeded"), help="with --endpoint: only these")
+    _paging(attempts)
+
+    tail = _verb(groups, "tail", "follow the tenant's delivery attempts live (Ctrl-C stops)")
+    tail.add_argument("--interval", type=seconds, default=1.0, help="seconds between polls (%(default)g)")
+
+    retry = _verb(groups, "retry", "resend an event now, with the same webhook-id")
+    retry.add_argument("event_id", metavar="EVENT_ID")
+    retry.add_argument("--endpoint", dest="endpoint_id", metavar="ID", help="to this endpoint only")
+
+    recover = _verb(groups, "recover", "resend every delivery to an endpoint that failed since a time")
+    recover.add_argument("endpoint_id", metavar="ENDPOINT_ID")
+    recover.add_argument("--since", required=True, metavar="ISO", help="ISO-8601, e.g. 2026-11-27T08:00:00Z")
+
+    dead_letters = groups.add_parser(
+        "dead-letters", help="dead-lettered deliveries (admin only)"
+    ).add_subparsers(dest="verb", metavar="VERB", required=True)
+    _paging(_verb(dead_letters, "list", "dead letters kept for a redrive", tenant=False))
+    _verb(dead_letters, "redrive", "move every dead letter back for another round of retries", tenant=False)
+    return parser

@@ -1,0 +1,1 @@
+"""The API function's objects (being rebuilt on branch h-api)."""

@@ -1,0 +1,183 @@
+"""The stores' DynamoDB expressions, against the template's own table in moto: what the in-memory fakes of
+the unit tests promise, the real thing keeps."""
+
+from __future__ import annotations
+
+import pytest
+
+from hookline.core import clock, ids
+from hookline.core.models import (
+    Attempt,
+    AttemptOutcome,
+    Claim,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventRecord,
+    FanoutState,
+    ResendClaim,
+)
+from hookline.storage.breaker_state import BreakerStateStore
+from hookline.storage.event_log import DeliveryRef, failure_entry
+from hookline.storage.event_search import EventFilter, EventSearch
+from hookline.storage.idempotency import IdempotencyRecord, IdempotencyStore
+from hookline.storage.rate_slots import RateSlotStore
+from hookline.storage.table import event_key
+from tests.integration.lambda_harness import Stack
+from tests.integration.seed import Seeder
+
+T = "acme"
+
+
+@pytest.fixture
+def seeder(stack: Stack) -> Seeder:
+    seeder = Seeder(stack)
+    seeder.tenant(T)
+    return seeder
+
+
+def new_record(
+    event_id: str, *endpoint_ids: str, event_type: str = "order.created", overflow: bool = False
+) -> EventRecord:
+    event = Event(T, event_id, event_type, clock.now_iso(), f'{{"type":"{event_type}","data":{{}}}}')
+    deliveries = {} if overflow else {ep: Delivery(ep, DeliveryStatus.PENDING) for ep in endpoint_ids}
+    return EventRecord(event, FanoutState.DONE, endpoint_ids, deliveries, overflow=overflow)
+
+
+def test_a_record_is_written_once_and_read_back_whole(seeder: Seeder) -> None:
+    event_id = ids.new_event_id()
+    record = new_record(event_id, "ep_1", "ep_2")
+    assert seeder.log.create(record, 2_000_000_000)
+    assert not seeder.log.create(record, 2_000_000_000)
+    stored = seeder.log.get(T, event_id)
+    assert stored is not None
+    assert stored.event == record.event
+    assert stored.endpoint_ids == ("ep_1", "ep_2")
+    assert set(stored.deliveries) == {"ep_1", "ep_2"}
+
+
+def test_a_swap_is_a_compare_and_swap_on_status_attempts_claim_and_resend(seeder: Seeder) -> None:
+    event_id = ids.new_event_id()
+    seeder.log.create(new_record(event_id, "ep_1"), 2_000_000_000)
+    ref = DeliveryRef(T, event_id, "ep_1")
+    pending = Delivery("ep_1", DeliveryStatus.PENDING)
+    claimed = Delivery("ep_1", DeliveryStatus.PENDING, claim=Claim(1, 9e9, "me"))
+    assert seeder.log.swap(ref, pending, claimed)
+    assert not seeder.log.swap(ref, pending, claimed)  # someone else's view is stale now
+    assert not seeder.log.swap(
+        ref, Delivery("ep_1", DeliveryStatus.PENDING, claim=Claim(1, 9e9, "you")), pending
+    )
+    attempt = Attempt(1, clock.now_iso(), AttemptOutcome.SUCCEEDED, 12, 200, excerpt="ok")
+    done = Delivery("ep_1", DeliveryStatus.SUCCEEDED, attempts=1, history=(attempt,))
+    assert seeder.log.swap(ref, claimed, done)
+    stored = seeder.log.get(T, event_id)
+    assert stored is not None and stored.deliveries["ep_1"] == done
+    resent = Delivery(
+        "ep_1",
+        DeliveryStatus.PENDING,
+        attempts=1,
+        round_base=1,
+        history=(attempt,),
+        resend=ResendClaim("t", 9e9),
+    )
+    assert seeder.log.swap(ref, done, resent)
+    assert not seeder.log.swap(ref, done, resent)
+
+
+def test_a_new_delivery_joins_an_existing_record_and_a_failure_is_indexed_with_it(seeder: Seeder) -> None:
+    event_id = ids.new_event_id()
+    seeder.log.create(new_record(event_id, "ep_1"), 2_000_000_000)
+    failed = Delivery("ep_2", DeliveryStatus.FAILED, last_error="disabled")
+    entry = failure_entry(T, "ep_2", event_id, clock.now_iso())
+    assert seeder.log.swap(DeliveryRef(T, event_id, "ep_2"), None, failed, entry, 2_000_000_000)
+    assert not seeder.log.swap(DeliveryRef(T, event_id, "ep_2"), None, failed)
+    entries, _ = seeder.log.failures_since(T, "ep_2", "2000", 10, None)
+    assert [e.event_id for e in entries] == [event_id]
+    seeder.log.forget_failures(entries)
+    assert seeder.log.failures_since(T, "ep_2", "2000", 10, None)[0] == []
+
+
+def test_overflow_deliveries_live_in_items_of_their_own(seeder: Seeder) -> None:
+    event_id = ids.new_event_id()
+    record = new_record(event_id, overflow=True)
+    seeder.log.create(record, 2_000_000_000)
+    for endpoint_id in ("ep_1", "ep_2"):
+        assert seeder.log.create_overflow_delivery(
+            record, Delivery(endpoint_id, DeliveryStatus.PENDING), 2_000_000_000
+        )
+    ref = DeliveryRef(T, event_id, "ep_2", overflow=True)
+    retrying = Delivery("ep_2", DeliveryStatus.RETRYING, attempts=1, next_attempt_at=123.5)
+    assert seeder.log.swap(ref, Delivery("ep_2", DeliveryStatus.PENDING), retrying)
+    stored = seeder.log.get(T, event_id)
+    assert stored is not None and stored.overflow
+    assert stored.deliveries["ep_2"] == retrying
+    loaded = seeder.log.load([(T, event_id, "ep_2")])
+    assert loaded[(T, event_id)].deliveries["ep_2"] == retrying
+
+
+def test_event_search_merges_shards_newest_first_with_filters_and_full_pages(seeder: Seeder) -> None:
+    search = EventSearch(seeder.table, load_record=seeder.log.get)
+    written = []
+    for index in range(60):
+        event_id = ids.new_event_id()
+        event_type = "order.created" if index % 3 else "invoice.paid"
+        record = new_record(event_id, "ep_1", event_type=event_type)
+        if index % 4 == 0:
+            record.deliveries["ep_1"] = Delivery("ep_1", DeliveryStatus.FAILED)
+        seeder.log.create(record, 2_000_000_000)
+        written.append((event_id, event_type, index % 4 == 0))
+    newest_first = [e for e, _, _ in reversed(written)]
+    assert [r.event.event_id for r in search.records(T, EventFilter())] == newest_first
+    orders = [r.event.event_id for r in search.records(T, EventFilter(type_prefixes=("order.",)))]
+    assert orders == [e for e, t, _ in reversed(written) if t == "order.created"]
+    failed = [r.event.event_id for r in search.records(T, EventFilter(status=DeliveryStatus.FAILED))]
+    assert failed == [e for e, _, f in reversed(written) if f]
+    middle = newest_first[20]
+    after = [r.event.event_id for r in search.records(T, EventFilter(), before=middle)]
+    assert after == newest_first[21:]
+    with_middle = [r.event.event_id for r in search.records(T, EventFilter(), before=middle, inclusive=True)]
+    assert with_middle == newest_first[20:]
+    assert [r.event.event_id for r in search.records(T, EventFilter(endpoint_id="ep_9"))] == []
+
+
+def test_status_counters_follow_each_swap(seeder: Seeder) -> None:
+    event_id = ids.new_event_id()
+    seeder.log.create(new_record(event_id, "ep_1", "ep_2"), 2_000_000_000)
+    ref = DeliveryRef(T, event_id, "ep_1")
+    seeder.log.swap(
+        ref, Delivery("ep_1", DeliveryStatus.PENDING), Delivery("ep_1", DeliveryStatus.SUCCEEDED, attempts=1)
+    )
+    item = seeder.table.get(event_key(T, event_id), "read")
+    assert item is not None
+    counts = {name: value["N"] for name, value in item["c"]["M"].items()}
+    assert counts == {"p": "1", "r": "0", "s": "1", "f": "0"}
+
+
+def test_an_idempotency_key_is_claimed_once(seeder: Seeder) -> None:
+    store = IdempotencyStore(seeder.table)
+    first = IdempotencyRecord(T, "k1", "body1", "evt_1", "order.created", "ts", clock.unix_now())
+    assert store.claim(first) is None
+    held = store.claim(IdempotencyRecord(T, "k1", "body2", "evt_2", "order.created", "ts", clock.unix_now()))
+    assert held is not None and (held.event_id, held.body_digest) == ("evt_1", "body1")
+    store.release(T, "k1", "evt_other")  # not the holder: nothing happens
+    assert store.claim(first) is not None
+    store.release(T, "k1", "evt_1")
+    assert store.claim(first) is None
+
+
+def test_breaker_and_rate_slot_conditions(seeder: Seeder) -> None:
+    breakers = BreakerStateStore(seeder.table)
+    breakers.record_failures(T, "ep_1", 3, 100.0)
+    assert breakers.open(T, "ep_1", 100.0, 160.0)
+    assert not breakers.open(T, "ep_1", 101.0, 161.0)  # the alert goes out once
+    assert not breakers.acquire_probe(T, "ep_1", 150.0, 170.0)
+    assert breakers.acquire_probe(T, "ep_1", 162.0, 180.0)
+    assert not breakers.acquire_probe(T, "ep_1", 163.0, 185.0)
+    assert breakers.close(T, "ep_1", success_started_at=99.0) is None  # started before it opened
+    closed = breakers.close(T, "ep_1", success_started_at=162.5)
+    assert closed is not None and closed.alerted_failing
+    slots = RateSlotStore(seeder.table)
+    assert slots.claim(T, "ep_1", None, 10.25, 2_000_000_000)
+    assert not slots.claim(T, "ep_1", None, 10.5, 2_000_000_000)
+    assert slots.next_slot(T, "ep_1") == 10.25
+    assert slots.claim(T, "ep_1", 10.25, 10.5, 2_000_000_000)
