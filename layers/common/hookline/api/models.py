@@ -7,8 +7,6 @@ strict: ``"5"`` is not an integer and ``true`` is not a rate limit. Rules that a
 are built on first use (``defer_build``), which keeps them out of the ingest function's import time.
 """
 
-from __future__ import annotations
-
 import re
 from typing import Annotated, Any, ClassVar
 

@@ -2,8 +2,6 @@
 become them. Signing secrets never appear here except in the two secret routes' own views, and custom
 header values are always masked."""
 
-from __future__ import annotations
-
 import json
 from typing import Annotated, Any, ClassVar, Literal
 
