@@ -120,7 +120,9 @@ class IngestService:
                 results[index] = _failed(outcome)
                 continue
             _, prepared, answer = outcome
-            results[index] = BatchAccepted(status=202, **answer.model_dump())
+            results[index] = BatchAccepted(
+                status=202, id=answer["id"], type=answer["type"], timestamp=answer["timestamp"]
+            )
             if prepared is not None:
                 to_send.append((index, prepared))
         refused = set(self._queue.send_batch([(p.job, p.delay) for _, p in to_send]))

@@ -10,8 +10,8 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema
 
 from hookline import __version__
 from hookline.api.models import REQUEST_MODELS
@@ -41,17 +41,27 @@ _ERRORS = {
 
 
 def _schemas() -> dict[str, Any]:
-    views: set[type[BaseModel]] = {ErrorOut, BatchAccepted, BatchFailed}
+    """Every request model and response TypedDict as a component schema, named after its class."""
+    views: dict[str, Any] = {view.__name__: view for view in (ErrorOut, BatchAccepted, BatchFailed)}
     for spec in ROUTES:
-        views.update(model for model in spec.responses.values() if model is not None)
-    inputs = [(model, "validation") for model in REQUEST_MODELS]
-    outputs = [(model, "serialization") for model in sorted(views, key=lambda model: model.__name__)]
-    _, top = models_json_schema([*inputs, *outputs], ref_template=REF)  # type: ignore[list-item]
-    schemas: dict[str, Any] = top.get("$defs", {})
-    return schemas
+        views.update({view.__name__: view for view in spec.responses.values() if view is not None})
+    inputs: list[Any] = [
+        (model, "validation", model.__pydantic_core_schema__) for model in _built(REQUEST_MODELS)
+    ]
+    outputs: list[Any] = [
+        (view, "serialization", TypeAdapter(view).core_schema) for _, view in sorted(views.items())
+    ]
+    _, definitions = GenerateJsonSchema(ref_template=REF).generate_definitions([*inputs, *outputs])
+    return {str(name): schema for name, schema in definitions.items()}
 
 
-def _ref(model: type[BaseModel]) -> dict[str, str]:
+def _built(models: tuple[type[BaseModel], ...]) -> tuple[type[BaseModel], ...]:
+    for model in models:
+        model.model_rebuild()  # deferred until now: build the core schema the document is made from
+    return models
+
+
+def _ref(model: Any) -> dict[str, str]:
     return {"$ref": REF.format(model=model.__name__)}
 
 

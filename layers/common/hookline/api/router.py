@@ -19,7 +19,6 @@ from hookline.api import binding, container
 from hookline.api.auth import ADMIN, Access, Principal, authorize
 from hookline.api.binding import QueryParam
 from hookline.api.models import RequestModel
-from hookline.api.views import View
 from hookline.core.errors import ApiError, HooklineError, UnauthorizedError
 from hookline.observability import logger
 
@@ -55,6 +54,9 @@ class Request:
         return next((value for key, value in self.headers.items() if key.lower() == wanted), None)
 
 
+View = Mapping[str, object]  # a response body: one of the TypedDicts in ``api.views``
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """A handler's answer when the route's default status does not fit (201 or 200, say)."""
@@ -74,7 +76,7 @@ class RouteSpec:
     summary: str
     tag: str
     access: Access
-    responses: Mapping[int, type[View] | None]
+    responses: Mapping[int, Any]  # status -> a TypedDict of ``api.views``, or None (no body)
     body: type[RequestModel] | None = None
     body_optional: bool = False
     query: tuple[QueryParam, ...] = ()
@@ -98,7 +100,7 @@ def route(
     summary: str,
     tag: str,
     access: Access,
-    responses: Mapping[int, type[View] | None],
+    responses: Mapping[int, Any],
     body: type[RequestModel] | None = None,
     body_optional: bool = False,
     query: tuple[QueryParam, ...] = (),
@@ -165,7 +167,7 @@ def json_response(status: int, view: View | None) -> Response[Any]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(view.body(), ensure_ascii=False, separators=(",", ":")),
+        body=json.dumps(view, ensure_ascii=False, separators=(",", ":")),
     )
 
 

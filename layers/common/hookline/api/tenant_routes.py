@@ -262,4 +262,4 @@ def test_endpoint(request: Request) -> Result:
     endpoint_id = _endpoint_id(request)
     container.endpoint_service().require_enabled(request.tenant_id, endpoint_id, "testing it")
     sent = container.ingest_service().test_send(request.tenant_id, endpoint_id, request.body_as(TestEventIn))
-    return TestSentOut(id=sent.id)
+    return TestSentOut(id=sent["id"])

@@ -103,7 +103,7 @@ class TenantService:
             digest=digest(secret),
         )
         self._keys.create(key, ttl_expiry=expires_at)
-        return ApiKeyCreated(**api_key_view(key).model_dump(), key=secret)
+        return ApiKeyCreated(**api_key_view(key), key=secret)
 
     def list_keys(self, tenant_id: str, limit: int, cursor: str | None) -> ApiKeyPage:
         self._tenants.require(tenant_id)

@@ -1,11 +1,14 @@
-"""The v1 API's response bodies, declared once (the OpenAPI document's schemas), and how domain records
-become them. Signing secrets never appear here except in the two secret routes' own views, and custom
-header values are always masked."""
+"""The v1 API's response bodies, declared once, and how domain records become them.
+
+Responses are TypedDicts: mypy checks every view against its declaration, pydantic turns the same
+declarations into the OpenAPI document's schemas (``api.openapi``), and no model is built or validated per
+response (nor at import). Signing secrets never appear here except in the two secret routes' own views,
+and custom header values are always masked."""
 
 import json
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from hookline.core import clock
 from hookline.core.models import (
@@ -24,19 +27,12 @@ from hookline.core.models import (
 MASK = "****"
 
 
-class View(BaseModel):
-    model_config: ClassVar[ConfigDict] = ConfigDict(defer_build=True)
-
-    def body(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
-
-
-class ErrorDetail(View):
-    code: str = Field(examples=["invalid_request"])
+class ErrorDetail(TypedDict):
+    code: Annotated[str, Field(examples=["invalid_request"])]
     message: str
 
 
-class ErrorOut(View):
+class ErrorOut(TypedDict):
     error: ErrorDetail
 
 
@@ -48,15 +44,15 @@ NextCursor = Annotated[
 # --- tenants and keys -----------------------------------------------------------------------------------
 
 
-class TenantOut(View):
+class TenantOut(TypedDict):
     id: str
     name: str
     created_at: str
     updated_at: str
 
 
-class ApiKeyOut(View):
-    id: str = Field(examples=["key_01JDEMO0000000000000000000"])
+class ApiKeyOut(TypedDict):
+    id: Annotated[str, Field(examples=["key_01JDEMO0000000000000000000"])]
     name: str
     scopes: list[str]
     created_at: str
@@ -64,10 +60,12 @@ class ApiKeyOut(View):
 
 
 class ApiKeyCreated(ApiKeyOut):
-    key: str = Field(description="The key itself. Shown in this response only; only its hash is stored.")
+    key: Annotated[
+        str, Field(description="The key itself. Shown in this response only; only its hash is stored.")
+    ]
 
 
-class ApiKeyPage(View):
+class ApiKeyPage(TypedDict):
     data: list[ApiKeyOut]
     next_cursor: NextCursor
     has_more: bool
@@ -92,8 +90,8 @@ def api_key_view(key: ApiKey) -> ApiKeyOut:
 # --- endpoints ------------------------------------------------------------------------------------------
 
 
-class EndpointOut(View):
-    id: str = Field(examples=["ep_01JDEMO0000000000000000000"])
+class EndpointOut(TypedDict):
+    id: Annotated[str, Field(examples=["ep_01JDEMO0000000000000000000"])]
     tenant_id: str
     url: str
     event_types: list[str] | None
@@ -101,34 +99,38 @@ class EndpointOut(View):
     description: str
     enabled: bool
     disabled_reason: str | None
-    headers: dict[str, str] = Field(description="Header names; values are write-only and shown as `****`.")
+    headers: Annotated[
+        dict[str, str], Field(description="Header names; values are write-only and shown as `****`.")
+    ]
     rate_limit: int | None
     created_at: str
     updated_at: str
 
 
-class EndpointPage(View):
+class EndpointPage(TypedDict):
     data: list[EndpointOut]
     next_cursor: NextCursor
     has_more: bool
 
 
-class SecretOut(View):
-    secret: str = Field(examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
+class SecretOut(TypedDict):
+    secret: Annotated[str, Field(examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])]
 
 
 class RotatedSecretOut(SecretOut):
-    previous_secret_expires_at: str = Field(description="Until then the previous secret keeps signing too.")
+    previous_secret_expires_at: Annotated[
+        str, Field(description="Until then the previous secret keeps signing too.")
+    ]
 
 
-class RecoverOut(View):
+class RecoverOut(TypedDict):
     endpoint_id: str
     since: str
     status: Literal["queued"]
 
 
-class TestSentOut(View):
-    id: str = Field(examples=["evt_01JDEMO0000000000000000000"])
+class TestSentOut(TypedDict):
+    id: Annotated[str, Field(examples=["evt_01JDEMO0000000000000000000"])]
 
 
 def endpoint_view(endpoint: Endpoint) -> EndpointOut:
@@ -151,8 +153,8 @@ def endpoint_view(endpoint: Endpoint) -> EndpointOut:
 # --- events, deliveries and attempts --------------------------------------------------------------------
 
 
-class EventAccepted(View):
-    id: str = Field(examples=["evt_01JDEMO0000000000000000000"])
+class EventAccepted(TypedDict):
+    id: Annotated[str, Field(examples=["evt_01JDEMO0000000000000000000"])]
     type: str
     timestamp: str
 
@@ -161,16 +163,18 @@ class BatchAccepted(EventAccepted):
     status: Literal[202]
 
 
-class BatchFailed(View):
-    status: int = Field(examples=[400])
+class BatchFailed(TypedDict):
+    status: Annotated[int, Field(examples=[400])]
     error: ErrorDetail
 
 
-class BatchOut(View):
-    data: list[BatchAccepted | BatchFailed] = Field(description="One result per event, in input order.")
+class BatchOut(TypedDict):
+    data: Annotated[
+        list[BatchAccepted | BatchFailed], Field(description="One result per event, in input order.")
+    ]
 
 
-class DeliveryOut(View):
+class DeliveryOut(TypedDict):
     endpoint_id: str
     status: DeliveryStatus
     attempts: int
@@ -181,24 +185,27 @@ class DeliveryOut(View):
     next_attempt_at: str | None
 
 
-class EventOut(View):
+class EventOut(TypedDict):
     id: str
     type: str
     timestamp: str
     data: dict[str, Any]
-    fanout: FanoutState = Field(
-        description="pending: endpoints not matched yet; dead_lettered: matching kept failing (redrive it)."
-    )
+    fanout: Annotated[
+        FanoutState,
+        Field(
+            description="pending: endpoints not matched yet; dead_lettered: matching kept failing (redrive)."
+        ),
+    ]
     deliveries: list[DeliveryOut]
 
 
-class EventPage(View):
+class EventPage(TypedDict):
     data: list[EventOut]
     next_cursor: NextCursor
     has_more: bool
 
 
-class AttemptOut(View):
+class AttemptOut(TypedDict):
     event_id: str
     endpoint_id: str
     attempt: int
@@ -211,13 +218,13 @@ class AttemptOut(View):
     response_excerpt: str
 
 
-class AttemptPage(View):
+class AttemptPage(TypedDict):
     data: list[AttemptOut]
     next_cursor: NextCursor
     has_more: bool
 
 
-class RetryOut(View):
+class RetryOut(TypedDict):
     event_id: str
     endpoint_ids: list[str]
     status: Literal["queued"]
@@ -284,8 +291,8 @@ def attempt_view(event_id: str, endpoint_id: str, attempt: Attempt) -> AttemptOu
 # --- operators ------------------------------------------------------------------------------------------
 
 
-class DeadLetterOut(View):
-    kind: str = Field(examples=["deliver"])
+class DeadLetterOut(TypedDict):
+    kind: Annotated[str, Field(examples=["deliver"])]
     tenant_id: str | None
     event_id: str | None
     endpoint_id: str | None
@@ -293,19 +300,21 @@ class DeadLetterOut(View):
     reason: str
 
 
-class DeadLetterPage(View):
+class DeadLetterPage(TypedDict):
     data: list[DeadLetterOut]
     next_cursor: NextCursor
     has_more: bool
 
 
-class QueuedOut(View):
+class QueuedOut(TypedDict):
     status: Literal["queued"]
 
 
-class ResealOut(View):
-    resealed: int = Field(description="Endpoints re-sealed under the current key in this call.")
-    next_cursor: str | None = Field(description="Call again with this cursor; null when every one is done.")
+class ResealOut(TypedDict):
+    resealed: Annotated[int, Field(description="Endpoints re-sealed under the current key in this call.")]
+    next_cursor: Annotated[
+        str | None, Field(description="Call again with this cursor; null when every one is done.")
+    ]
 
 
 def dead_letter_view(letter: DeadLetter) -> DeadLetterOut:
