@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookline.api import binding
-from hookline.api.models import BatchEventIn, BatchIn, EventIn, TestEventIn, check_idempotency_key
+from hookline.api.models import BatchEventIn, BatchIn, EndpointTestIn, EventIn, check_idempotency_key
 from hookline.api.tenants import KnownTenants
 from hookline.api.views import BatchAccepted, BatchFailed, BatchOut, ErrorDetail, EventAccepted
 from hookline.core import clock, ids, jsonsafe
@@ -88,7 +88,7 @@ class IngestService:
             raise
         return answer
 
-    def test_send(self, tenant_id: str, endpoint_id: str, request: TestEventIn) -> EventAccepted:
+    def test_send(self, tenant_id: str, endpoint_id: str, request: EndpointTestIn) -> EventAccepted:
         """An event for one endpoint, past its type and content filters, through the normal path."""
         prepared = self._prepared(
             self._event(tenant_id, request.type, request.data), only_endpoint=endpoint_id

@@ -262,7 +262,7 @@ class RecoverIn(RequestModel):
     _since = field_validator("since")(check_iso_time)
 
 
-class TestEventIn(RequestModel):
+class EndpointTestIn(RequestModel):
     """A test event for one endpoint. Both fields are optional; the defaults are the example shown."""
 
     type: str = Field(default=TEST_EVENT_TYPE, examples=[TEST_EVENT_TYPE])
@@ -318,7 +318,7 @@ REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     EndpointPatch,
     RotateSecretIn,
     RecoverIn,
-    TestEventIn,
+    EndpointTestIn,
     EventIn,
     BatchEventIn,
     BatchIn,

@@ -10,10 +10,10 @@ from hookline.api.models import (
     ApiKeyIn,
     EndpointIn,
     EndpointPatch,
+    EndpointTestIn,
     RecoverIn,
     RotateSecretIn,
     TenantIn,
-    TestEventIn,
 )
 from hookline.api.router import ENDPOINT, TENANT, Reply, Request, Result, route
 from hookline.api.views import (
@@ -22,11 +22,11 @@ from hookline.api.views import (
     AttemptPage,
     EndpointOut,
     EndpointPage,
+    EndpointTestOut,
     RecoverOut,
     RotatedSecretOut,
     SecretOut,
     TenantOut,
-    TestSentOut,
 )
 
 ATTEMPT_STATUS = QueryParam(
@@ -251,9 +251,9 @@ def recover_endpoint(request: Request) -> Result:
     summary="Send a test event to this endpoint only",
     tag="Endpoints",
     access=ENDPOINTS_WRITE,
-    body=TestEventIn,
+    body=EndpointTestIn,
     body_optional=True,
-    responses={202: TestSentOut},
+    responses={202: EndpointTestOut},
     errors=(409,),
 )
 def test_endpoint(request: Request) -> Result:
@@ -261,5 +261,7 @@ def test_endpoint(request: Request) -> Result:
     content filters. Both fields are optional."""
     endpoint_id = _endpoint_id(request)
     container.endpoint_service().require_enabled(request.tenant_id, endpoint_id, "testing it")
-    sent = container.ingest_service().test_send(request.tenant_id, endpoint_id, request.body_as(TestEventIn))
-    return TestSentOut(id=sent["id"])
+    sent = container.ingest_service().test_send(
+        request.tenant_id, endpoint_id, request.body_as(EndpointTestIn)
+    )
+    return EndpointTestOut(id=sent["id"])

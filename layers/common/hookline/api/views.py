@@ -129,7 +129,7 @@ class RecoverOut(TypedDict):
     status: Literal["queued"]
 
 
-class TestSentOut(TypedDict):
+class EndpointTestOut(TypedDict):
     id: Annotated[str, Field(examples=["evt_01JDEMO0000000000000000000"])]
 
 
