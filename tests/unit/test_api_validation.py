@@ -30,6 +30,8 @@ from hookline.core.models import DeliveryStatus, Scope
 
 POLICY = {"target_policy": TargetPolicy(allow_http=False, allowed_private_networks=())}
 SECRET_32 = "whsec_" + base64.b64encode(b"k" * 32).decode()
+SECRET_65 = "whsec_" + base64.b64encode(b"k" * 65).decode()
+NESTED_BAD_NUMERIC = {"data": {"n": [{"numeric": [{}, 1]}]}}
 
 
 def refused(model: Any, data: Any) -> str:
@@ -138,12 +140,12 @@ def test_batch_items_are_named_by_their_index() -> None:
         ({"url": "https://example.com", "rate_limit": 10_001}, "rate_limit:"),
         ({"url": "https://example.com", "secret": "whsec_short"}, "secret: must be"),
         (
-            {"url": "https://example.com", "secret": "whsec_" + base64.b64encode(b"k" * 65).decode()},
+            {"url": "https://example.com", "secret": SECRET_65},
             "secret:",
         ),
         ({"url": "https://example.com", "filter": {"numeric": [{}, 1]}}, "filter"),
         (
-            {"url": "https://example.com", "filter": {"data": {"n": [{"numeric": [{}, 1]}]}}},
+            {"url": "https://example.com", "filter": NESTED_BAD_NUMERIC},
             "filter.data.n[0]",
         ),
         ({"url": "https://example.com", "filter": []}, "filter: must be a JSON object"),
