@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hookline.api import paging
 from hookline.api.paging import Pager
 from hookline.api.views import DeadLetterPage, QueuedOut, ResealOut, dead_letter_view
@@ -9,7 +11,6 @@ from hookline.core.jobs import RedriveJob
 from hookline.storage.dead_letter_store import DeadLetterStore
 from hookline.storage.endpoints import EndpointStore
 from hookline.storage.queue import JobQueue
-from hookline.storage.secrets import KeyringSource
 from hookline.storage.table import DEAD_LETTERS_PK, key
 
 RESEAL_PAGE = 100
@@ -19,14 +20,12 @@ class AdminService:
     def __init__(
         self,
         letters: DeadLetterStore,
-        endpoints: EndpointStore,
         queue: JobQueue,
         pager: Pager,
-        keys: KeyringSource,
+        resealer: Callable[[], EndpointStore],
     ) -> None:
-        self._keys = keys
+        self._resealer = resealer
         self._letters = letters
-        self._endpoints = endpoints
         self._queue = queue
         self._pager = pager
 
@@ -53,10 +52,11 @@ class AdminService:
         until ``next_cursor`` is null after putting a new key first in the encryption-keys secret; then the
         old key can be dropped."""
         list_scope = paging.scope("reseal")
-        self._keys.refreshed()  # the new key was just put into the secret: read it (at most every 30 s)
         position = self._pager.position(list_scope, cursor)
         pk, sk = paging.text_field(position, "pk"), paging.text_field(position, "sk")
         start = key(pk, sk) if pk and sk else None
-        resealed, last = self._endpoints.reseal_page(RESEAL_PAGE, start)
+        # A store with a freshly read keyring: the new key was just put first into the secret, and this
+        # container's own keyring may have been read before that.
+        resealed, last = self._resealer().reseal_page(RESEAL_PAGE, start)
         next_position = {"pk": last["pk"]["S"], "sk": last["sk"]["S"]} if last else None
         return ResealOut(resealed=resealed, next_cursor=self._pager.cursor(list_scope, next_position))

@@ -131,4 +131,10 @@ def resend_service() -> ResendService:
 
 @cache
 def admin_service() -> AdminService:
-    return AdminService(DeadLetterStore(table()), endpoint_store(), queue(), pager(), keyring_source())
+    return AdminService(DeadLetterStore(table()), queue(), pager(), _resealing_store)
+
+
+def _resealing_store() -> EndpointStore:
+    """An endpoint store whose keyring is read now, for re-sealing after a key rotation."""
+    keys = KeyringSource(SecretValue(aws.secretsmanager(), settings().encryption_keys_secret_arn))
+    return EndpointStore(table(), EndpointCodec(keys))
