@@ -300,7 +300,7 @@ class BatchEventIn(EventIn):
 class BatchIn(RequestModel):
     """1 to 100 events. Each item is validated on its own: a bad item gets its own 400 in the results."""
 
-    events: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_BATCH)] = Field(
+    events: Annotated[list[Any], Field(min_length=1, max_length=MAX_BATCH)] = Field(
         json_schema_extra={"items": {"$ref": "#/components/schemas/BatchEventIn"}}
     )
 
