@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import time
+from typing import Any
 
+import boto3
 import pytest
 from botocore.client import BaseClient
+from standardwebhooks.webhooks import Webhook
 
-from hookline.store import Store
-from tests.integration.conftest import API_KEY
-from tests.integration.lambda_harness import ApiClient, Stack, load_event
+from hookline.core import clock, ids
+from hookline.core.jobs import decode_job
+from tests.integration.lambda_harness import ApiClient, Stack, api_request, load_event, reset_hookline
+from tests.integration.seed import Seeder
+from tests.receivers import Receiver
 
 ENDPOINT = {
     "url": "https://example.com/webhooks/acme",
@@ -20,6 +28,10 @@ ENDPOINT = {
 
 def _tenant(api: ApiClient, tenant_id: str = "acme") -> None:
     assert api.call("PUT", f"/v1/tenants/{tenant_id}", {"name": tenant_id.title()}).status in {200, 201}
+
+
+def _queued(stack: Stack) -> list[Any]:
+    return [decode_job(m["Body"]) for m in stack.receive(stack.delivery_queue_url)]
 
 
 def test_the_committed_fixtures_drive_the_handler(stack: Stack) -> None:
@@ -51,27 +63,31 @@ def test_tenant_lifecycle(api: ApiClient) -> None:
     gone = api.call("GET", "/v1/tenants/acme")
     assert gone.status == 404
     assert gone.body["error"]["code"] == "not_found"
+    assert api.call("DELETE", "/v1/tenants/acme").status == 404
 
 
-def test_requests_without_a_valid_key_get_401(api: ApiClient) -> None:
-    for key in (None, "hk_wrong"):
+def test_requests_without_a_valid_key_get_401_even_on_unknown_routes(api: ApiClient) -> None:
+    for key in (None, "hk_wrong", ids.new_api_key()):
         for method, path in [
             ("GET", "/v1/tenants/acme"),
             ("POST", "/v1/tenants/acme/events"),
             ("GET", "/v1/nope"),
+            ("PATCH", "/v1/tenants/acme"),
         ]:
             response = api.call(method, path, api_key=key)
             assert response.status == 401, (method, path)
             assert response.body["error"]["code"] == "unauthorized"
             assert response.headers.get("WWW-Authenticate") == "Bearer"
+    assert api.call("GET", "/v1/nope").status == 404
 
 
-def test_endpoint_crud_and_secret(api: ApiClient) -> None:
+def test_endpoint_crud_masks_headers_and_never_shows_the_secret(api: ApiClient) -> None:
     _tenant(api)
-    created = api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT | {"headers": {"X-Team": "orders"}})
+    created = api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT | {"headers": {"X-Team": "t0ken"}})
     assert created.status == 201
     endpoint_id = created.body["id"]
-    assert created.body["headers"] == {"x-team": "orders"}
+    assert created.body["headers"] == {"x-team": "****"}
+    assert "t0ken" not in json.dumps(created.body)
     secret = api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint_id}/secret").body["secret"]
     assert secret.startswith("whsec_")
     patched = api.call(
@@ -80,62 +96,76 @@ def test_endpoint_crud_and_secret(api: ApiClient) -> None:
     assert patched.status == 200
     assert patched.body["event_types"] is None
     assert patched.body["enabled"] is False
+    assert patched.body["disabled_reason"] == "disabled through the API"
     assert patched.body["description"] == "Acme orders"
-    assert api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint_id}").body["enabled"] is False
+    assert patched.body["headers"] == {"x-team": "****"}
+    shown = api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint_id}").body
+    assert shown == patched.body
+    enabled = api.call("PATCH", f"/v1/tenants/acme/endpoints/{endpoint_id}", {"enabled": True}).body
+    assert enabled["enabled"] is True and enabled["disabled_reason"] is None
+    assert api.call("PATCH", f"/v1/tenants/acme/endpoints/{endpoint_id}", {"url": None}).status == 400
     assert api.call("DELETE", f"/v1/tenants/acme/endpoints/{endpoint_id}").status == 204
     assert api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint_id}").status == 404
     assert api.call("DELETE", f"/v1/tenants/acme/endpoints/{endpoint_id}").status == 404
+    assert api.call("GET", "/v1/tenants/acme/endpoints/not-an-id").status == 404
 
 
-def test_endpoint_list_is_paginated(api: ApiClient) -> None:
+def test_rotation_keeps_the_old_secret_signing_for_the_grace_window(api: ApiClient) -> None:
+    _tenant(api)
+    endpoint_id = api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT).body["id"]
+    path = f"/v1/tenants/acme/endpoints/{endpoint_id}"
+    old = api.call("GET", path + "/secret").body["secret"]
+    mine = "whsec_" + base64.b64encode(b"s" * 32).decode()
+    rotated = api.call("POST", path + "/secret/rotate", {"secret": mine})
+    assert rotated.status == 200
+    assert rotated.body["secret"] == mine
+    assert clock.parse_iso(rotated.body["previous_secret_expires_at"]).timestamp() > time.time() + 3600
+    assert api.call("GET", path + "/secret").body["secret"] == mine
+    generated = api.call("POST", path + "/secret/rotate").body["secret"]
+    assert generated not in {old, mine}
+
+
+def test_endpoint_pages_are_full_until_the_last(api: ApiClient) -> None:
     _tenant(api)
     created = {api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT).body["id"] for _ in range(5)}
-    first = api.call("GET", "/v1/tenants/acme/endpoints?limit=2").body
-    assert len(first["data"]) == 2
-    assert first["has_more"] is True
     seen: list[str] = []
+    pages = []
     cursor = None
     while True:
         page = api.call(
             "GET", "/v1/tenants/acme/endpoints?limit=2" + (f"&cursor={cursor}" if cursor else "")
         ).body
+        pages.append(len(page["data"]))
         seen += [endpoint["id"] for endpoint in page["data"]]
         cursor = page["next_cursor"]
+        assert page["has_more"] is (cursor is not None)
         if not cursor:
             break
+    assert pages == [2, 2, 1]
     assert sorted(seen) == sorted(created)
+    exact = api.call("GET", "/v1/tenants/acme/endpoints?limit=5").body
+    assert len(exact["data"]) == 5 and exact["has_more"] is False and exact["next_cursor"] is None
     assert api.call("GET", "/v1/tenants/acme/endpoints?limit=0").status == 400
     assert api.call("GET", "/v1/tenants/acme/endpoints?cursor=garbage").status == 400
-
-
-def test_tenants_are_isolated(api: ApiClient) -> None:
-    _tenant(api, "acme")
+    other = api.call("GET", "/v1/tenants/acme/endpoints?limit=2").body["next_cursor"]
     _tenant(api, "globex")
-    endpoint_id = api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT).body["id"]
-    event_id = api.call("POST", "/v1/tenants/acme/events", {"type": "order.created", "data": {}}).body["id"]
-    for method, path in [
-        ("GET", f"/v1/tenants/globex/endpoints/{endpoint_id}"),
-        ("GET", f"/v1/tenants/globex/endpoints/{endpoint_id}/secret"),
-        ("PATCH", f"/v1/tenants/globex/endpoints/{endpoint_id}"),
-        ("DELETE", f"/v1/tenants/globex/endpoints/{endpoint_id}"),
-        ("GET", f"/v1/tenants/globex/events/{event_id}"),
-        ("GET", f"/v1/tenants/globex/events/{event_id}/attempts"),
-    ]:
-        response = api.call(method, path, {"description": "x"} if method == "PATCH" else None)
-        assert response.status == 404, (method, path, response)
-    assert [e["id"] for e in api.call("GET", "/v1/tenants/globex/endpoints").body["data"]] == []
-    assert api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint_id}").status == 200
+    assert api.call("GET", f"/v1/tenants/globex/endpoints?cursor={other}").status == 400
 
 
 def test_unknown_tenant_endpoint_and_event_get_404(api: ApiClient) -> None:
     assert api.call("POST", "/v1/tenants/nobody/endpoints", ENDPOINT).status == 404
     assert api.call("POST", "/v1/tenants/nobody/events", {"type": "a.b", "data": {}}).status == 404
+    assert api.call("GET", "/v1/tenants/nobody/events").status == 404
     _tenant(api)
     assert api.call("GET", "/v1/tenants/acme/events/evt_missing").status == 404
+    old_id = "evt_" + "0" * 26
+    assert api.call("GET", f"/v1/tenants/acme/events/{old_id}").status == 404
+    assert api.call("GET", f"/v1/tenants/acme/events/{old_id}/attempts").status == 404
+    assert api.call("POST", f"/v1/tenants/acme/events/{old_id}/retry").status == 404
     assert api.call("GET", "/v1/tenants/acme/nothing-here").status == 404
 
 
-def test_payload_over_the_limit_gets_413_and_nothing_is_stored(api: ApiClient, stack: Stack) -> None:
+def test_payload_over_the_limit_gets_413_and_nothing_is_queued(api: ApiClient, stack: Stack) -> None:
     _tenant(api)
     limit = int(stack.env("IngestFunction", "MAX_PAYLOAD_BYTES"))
     big = {"type": "order.created", "data": {"blob": "x" * limit}}
@@ -145,57 +175,18 @@ def test_payload_over_the_limit_gets_413_and_nothing_is_stored(api: ApiClient, s
     assert stack.receive(stack.delivery_queue_url) == []
 
 
-def test_idempotent_ingest_returns_the_first_answer_and_queues_once(api: ApiClient, stack: Stack) -> None:
+def test_a_large_event_is_recorded_first_and_queued_without_its_body(api: ApiClient, stack: Stack) -> None:
     _tenant(api)
-    body = {"type": "order.created", "data": {"order_id": "ord_1"}}
-    first = api.call("POST", "/v1/tenants/acme/events", body, headers={"Idempotency-Key": "order-1"})
-    second = api.call("POST", "/v1/tenants/acme/events", body, headers={"Idempotency-Key": "order-1"})
-    assert first.status == second.status == 202
-    assert first.body == second.body
-    assert len(stack.receive(stack.delivery_queue_url)) == 1
-    reused = api.call(
-        "POST", "/v1/tenants/acme/events", body | {"data": {}}, headers={"Idempotency-Key": "order-1"}
-    )
-    assert reused.status == 422
-    # Keys are per tenant: the same key under another tenant is a new event.
-    _tenant(api, "globex")
-    other = api.call("POST", "/v1/tenants/globex/events", body, headers={"Idempotency-Key": "order-1"})
-    assert other.status == 202
-    assert other.body["id"] != first.body["id"]
+    data = {"blob": "x" * 210_000}  # under the request limit, too large to travel inside its job
+    accepted = api.call("POST", "/v1/tenants/acme/events", {"type": "order.created", "data": data})
+    assert accepted.status == 202
+    [job] = _queued(stack)
+    assert job.event_id == accepted.body["id"] and job.body is None
+    record = Seeder(stack).record("acme", accepted.body["id"])
+    assert record is not None and json.loads(record.event.body)["data"] == data
 
 
-def test_bad_input_gets_a_clear_400(api: ApiClient) -> None:
-    _tenant(api)
-    cases = [
-        ("PUT", "/v1/tenants/acme", {"title": "x"}),
-        ("PUT", "/v1/tenants/bad%23id", {"name": "x"}),
-        ("POST", "/v1/tenants/acme/endpoints", {"url": "ftp://example.com"}),
-        ("POST", "/v1/tenants/acme/endpoints", {"url": "https://user:pw@example.com/"}),
-        ("POST", "/v1/tenants/acme/endpoints", {"url": "https://169.254.169.254/latest"}),
-        ("POST", "/v1/tenants/acme/endpoints", {"url": "https://example.com", "event_types": "order.*"}),
-        (
-            "POST",
-            "/v1/tenants/acme/endpoints",
-            {"url": "https://example.com", "headers": {"webhook-id": "x"}},
-        ),
-        ("POST", "/v1/tenants/acme/endpoints", {"url": "https://example.com", "rate_limit": 0}),
-        ("POST", "/v1/tenants/acme/endpoints", {"url": "https://example.com", "secret": "whsec_short"}),
-        ("POST", "/v1/tenants/acme/endpoints", {"url": "https://example.com", "evnt_types": ["a"]}),
-        ("POST", "/v1/tenants/acme/events", {"type": "order created", "data": {}}),
-        ("POST", "/v1/tenants/acme/events", {"type": "order.created", "data": [1]}),
-        ("POST", "/v1/tenants/acme/events", {"type": "order.created"}),
-    ]
-    for method, path, body in cases:
-        response = api.call(method, path, body)
-        assert response.status == 400, (path, body, response)
-        assert response.body["error"]["code"] == "invalid_request"
-        assert response.body["error"]["message"]
-    not_json = api.call("POST", "/v1/tenants/acme/events", raw_body="{not json")
-    assert not_json.status == 400
-    assert API_KEY  # the fixture's key is the one the API accepted throughout
-
-
-def test_ingest_makes_the_same_aws_calls_for_1_or_200_matching_endpoints(
+def test_ingest_makes_one_aws_call_for_1_or_200_matching_endpoints(
     api: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
@@ -207,9 +198,7 @@ def test_ingest_makes_the_same_aws_calls_for_1_or_200_matching_endpoints(
 
     _tenant(api)
     api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT)
-    api.call(
-        "POST", "/v1/tenants/acme/events", {"type": "order.created", "data": {}}
-    )  # warm: the key is read
+    api.call("POST", "/v1/tenants/acme/events", {"type": "order.created", "data": {}})  # warm
     monkeypatch.setattr(BaseClient, "_make_api_call", counting)
 
     def calls_for_one_event() -> list[str]:
@@ -222,23 +211,221 @@ def test_ingest_makes_the_same_aws_calls_for_1_or_200_matching_endpoints(
     with_one = calls_for_one_event()
     for _ in range(199):
         api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT)
-    assert calls_for_one_event() == with_one == ["SendMessage", "TransactWriteItems"]
+    assert calls_for_one_event() == with_one == ["SendMessage"]
+    calls.clear()
+    api.call(
+        "POST", "/v1/tenants/acme/events", {"type": "a.b", "data": {}}, headers={"Idempotency-Key": "k-1"}
+    )
+    assert sorted(calls) == ["PutItem", "SendMessage"]
 
 
-def test_deleting_a_tenant_leaves_no_endpoint_state_behind(api: ApiClient, stack: Stack) -> None:
+def test_idempotent_ingest_returns_the_first_answer_and_queues_once(api: ApiClient, stack: Stack) -> None:
     _tenant(api)
-    endpoint_ids = [api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT).body["id"] for _ in range(3)]
-    store = Store(stack.env("IngestFunction", "TABLE_NAME"), stack.dynamodb)
-    for endpoint_id in endpoint_ids:
-        store.record_failures("acme", endpoint_id, 2, 1_000.0)
-        store.claim_rate_slot("acme", endpoint_id, None, 1_000.5, 2_000)
-    assert api.call("DELETE", f"/v1/tenants/acme/endpoints/{endpoint_ids[0]}").status == 204
-    assert store.rate_slot("acme", endpoint_ids[0]) is None
+    body = {"type": "order.created", "data": {"order_id": "ord_1", "n": [1, 2]}}
+    first = api.call("POST", "/v1/tenants/acme/events", body, headers={"Idempotency-Key": "order-1"})
+    same_body_reordered = {"data": {"n": [1, 2], "order_id": "ord_1"}, "type": "order.created"}
+    second = api.call(
+        "POST", "/v1/tenants/acme/events", same_body_reordered, headers={"Idempotency-Key": "order-1"}
+    )
+    assert first.status == second.status == 202
+    assert first.body == second.body
+    assert len(_queued(stack)) == 1
+    reused = api.call(
+        "POST", "/v1/tenants/acme/events", body | {"data": {}}, headers={"Idempotency-Key": "order-1"}
+    )
+    assert reused.status == 422
+    assert reused.body["error"]["code"] == "unprocessable"
+    _tenant(api, "globex")  # keys are per tenant
+    other = api.call("POST", "/v1/tenants/globex/events", body, headers={"Idempotency-Key": "order-1"})
+    assert other.status == 202 and other.body["id"] != first.body["id"]
+    for bad in ("", "x" * 256, "tab\there", "naïve"):
+        refused = api.call("POST", "/v1/tenants/acme/events", body, headers={"Idempotency-Key": bad})
+        assert refused.status == 400, bad
+        assert refused.body["error"]["message"].startswith("Idempotency-Key")
+
+
+def test_a_claim_whose_event_never_got_queued_is_healed_by_a_repeat(api: ApiClient, stack: Stack) -> None:
+    """The first request died between claiming its key and queuing its job: a later repeat queues it."""
+    _tenant(api)
+    body = {"type": "order.created", "data": {"order_id": "ord_9"}}
+    first = api.call("POST", "/v1/tenants/acme/events", body, headers={"Idempotency-Key": "order-9"})
+    assert len(_queued(stack)) == 1
+    digest = hashlib.sha256(b"order-9").hexdigest()
+    Seeder(stack).table.update(  # make the claim look a few minutes old; no record was ever written
+        {"pk": {"S": f"IDEM#acme#{digest}"}, "sk": {"S": "IDEM"}},
+        "age claim",
+        "SET #at = :at",
+        ExpressionAttributeNames={"#at": "at"},
+        ExpressionAttributeValues={":at": {"N": str(time.time() - 600)}},
+    )
+    repeat = api.call("POST", "/v1/tenants/acme/events", body, headers={"Idempotency-Key": "order-9"})
+    assert repeat.body == first.body
+    [healing] = _queued(stack)
+    assert healing.event_id == first.body["id"] and healing.read_first is True
+
+
+def test_bad_input_gets_a_clear_400_never_a_5xx(api: ApiClient, stack: Stack) -> None:
+    _tenant(api)
+    cases: list[tuple[str, str, Any]] = [
+        ("PUT", "/v1/tenants/acme", {"title": "x"}),
+        ("PUT", "/v1/tenants/bad%23id", {"name": "x"}),
+        ("PUT", "/v1/tenants/-starts-badly", {"name": "x"}),
+        ("POST", "/v1/tenants/acme/endpoints", {"url": "ftp://example.com"}),
+        ("POST", "/v1/tenants/acme/endpoints", {"url": "https://example.com", "headers": {"X-A": "日本"}}),
+        (
+            "POST",
+            "/v1/tenants/acme/endpoints",
+            {"url": "https://example.com", "filter": {"numeric": [{}, 1]}},
+        ),
+        ("POST", "/v1/tenants/acme/events", {"type": "order.created\n", "data": {}}),
+        ("POST", "/v1/tenants/acme/events", {"type": "order.created", "data": [1]}),
+        ("PUT", "/v1/tenants/acme", {"name": "\ud800"}),
+        ("GET", "/v1/tenants/acme/events?status=lost", None),
+        ("GET", "/v1/tenants/acme/events?type=order%20created", None),
+        ("GET", "/v1/tenants/acme/events?since=yesterday", None),
+        ("GET", "/v1/tenants/acme/events?cursor=eyJwayI6IDV9.AAAA", None),
+    ]
+    for method, path, body in cases:
+        response = api.call(method, path, body)
+        assert response.status == 400, (path, body, response)
+        assert response.body["error"]["code"] == "invalid_request"
+        assert response.body["error"]["message"]
+    raw_cases = [
+        '{"type": "a.b", "data": {"x": NaN}}',
+        "[" * 10_000 + "]" * 10_000,
+        "{not json",
+    ]
+    for raw in raw_cases:
+        assert api.call("POST", "/v1/tenants/acme/events", raw_body=raw).status == 400
+    for raw_bytes, says in [
+        (b'{"type": "a.b", "data": {"x": "\xff"}}', "UTF-8"),
+        (b"not base64 at all!", "base64"),
+    ]:
+        event = api_request("POST", "/v1/tenants/acme/events", api_key=api.api_key)
+        event["body"] = base64.b64encode(raw_bytes).decode() if says == "UTF-8" else raw_bytes.decode()
+        event["isBase64Encoded"] = True
+        response = stack.ingest.invoke(event)
+        assert response["statusCode"] == 400
+        assert says in json.loads(response["body"])["error"]["message"]
+
+
+def test_deleting_a_tenant_leaves_no_endpoint_or_key_behind(api: ApiClient, stack: Stack) -> None:
+    _tenant(api)
+    for _ in range(3):
+        api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT)
+    key = api.call("POST", "/v1/tenants/acme/keys", {"name": "ci", "scopes": ["events:read"]}).body["key"]
+    assert api.call("GET", "/v1/tenants/acme", api_key=key).status == 200
     assert api.call("DELETE", "/v1/tenants/acme").status == 204
+    table = stack.env("IngestFunction", "TABLE_NAME")
     leftovers = [
         item["pk"]["S"] + " " + item["sk"]["S"]
-        for item in stack.dynamodb.scan(TableName=stack.env("IngestFunction", "TABLE_NAME"))["Items"]
-        if item["pk"]["S"].startswith(("TENANT#acme", "RATE#acme"))
-        and not item["pk"]["S"].startswith("TENANT#acme#")
+        for item in stack.dynamodb.scan(TableName=table)["Items"]
+        if item["pk"]["S"] in {"T#acme"} or item["pk"]["S"].startswith(("RATE#acme", "K#"))
     ]
     assert leftovers == []
+    assert api.call("GET", "/v1/tenants/acme", api_key=key).status == 401
+
+
+def test_an_event_is_delivered_signed_and_found_by_search_end_to_end(api: ApiClient, stack: Stack) -> None:
+    """Create a tenant and an endpoint, post an event: the receiver gets it, signed; search finds it."""
+    _tenant(api)
+    with Receiver() as receiver:
+        endpoint = api.call("POST", "/v1/tenants/acme/endpoints", {"url": receiver.url + "/hook"}).body
+        secret = api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint['id']}/secret").body["secret"]
+        accepted = api.call("POST", "/v1/tenants/acme/events", {"type": "order.paid", "data": {"n": 1}}).body
+
+        def delivered() -> bool:
+            event = api.call("GET", f"/v1/tenants/acme/events/{accepted['id']}").body
+            return event.get("deliveries", [{}])[0].get("status") == "succeeded"
+
+        stack.run_until(delivered)
+        [request] = receiver.requests
+        assert Webhook(secret).verify(request.body, request.headers)["data"] == {"n": 1}
+        assert request.headers["webhook-id"] == accepted["id"]
+    event = api.call("GET", f"/v1/tenants/acme/events/{accepted['id']}").body
+    assert event["fanout"] == "done" and event["data"] == {"n": 1}
+    [delivery] = event["deliveries"]
+    assert delivery["endpoint_id"] == endpoint["id"] and delivery["attempts"] == 1
+    assert delivery["last_status_code"] == 200 and delivery["next_attempt_at"] is None
+    found = api.call("GET", "/v1/tenants/acme/events?type=order.*&status=succeeded").body
+    assert [e["id"] for e in found["data"]] == [accepted["id"]]
+    attempts = api.call("GET", f"/v1/tenants/acme/events/{accepted['id']}/attempts").body["data"]
+    assert [(a["endpoint_id"], a["outcome"], a["status_code"]) for a in attempts] == [
+        (endpoint["id"], "succeeded", 200)
+    ]
+    by_endpoint = api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint['id']}/attempts").body["data"]
+    assert [a["event_id"] for a in by_endpoint] == [accepted["id"]]
+
+
+def test_retry_resends_with_the_same_webhook_id_once(api: ApiClient, stack: Stack) -> None:
+    _tenant(api)
+    with Receiver() as receiver:
+        endpoint_id = api.call("POST", "/v1/tenants/acme/endpoints", {"url": receiver.url}).body["id"]
+        event_id = api.call("POST", "/v1/tenants/acme/events", {"type": "a.b", "data": {}}).body["id"]
+        stack.run_until(lambda: len(receiver.requests) == 1)
+        stack.run_until(lambda: api.call("GET", f"/v1/tenants/acme/events/{event_id}").status == 200)
+        retried = api.call("POST", f"/v1/tenants/acme/events/{event_id}/retry")
+        assert retried.status == 202
+        assert retried.body == {"event_id": event_id, "endpoint_ids": [endpoint_id], "status": "queued"}
+        again = api.call("POST", f"/v1/tenants/acme/events/{event_id}/retry", {"endpoint_id": endpoint_id})
+        assert again.status == 202 and again.body["endpoint_ids"] == []  # the first resend still holds it
+        stack.run_until(lambda: len(receiver.requests) == 2)
+        assert {r.headers["webhook-id"] for r in receiver.requests} == {event_id}
+        missing = api.call("POST", f"/v1/tenants/acme/events/{event_id}/retry", {"endpoint_id": "ep_nope"})
+        assert missing.status == 404
+        api.call("PATCH", f"/v1/tenants/acme/endpoints/{endpoint_id}", {"enabled": False})
+        disabled = api.call("POST", f"/v1/tenants/acme/events/{event_id}/retry", {"endpoint_id": endpoint_id})
+        assert disabled.status == 409
+
+
+def test_recover_queues_a_job_and_refuses_disabled_endpoints_and_future_times(
+    api: ApiClient, stack: Stack
+) -> None:
+    _tenant(api)
+    endpoint_id = api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT).body["id"]
+    path = f"/v1/tenants/acme/endpoints/{endpoint_id}/recover"
+    queued = api.call("POST", path, {"since": "2026-11-27T08:00:00+01:00"})
+    assert queued.status == 202
+    assert queued.body == {
+        "endpoint_id": endpoint_id,
+        "since": "2026-11-27T07:00:00.000Z",
+        "status": "queued",
+    }
+    [job] = _queued(stack)
+    assert (job.endpoint_id, job.since) == (endpoint_id, "2026-11-27T07:00:00.000Z")
+    future = clock.iso_from_unix(time.time() + 3600)
+    assert api.call("POST", path, {"since": future}).status == 400
+    assert api.call("POST", path, {}).status == 400
+    api.call("PATCH", f"/v1/tenants/acme/endpoints/{endpoint_id}", {"enabled": False})
+    assert api.call("POST", path, {"since": "2026-11-27T08:00:00Z"}).status == 409
+
+
+def test_operators_list_and_redrive_dead_letters(api: ApiClient, stack: Stack) -> None:
+    page = api.call("GET", "/v1/admin/dead-letters?limit=10")
+    assert page.status == 200 and page.body == {"data": [], "next_cursor": None, "has_more": False}
+    redrive = api.call("POST", "/v1/admin/dead-letters/redrive")
+    assert redrive.status == 202 and redrive.body == {"status": "queued"}
+    assert [type(job).__name__ for job in _queued(stack)] == ["RedriveJob"]
+
+
+def test_reseal_moves_secrets_to_the_current_key(api: ApiClient, stack: Stack) -> None:
+    _tenant(api)
+    endpoint_id = api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT | {"headers": {"X-A": "1"}}).body[
+        "id"
+    ]
+    secret = api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint_id}/secret").body["secret"]
+    assert api.call("POST", "/v1/admin/encryption-keys/reseal").body == {"resealed": 0, "next_cursor": None}
+    arn = stack.env("IngestFunction", "ENCRYPTION_KEYS_SECRET_ARN")
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    old = client.get_secret_value(SecretId=arn)["SecretString"]
+    client.put_secret_value(SecretId=arn, SecretString="n" * 48 + " " + old)  # the new key goes first
+    resealed = api.call("POST", "/v1/admin/encryption-keys/reseal").body  # re-reads the keys itself
+    assert resealed == {"resealed": 1, "next_cursor": None}
+    item = stack.dynamodb.get_item(
+        TableName=stack.env("IngestFunction", "TABLE_NAME"),
+        Key={"pk": {"S": "T#acme"}, "sk": {"S": f"EP#{endpoint_id}"}},
+    )["Item"]
+    assert item["sec"]["S"].split(".")[1] != old
+    client.put_secret_value(SecretId=arn, SecretString="n" * 48)  # the old key dropped
+    reset_hookline()  # a new container, which only knows the new key
+    assert api.call("GET", f"/v1/tenants/acme/endpoints/{endpoint_id}/secret").body["secret"] == secret

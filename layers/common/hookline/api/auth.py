@@ -1,9 +1,16 @@
-"""Bearer-key authentication.
+"""Bearer keys: who is calling, and whether they may call this route for this tenant.
 
-The admin key is generated at deploy time into a Secrets Manager secret, where the operator reads it.
-The API keeps only its SHA-256 digest in memory and compares digests in constant time, so the key itself
-is never held longer than the request that presents it. A key that does not match triggers at most one
-re-read of the secret per minute, so a rotated key works without a cold start.
+- **The admin key** is generated at deploy time into a Secrets Manager secret. Only its SHA-256 digest is
+  kept, compared in constant time; a key that does not match makes at most one re-read of the secret per
+  minute, so a rotated admin key works without a cold start.
+- **Tenant keys** (``hk_`` + 40 base-62 characters) are stored as SHA-256 digests (``ApiKeyStore``). A
+  container trusts a key it has checked for ``api_key_cache_seconds`` (30 s on AWS, 0 in the local stack),
+  so a warm request with a recently seen key makes no AWS call, and a revoked key stops working within that
+  time. Expiry is checked on every request against the wall clock.
+
+Authorization: the admin key may do everything. A tenant key works under its own tenant's path only (any
+other tenant's path is a 404, as if it did not exist), never on admin-only routes (403), and only with the
+route's scope (403).
 """
 
 from __future__ import annotations
@@ -13,14 +20,20 @@ import hmac
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from hookline.errors import DependencyError, UnauthorizedError
+from hookline.core.errors import DependencyError, ForbiddenError, NotFoundError, UnauthorizedError
+from hookline.core.ids import API_KEY_PREFIX
+from hookline.core.models import ApiKey, Scope
+from hookline.storage.api_keys import ApiKeyStore
 
-_REFRESH_INTERVAL_SECONDS = 60.0
+ADMIN_REFRESH_SECONDS = 60.0
+_MAX_CACHED_KEYS = 10_000
+_TENANT_KEY_LENGTH = len(API_KEY_PREFIX) + 40
 
 
-def key_digest(api_key: str) -> bytes:
-    return hashlib.sha256(api_key.encode()).digest()
+def digest(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
 
 
 def bearer_token(headers: Mapping[str, str]) -> str:
@@ -31,29 +44,135 @@ def bearer_token(headers: Mapping[str, str]) -> str:
     return token.strip()
 
 
-class ApiKeyVerifier:
-    def __init__(self, load_key: Callable[[], str], monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._load_key = load_key
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the admin, or a tenant key with its scopes."""
+
+    admin: bool
+    tenant_id: str | None = None
+    scopes: frozenset[Scope] = frozenset()
+    key_id: str | None = None
+
+
+ADMIN = Principal(admin=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What a route asks of its caller. ``scope`` None on a tenant route: any key of that tenant."""
+
+    admin_only: bool = False
+    scope: Scope | None = None
+    public: bool = False  # no key at all (the API's own description)
+
+
+ADMIN_ONLY = Access(admin_only=True)
+ANY_TENANT_KEY = Access()
+PUBLIC = Access(public=True)
+ENDPOINTS_READ = Access(scope=Scope.ENDPOINTS_READ)
+ENDPOINTS_WRITE = Access(scope=Scope.ENDPOINTS_WRITE)
+EVENTS_READ = Access(scope=Scope.EVENTS_READ)
+EVENTS_WRITE = Access(scope=Scope.EVENTS_WRITE)
+
+
+def authorize(principal: Principal, access: Access, tenant_id: str | None) -> None:
+    if principal.admin or access.public:
+        return
+    if tenant_id is not None and tenant_id != principal.tenant_id:
+        raise NotFoundError(f"tenant {tenant_id!r} does not exist")
+    if access.admin_only:
+        raise ForbiddenError("this route needs the admin key")
+    if access.scope is not None and access.scope not in principal.scopes:
+        raise ForbiddenError(f"this key lacks the {access.scope.value!r} scope")
+
+
+class AdminKey:
+    """The admin key's digest, read from its secret on first use and re-read on a mismatch at most once per
+    ``ADMIN_REFRESH_SECONDS``."""
+
+    def __init__(self, load: Callable[[], str], monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._load = load
         self._monotonic = monotonic
         self._digest: bytes | None = None
         self._loaded_at = float("-inf")
         self._lock = threading.Lock()
 
-    def verify(self, headers: Mapping[str, str]) -> None:
-        presented = key_digest(bearer_token(headers))
-        if self._matches(presented, refresh=False) or self._matches(presented, refresh=True):
-            return
-        raise UnauthorizedError("the API key is not valid")
+    def matches(self, presented_digest: str) -> bool:
+        return self._matches(presented_digest.encode(), refresh=False)
+
+    def matches_after_refresh(self, presented_digest: str) -> bool:
+        return self._matches(presented_digest.encode(), refresh=True)
 
     def _matches(self, presented: bytes, refresh: bool) -> bool:
         with self._lock:
-            stale = self._monotonic() - self._loaded_at >= _REFRESH_INTERVAL_SECONDS
+            stale = self._monotonic() - self._loaded_at >= ADMIN_REFRESH_SECONDS
             if self._digest is None or (refresh and stale):
-                key = self._load_key()
+                key = self._load()
                 if not key:
                     raise DependencyError("the admin API key secret is empty")
-                self._digest = key_digest(key)
+                self._digest = digest(key).encode()
                 self._loaded_at = self._monotonic()
             elif refresh:
                 return False
             return hmac.compare_digest(presented, self._digest)
+
+
+class TenantKeys:
+    """Tenant keys by digest, each answer (found or not) trusted for ``ttl_seconds`` per container."""
+
+    def __init__(
+        self,
+        store: ApiKeyStore,
+        ttl_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._ttl = ttl_seconds
+        self._monotonic = monotonic
+        self._wall_clock = wall_clock
+        self._cache: dict[str, tuple[float, ApiKey | None]] = {}
+        self._lock = threading.Lock()
+
+    def find(self, key_digest: str) -> ApiKey | None:
+        """The live key with this digest, or None (unknown, revoked or expired)."""
+        now = self._monotonic()
+        with self._lock:
+            cached = self._cache.get(key_digest)
+        if cached is not None and now - cached[0] < self._ttl:
+            key = cached[1]
+        else:
+            key = self._store.find(key_digest)
+            with self._lock:
+                self._cache[key_digest] = (now, key)
+                if len(self._cache) > _MAX_CACHED_KEYS:  # bounded, however many keys are presented
+                    self._cache.pop(next(iter(self._cache)))
+        if key is None or key.expired(self._wall_clock()):
+            return None
+        return key
+
+    def forget(self, key_digest: str) -> None:
+        """Drop a key this container just revoked, so it stops working here at once."""
+        with self._lock:
+            self._cache.pop(key_digest, None)
+
+
+class Authenticator:
+    def __init__(self, admin: AdminKey, tenant_keys: TenantKeys) -> None:
+        self._admin = admin
+        self._tenant_keys = tenant_keys
+
+    def authenticate(self, headers: Mapping[str, str]) -> Principal:
+        token = bearer_token(headers)
+        presented = digest(token)
+        if self._admin.matches(presented):
+            return ADMIN
+        if token.startswith(API_KEY_PREFIX) and len(token) == _TENANT_KEY_LENGTH:
+            key = self._tenant_keys.find(presented)
+            if key is not None:
+                return Principal(
+                    admin=False, tenant_id=key.tenant_id, scopes=frozenset(key.scopes), key_id=key.key_id
+                )
+        if self._admin.matches_after_refresh(presented):
+            return ADMIN
+        raise UnauthorizedError("the API key is not valid (unknown, revoked or expired)")

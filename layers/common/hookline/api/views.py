@@ -1,104 +1,328 @@
-"""JSON shapes of the v1 API. The endpoint view never includes signing secrets."""
+"""The v1 API's response bodies, declared once, and how domain records become them.
 
-from __future__ import annotations
+Responses are TypedDicts: mypy checks every view against its declaration, pydantic turns the same
+declarations into the OpenAPI document's schemas (``api.openapi``), and no model is built or validated per
+response (nor at import). Signing secrets never appear here except in the two secret routes' own views,
+and custom header values are always masked."""
 
 import json
-from typing import Any
+from typing import Annotated, Any, Literal, TypedDict
 
-from hookline.models import Attempt, DeadLetterRecord, Delivery, DeliveryStatus, Endpoint, Event, Tenant
+from pydantic import Field
 
+from hookline.core import clock
+from hookline.core.models import (
+    ApiKey,
+    Attempt,
+    AttemptOutcome,
+    DeadLetter,
+    Delivery,
+    DeliveryStatus,
+    Endpoint,
+    EventRecord,
+    FanoutState,
+    Tenant,
+)
 
-def tenant_view(tenant: Tenant) -> dict[str, Any]:
-    return {
-        "id": tenant.tenant_id,
-        "name": tenant.name,
-        "created_at": tenant.created_at,
-        "updated_at": tenant.updated_at,
-    }
-
-
-def endpoint_view(endpoint: Endpoint) -> dict[str, Any]:
-    return {
-        "id": endpoint.endpoint_id,
-        "tenant_id": endpoint.tenant_id,
-        "url": endpoint.url,
-        "event_types": None if endpoint.event_types is None else list(endpoint.event_types),
-        "filter": endpoint.filter,
-        "description": endpoint.description,
-        "enabled": endpoint.enabled,
-        "disabled_reason": endpoint.disabled_reason,
-        "headers": endpoint.headers,
-        "rate_limit": endpoint.rate_limit,
-        "created_at": endpoint.created_at,
-        "updated_at": endpoint.updated_at,
-    }
+MASK = "****"
 
 
-def accepted_event_view(event: Event) -> dict[str, Any]:
-    return {"id": event.event_id, "type": event.event_type, "timestamp": event.timestamp}
+class ErrorDetail(TypedDict):
+    code: Annotated[str, Field(examples=["invalid_request"])]
+    message: str
 
 
-def delivery_view(delivery: Delivery) -> dict[str, Any]:
-    return {
-        "endpoint_id": delivery.endpoint_id,
-        "status": delivery.status.value,
-        "attempts": delivery.attempts,
-        "last_attempt_at": delivery.last_attempt_at,
-        "last_status_code": delivery.last_status_code,
-        "last_error_kind": delivery.last_error_kind,
-        "last_error": delivery.last_error,
-        "next_attempt_at": delivery.next_attempt_at,
-    }
+class ErrorOut(TypedDict):
+    error: ErrorDetail
 
 
-def event_view(event: Event, deliveries: list[Delivery]) -> dict[str, Any]:
-    """The event with one status per endpoint: matched endpoints without a record yet are pending."""
-    by_endpoint = {delivery.endpoint_id: delivery for delivery in deliveries}
-    ordered = list(event.endpoint_ids or ())
-    matched = set(ordered)
-    ordered += sorted(endpoint_id for endpoint_id in by_endpoint if endpoint_id not in matched)
-    views = []
-    for endpoint_id in ordered:
-        delivery = by_endpoint.get(endpoint_id)
-        if delivery is None:
-            delivery = Delivery(
-                event.tenant_id, event.event_id, endpoint_id, event.event_type, DeliveryStatus.PENDING, 0
-            )
-        views.append(delivery_view(delivery))
-    return {
-        "id": event.event_id,
-        "type": event.event_type,
-        "timestamp": event.timestamp,
-        "data": json.loads(event.body)["data"],
-        "fanout": "done" if event.endpoint_ids is not None else "pending",
-        "deliveries": views,
-    }
+NextCursor = Annotated[
+    str | None, Field(description="Pass as `cursor` for the next page; null on the last page.")
+]
 
 
-def attempt_view(attempt: Attempt) -> dict[str, Any]:
-    result = attempt.result
-    return {
-        "event_id": attempt.event_id,
-        "endpoint_id": attempt.endpoint_id,
-        "attempt": attempt.attempt,
-        "attempted_at": attempt.attempted_at,
-        "outcome": result.outcome.value,
-        "status_code": result.status_code,
-        "latency_ms": result.latency_ms,
-        "error_kind": result.error_kind,
-        "error_message": result.error_message,
-        "response_excerpt": result.response_excerpt,
-    }
+# --- tenants and keys -----------------------------------------------------------------------------------
 
 
-def page_view(items: list[dict[str, Any]], next_cursor: str | None) -> dict[str, Any]:
-    return {"data": items, "next_cursor": next_cursor, "has_more": next_cursor is not None}
+class TenantOut(TypedDict):
+    id: str
+    name: str
+    created_at: str
+    updated_at: str
 
 
-def dead_letter_view(record: DeadLetterRecord) -> dict[str, Any]:
-    return {
-        "tenant_id": record.tenant_id,
-        "event_id": record.event_id,
-        "endpoint_id": record.endpoint_id,
-        "dead_lettered_at": record.dead_lettered_at,
-    }
+class ApiKeyOut(TypedDict):
+    id: Annotated[str, Field(examples=["key_01JDEMO0000000000000000000"])]
+    name: str
+    scopes: list[str]
+    created_at: str
+    expires_at: str | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: Annotated[
+        str, Field(description="The key itself. Shown in this response only; only its hash is stored.")
+    ]
+
+
+class ApiKeyPage(TypedDict):
+    data: list[ApiKeyOut]
+    next_cursor: NextCursor
+    has_more: bool
+
+
+def tenant_view(tenant: Tenant) -> TenantOut:
+    return TenantOut(
+        id=tenant.tenant_id, name=tenant.name, created_at=tenant.created_at, updated_at=tenant.updated_at
+    )
+
+
+def api_key_view(key: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=key.key_id,
+        name=key.name,
+        scopes=[scope.value for scope in key.scopes],
+        created_at=key.created_at,
+        expires_at=None if key.expires_at is None else clock.iso_from_unix(key.expires_at),
+    )
+
+
+# --- endpoints ------------------------------------------------------------------------------------------
+
+
+class EndpointOut(TypedDict):
+    id: Annotated[str, Field(examples=["ep_01JDEMO0000000000000000000"])]
+    tenant_id: str
+    url: str
+    event_types: list[str] | None
+    filter: dict[str, Any] | None
+    description: str
+    enabled: bool
+    disabled_reason: str | None
+    headers: Annotated[
+        dict[str, str], Field(description="Header names; values are write-only and shown as `****`.")
+    ]
+    rate_limit: int | None
+    created_at: str
+    updated_at: str
+
+
+class EndpointPage(TypedDict):
+    data: list[EndpointOut]
+    next_cursor: NextCursor
+    has_more: bool
+
+
+class SecretOut(TypedDict):
+    secret: Annotated[str, Field(examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])]
+
+
+class RotatedSecretOut(SecretOut):
+    previous_secret_expires_at: Annotated[
+        str, Field(description="Until then the previous secret keeps signing too.")
+    ]
+
+
+class RecoverOut(TypedDict):
+    endpoint_id: str
+    since: str
+    status: Literal["queued"]
+
+
+class EndpointTestOut(TypedDict):
+    id: Annotated[str, Field(examples=["evt_01JDEMO0000000000000000000"])]
+
+
+def endpoint_view(endpoint: Endpoint) -> EndpointOut:
+    return EndpointOut(
+        id=endpoint.endpoint_id,
+        tenant_id=endpoint.tenant_id,
+        url=endpoint.url,
+        event_types=None if endpoint.event_types is None else list(endpoint.event_types),
+        filter=endpoint.filter,
+        description=endpoint.description,
+        enabled=endpoint.enabled,
+        disabled_reason=endpoint.disabled_reason,
+        headers=dict.fromkeys(endpoint.headers, MASK),
+        rate_limit=endpoint.rate_limit,
+        created_at=endpoint.created_at,
+        updated_at=endpoint.updated_at,
+    )
+
+
+# --- events, deliveries and attempts --------------------------------------------------------------------
+
+
+class EventAccepted(TypedDict):
+    id: Annotated[str, Field(examples=["evt_01JDEMO0000000000000000000"])]
+    type: str
+    timestamp: str
+
+
+class BatchAccepted(EventAccepted):
+    status: Literal[202]
+
+
+class BatchFailed(TypedDict):
+    status: Annotated[int, Field(examples=[400])]
+    error: ErrorDetail
+
+
+class BatchOut(TypedDict):
+    data: Annotated[
+        list[BatchAccepted | BatchFailed], Field(description="One result per event, in input order.")
+    ]
+
+
+class DeliveryOut(TypedDict):
+    endpoint_id: str
+    status: DeliveryStatus
+    attempts: int
+    last_attempt_at: str | None
+    last_status_code: int | None
+    last_error_kind: str | None
+    last_error: str | None
+    next_attempt_at: str | None
+
+
+class EventOut(TypedDict):
+    id: str
+    type: str
+    timestamp: str
+    data: dict[str, Any]
+    fanout: Annotated[
+        FanoutState,
+        Field(
+            description="pending: endpoints not matched yet; dead_lettered: matching kept failing (redrive)."
+        ),
+    ]
+    deliveries: list[DeliveryOut]
+
+
+class EventPage(TypedDict):
+    data: list[EventOut]
+    next_cursor: NextCursor
+    has_more: bool
+
+
+class AttemptOut(TypedDict):
+    event_id: str
+    endpoint_id: str
+    attempt: int
+    attempted_at: str
+    outcome: AttemptOutcome
+    status_code: int | None
+    latency_ms: int
+    error_kind: str | None
+    error_message: str | None
+    response_excerpt: str
+
+
+class AttemptPage(TypedDict):
+    data: list[AttemptOut]
+    next_cursor: NextCursor
+    has_more: bool
+
+
+class RetryOut(TypedDict):
+    event_id: str
+    endpoint_ids: list[str]
+    status: Literal["queued"]
+
+
+def delivery_view(delivery: Delivery) -> DeliveryOut:
+    last = delivery.last_attempt
+    return DeliveryOut(
+        endpoint_id=delivery.endpoint_id,
+        status=delivery.status,
+        attempts=delivery.attempts,
+        last_attempt_at=last.attempted_at if last else None,
+        last_status_code=last.status_code if last else None,
+        last_error_kind=delivery.last_error_kind.value if delivery.last_error_kind else None,
+        last_error=delivery.last_error,
+        next_attempt_at=(
+            clock.iso_from_unix(delivery.next_attempt_at)
+            if delivery.next_attempt_at is not None and not delivery.status.final
+            else None
+        ),
+    )
+
+
+def matched_endpoints(record: EventRecord) -> list[str]:
+    """The endpoints the event went to: those it matched, then any others that got a delivery (a resend)."""
+    ordered = list(record.endpoint_ids or ())
+    if record.only_endpoint and record.only_endpoint not in ordered:
+        ordered.append(record.only_endpoint)
+    return ordered + sorted(set(record.deliveries) - set(ordered))
+
+
+def event_view(record: EventRecord) -> EventOut:
+    """The event with one status per endpoint; matched endpoints without a delivery yet show pending."""
+    deliveries = [
+        delivery_view(record.deliveries.get(endpoint_id) or Delivery(endpoint_id, DeliveryStatus.PENDING))
+        for endpoint_id in matched_endpoints(record)
+    ]
+    event = record.event
+    return EventOut(
+        id=event.event_id,
+        type=event.event_type,
+        timestamp=event.timestamp,
+        data=json.loads(event.body)["data"],
+        fanout=record.fanout,
+        deliveries=deliveries,
+    )
+
+
+def attempt_view(event_id: str, endpoint_id: str, attempt: Attempt) -> AttemptOut:
+    return AttemptOut(
+        event_id=event_id,
+        endpoint_id=endpoint_id,
+        attempt=attempt.number,
+        attempted_at=attempt.attempted_at,
+        outcome=attempt.outcome,
+        status_code=attempt.status_code,
+        latency_ms=attempt.latency_ms,
+        error_kind=attempt.failure.value if attempt.failure else None,
+        error_message=attempt.message,
+        response_excerpt=attempt.excerpt,
+    )
+
+
+# --- operators ------------------------------------------------------------------------------------------
+
+
+class DeadLetterOut(TypedDict):
+    kind: Annotated[str, Field(examples=["deliver"])]
+    tenant_id: str | None
+    event_id: str | None
+    endpoint_id: str | None
+    dead_lettered_at: str
+    reason: str
+
+
+class DeadLetterPage(TypedDict):
+    data: list[DeadLetterOut]
+    next_cursor: NextCursor
+    has_more: bool
+
+
+class QueuedOut(TypedDict):
+    status: Literal["queued"]
+
+
+class ResealOut(TypedDict):
+    resealed: Annotated[int, Field(description="Endpoints re-sealed under the current key in this call.")]
+    next_cursor: Annotated[
+        str | None, Field(description="Call again with this cursor; null when every one is done.")
+    ]
+
+
+def dead_letter_view(letter: DeadLetter) -> DeadLetterOut:
+    return DeadLetterOut(
+        kind=letter.kind,
+        tenant_id=letter.tenant_id,
+        event_id=letter.event_id,
+        endpoint_id=letter.endpoint_id,
+        dead_lettered_at=letter.dead_lettered_at,
+        reason=letter.reason,
+    )

@@ -170,6 +170,9 @@ class Claim:
     owner: str
 
 
+RESEND_HOLD_SECONDS = 15 * 60  # a resend claim with no carrier left lapses after this
+
+
 @dataclass(frozen=True, slots=True)
 class ResendClaim:
     """An operator's resend (retry, recover, test, redrive) in flight: only the job with ``token`` sends."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from hookline.core import clock
 from hookline.core.models import (
+    RESEND_HOLD_SECONDS,
     Attempt,
     AttemptOutcome,
     AttemptResult,
@@ -18,8 +19,6 @@ from hookline.core.models import (
 )
 from hookline.core.schedule import RetrySchedule
 from hookline.delivery.plan import PairTask
-
-RESEND_HOLD_SECONDS = 15 * 60  # a resend claim with no carrier left lapses after this
 
 
 class Next(enum.StrEnum):

@@ -71,6 +71,11 @@ class EndpointCodec:
         put_optional(item, "disabled_reason", endpoint.disabled_reason)
         return item
 
+    def sealed_with_current_key(self, item: Item) -> bool:
+        keyring = self._keys.keyring()
+        sealed = [get_str(item, "sec"), get_opt_str(item, "hdr")]
+        return all(keyring.sealed_with_current(value) for value in sealed if value)
+
     def from_item(self, item: Item) -> Endpoint:
         try:
             return self._decode(item, self._keys.keyring())
@@ -195,6 +200,36 @@ class EndpointStore:
             ],
             "delete endpoint state",
         )
+
+    def reseal_page(self, limit: int, start: Item | None) -> tuple[int, Item | None]:
+        """Re-seal one page of endpoints (across tenants) under the keyring's current key, for a key
+        rotation. Returns how many were rewritten and where the next page starts (None: done). An endpoint
+        changed meanwhile was sealed under the current key by that change, so it is skipped."""
+        kwargs: dict[str, Any] = {
+            "FilterExpression": "k = :endpoint",
+            "ExpressionAttributeValues": {":endpoint": s("endpoint")},
+            "Limit": limit,
+            "ConsistentRead": True,
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        items, last = self._table.scan("list endpoints to re-seal", **kwargs)
+        resealed = 0
+        for item in items:
+            if self._codec.sealed_with_current_key(item):
+                continue
+            endpoint = self._codec.from_item(item)
+            try:
+                self._table.put(
+                    self._codec.to_item(endpoint),
+                    "re-seal endpoint",
+                    "updated_at = :seen",
+                    ExpressionAttributeValues={":seen": s(endpoint.updated_at)},
+                )
+            except ConditionNotMet:
+                continue
+            resealed += 1
+        return resealed, last
 
     def disable(self, tenant_id: str, endpoint_id: str, reason: str, now: str) -> bool:
         """Disable the endpoint. False if it was already disabled or is gone."""

@@ -275,6 +275,12 @@ class Table:
             response = self._client.query(TableName=self.name, **kwargs)
         return list(response.get("Items", [])), response.get("LastEvaluatedKey")
 
+    def scan(self, action: str, **kwargs: Any) -> tuple[list[Item], Item | None]:
+        """One page of a scan (operator maintenance only, such as re-sealing under a new key)."""
+        with aws_errors(action):
+            response = self._client.scan(TableName=self.name, **kwargs)
+        return list(response.get("Items", [])), response.get("LastEvaluatedKey")
+
     def query_all(self, action: str, **kwargs: Any) -> list[Item]:
         items: list[Item] = []
         start: Item | None = None

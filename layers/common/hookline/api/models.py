@@ -1,0 +1,326 @@
+"""The v1 API's request bodies, declared once: validation, its error messages and the OpenAPI document all
+come from these models (response bodies are in ``api.views``).
+
+Every model refuses unknown fields (a typo is a 400, never a setting that silently does nothing) and is
+strict: ``"5"`` is not an integer and ``true`` is not a rate limit. Rules that already live in ``core``
+(URLs, filters, event types, secrets) are called from validators, so there is one rule per field. Models
+are built on first use (``defer_build``), which keeps them out of the ingest function's import time.
+"""
+
+import re
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from hookline.core import clock, signing
+from hookline.core.config import TargetPolicy
+from hookline.core.errors import InvalidRequestError
+from hookline.core.filters import validate_filter
+from hookline.core.matching import is_valid_event_type, is_valid_event_type_pattern
+from hookline.core.models import Scope
+from hookline.core.targets import validate_endpoint_url
+
+MAX_NAME = 256
+MAX_DESCRIPTION = 1024
+MAX_EVENT_TYPES = 100
+MAX_HEADERS = 20
+MAX_HEADER_NAME = 128
+MAX_HEADER_VALUE = 1024
+MAX_RATE_LIMIT = 10_000
+MAX_BATCH = 100
+MAX_IDEMPOTENCY_KEY = 255
+MAX_KEY_LIFETIME_SECONDS = 10 * 365 * 86_400
+SECRET_BYTES = (24, 64)
+TEST_EVENT_TYPE = "webhook.test"
+TEST_EVENT_DATA: dict[str, Any] = {
+    "message": "A test event from Hookline: your endpoint received and can verify it.",
+    "example": {"order_id": "ord_1001", "amount": 4200, "currency": "EUR"},
+}
+
+# RFC 7230 token characters. Values: visible ASCII, with inner spaces and tabs (no CR, LF, NUL or anything
+# outside Latin-1 that would break the request at delivery time).
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"([\x21-\x7e]([\x20-\x7e\t]*[\x21-\x7e])?)?")
+_IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]+")
+RESERVED_HEADERS = frozenset(
+    {
+        "content-type",
+        "content-length",
+        "user-agent",
+        "host",
+        "transfer-encoding",
+        "connection",
+        "authorization",
+    }
+)
+
+
+class NamedValueError(ValueError):
+    """A validation failure whose message already names its field's path (``filter.data.x: ...``)."""
+
+
+class RequestModel(BaseModel):
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid", strict=True, defer_build=True)
+
+
+def _named(exc: InvalidRequestError) -> NamedValueError:
+    return NamedValueError(exc.message)
+
+
+# --- field rules, shared by several models ---------------------------------------------------------
+
+
+def check_event_type(value: str) -> str:
+    if not is_valid_event_type(value):
+        raise ValueError(
+            "must be dot-separated names of letters, digits, '_' or '-' (like order.created), "
+            "at most 256 characters"
+        )
+    return value
+
+
+def check_event_types(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    for index, pattern in enumerate(value):
+        if not is_valid_event_type_pattern(pattern):
+            raise NamedValueError(
+                f"event_types[{index}]: must be an event type (order.created) or a prefix wildcard (order.*)"
+            )
+    return list(dict.fromkeys(value))
+
+
+def check_headers(value: dict[str, str] | None) -> dict[str, str] | None:
+    if value is None:
+        return None
+    headers: dict[str, str] = {}
+    for name, header_value in value.items():
+        lowered = name.lower()
+        if len(name) > MAX_HEADER_NAME or not _HEADER_NAME.fullmatch(name):
+            raise NamedValueError(
+                f"headers: {name!r} is not a header name (1-{MAX_HEADER_NAME} letters, digits or "
+                "!#$%&'*+.^_`|~-)"
+            )
+        if lowered in RESERVED_HEADERS or lowered.startswith("webhook-"):
+            raise NamedValueError(f"headers: {name!r} is set by Hookline itself and cannot be overridden")
+        if lowered in headers:
+            raise NamedValueError(f"headers: {name!r} is given twice (names are case-insensitive)")
+        if len(header_value) > MAX_HEADER_VALUE or not _HEADER_VALUE.fullmatch(header_value):
+            raise NamedValueError(
+                f"headers.{lowered}: values are at most {MAX_HEADER_VALUE} printable ASCII characters "
+                "(spaces and tabs only inside; no CR, LF or other control characters)"
+            )
+        headers[lowered] = header_value
+    return headers
+
+
+def check_secret(value: str | None) -> str | None:
+    if value is None:
+        return None
+    low, high = SECRET_BYTES
+    try:
+        size = len(signing.secret_key(value))
+    except ValueError:
+        size = -1
+    if not low <= size <= high:
+        raise ValueError(f"must be 'whsec_' followed by the base64 of {low} to {high} random bytes")
+    return value
+
+
+def check_filter(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    try:
+        return validate_filter(value)
+    except InvalidRequestError as exc:
+        raise _named(exc) from None
+
+
+def check_url(value: str, info: ValidationInfo) -> str:
+    policy = (info.context or {}).get("target_policy")
+    if not isinstance(policy, TargetPolicy):
+        raise TypeError("endpoint URLs are validated with the deployment's target policy as context")
+    try:
+        return validate_endpoint_url(value, policy)
+    except InvalidRequestError as exc:
+        raise _named(exc) from None
+
+
+def check_iso_time(value: str) -> str:
+    try:
+        clock.parse_iso(value)
+    except ValueError:
+        raise ValueError("must be an ISO-8601 time, like 2026-11-27T08:00:00Z") from None
+    return value
+
+
+# --- tenants and keys -----------------------------------------------------------------------------------
+
+
+def check_not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME), AfterValidator(check_not_blank)]
+
+
+class TenantIn(RequestModel):
+    """Create or rename a tenant."""
+
+    name: Name
+
+
+class ApiKeyIn(RequestModel):
+    """A tenant-scoped API key. ``expires_in`` (seconds) is optional: without it the key never expires."""
+
+    name: Name
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=len(Scope))]
+    expires_in: Annotated[int, Field(ge=1, le=MAX_KEY_LIFETIME_SECONDS)] | None = None
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _scopes(cls, value: Any) -> Any:
+        # Strict mode takes enums by value only from JSON; these bodies are parsed JSON, so map them here.
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            known = {scope.value: scope for scope in Scope}
+            unknown = [item for item in value if item not in known]
+            if unknown:
+                raise ValueError(f"unknown scope {unknown[0]!r}; scopes are {', '.join(known)}")
+            return list(dict.fromkeys(known[item] for item in value))
+        return value
+
+
+# --- endpoints ------------------------------------------------------------------------------------------
+
+EventTypes = Annotated[list[str], Field(min_length=1, max_length=MAX_EVENT_TYPES)]
+Description = Annotated[str, Field(max_length=MAX_DESCRIPTION)]
+Headers = Annotated[dict[str, str], Field(max_length=MAX_HEADERS)]
+RateLimit = Annotated[int, Field(ge=1, le=MAX_RATE_LIMIT)]
+Filter = dict[str, Any]
+
+
+class _EndpointFields(RequestModel):
+    event_types: EventTypes | None = Field(
+        default=None,
+        description="Exact event types and prefix wildcards (`order.*`); null or absent: every type.",
+        examples=[["order.created", "invoice.*"]],
+    )
+    filter: Filter | None = Field(
+        default=None,
+        description="An EventBridge-style content pattern over the delivered body.",
+        examples=[{"data": {"status": ["shipped"]}}],
+    )
+    description: Description | None = None
+    enabled: bool | None = None
+    headers: Headers | None = Field(
+        default=None,
+        description="Extra headers sent with every delivery. Write-only: responses show `****`.",
+    )
+    rate_limit: RateLimit | None = Field(default=None, description="Deliveries per second; null: no limit.")
+
+    _event_types = field_validator("event_types")(check_event_types)
+    _filter = field_validator("filter")(check_filter)
+    _headers = field_validator("headers")(check_headers)
+
+
+class EndpointIn(_EndpointFields):
+    """Register an endpoint."""
+
+    url: str = Field(examples=["https://example.com/webhooks"])
+    secret: str | None = Field(default=None, description="Bring your own `whsec_` secret (24-64 bytes).")
+
+    _url = field_validator("url")(check_url)
+    _secret = field_validator("secret")(check_secret)
+
+
+class EndpointPatch(_EndpointFields):
+    """Change any subset of an endpoint's fields (not its secret: rotate it instead). Absent fields stay as
+    they are; `null` clears `event_types`, `filter`, `rate_limit`, `headers` and `description`."""
+
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_url(value, info)
+
+
+class RotateSecretIn(RequestModel):
+    secret: str | None = Field(default=None, description="The new secret; generated when absent.")
+
+    _secret = field_validator("secret")(check_secret)
+
+
+class RecoverIn(RequestModel):
+    since: str = Field(
+        description="Resend every delivery to this endpoint that ended failed since this time (ISO-8601).",
+        examples=["2026-11-27T08:00:00Z"],
+    )
+
+    _since = field_validator("since")(check_iso_time)
+
+
+class EndpointTestIn(RequestModel):
+    """A test event for one endpoint. Both fields are optional; the defaults are the example shown."""
+
+    type: str = Field(default=TEST_EVENT_TYPE, examples=[TEST_EVENT_TYPE])
+    data: dict[str, Any] = Field(default_factory=lambda: dict(TEST_EVENT_DATA), examples=[TEST_EVENT_DATA])
+
+    _type = field_validator("type")(check_event_type)
+
+
+# --- events ---------------------------------------------------------------------------------------------
+
+
+class EventIn(RequestModel):
+    """An event. `data` is any JSON object; the endpoint receives `{"type", "timestamp", "data"}`."""
+
+    type: str = Field(examples=["order.created"])
+    data: dict[str, Any] = Field(examples=[{"order_id": "ord_1001", "amount": 4200}])
+
+    _type = field_validator("type")(check_event_type)
+
+
+def check_idempotency_key(value: str | None) -> str | None:
+    if value is not None and (len(value) > MAX_IDEMPOTENCY_KEY or not _IDEMPOTENCY_KEY.fullmatch(value)):
+        raise ValueError(f"must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters")
+    return value
+
+
+class BatchEventIn(EventIn):
+    """One event of a batch, with its own optional idempotency key."""
+
+    idempotency_key: str | None = None
+
+    _key = field_validator("idempotency_key")(check_idempotency_key)
+
+
+class BatchIn(RequestModel):
+    """1 to 100 events. Each item is validated on its own: a bad item gets its own 400 in the results."""
+
+    events: Annotated[list[Any], Field(min_length=1, max_length=MAX_BATCH)] = Field(
+        json_schema_extra={"items": {"$ref": "#/components/schemas/BatchEventIn"}}
+    )
+
+
+class RetryIn(RequestModel):
+    endpoint_id: str | None = Field(
+        default=None, description="Resend to this endpoint only; absent: to every endpoint the event matched."
+    )
+
+
+REQUEST_MODELS: tuple[type[RequestModel], ...] = (
+    TenantIn,
+    ApiKeyIn,
+    EndpointIn,
+    EndpointPatch,
+    RotateSecretIn,
+    RecoverIn,
+    EndpointTestIn,
+    EventIn,
+    BatchEventIn,
+    BatchIn,
+    RetryIn,
+)

@@ -1,0 +1,134 @@
+"""Tenants and their API keys (admin routes), and the per-container answer to "does this tenant exist?"."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from hookline.api import paging
+from hookline.api.auth import TenantKeys, digest
+from hookline.api.models import ApiKeyIn, TenantIn
+from hookline.api.paging import Pager
+from hookline.api.views import ApiKeyCreated, ApiKeyPage, TenantOut, api_key_view, tenant_view
+from hookline.core import clock, ids
+from hookline.core.errors import NotFoundError
+from hookline.core.models import ApiKey
+from hookline.storage.api_keys import ApiKeyStore
+from hookline.storage.table import api_key_meta_key
+from hookline.storage.tenants import TenantStore
+
+_MAX_KNOWN_TENANTS = 10_000
+
+
+class KnownTenants:
+    """Tenants this container has seen exist, trusted for ``ttl_seconds``: accepting an event needs no
+    DynamoDB call when its tenant was seen recently. Unknown answers are never cached, so a tenant is
+    usable the moment it is created; a deleted one is refused within ``ttl_seconds`` (at once here)."""
+
+    def __init__(
+        self, store: TenantStore, ttl_seconds: float, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._store = store
+        self._ttl = ttl_seconds
+        self._monotonic = monotonic
+        self._seen: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def require(self, tenant_id: str) -> None:
+        now = self._monotonic()
+        with self._lock:
+            seen = self._seen.get(tenant_id)
+        if seen is not None and now - seen < self._ttl:
+            return
+        if self._store.get(tenant_id) is None:
+            raise NotFoundError(f"tenant {tenant_id!r} does not exist")
+        self.remember(tenant_id)
+
+    def remember(self, tenant_id: str) -> None:
+        with self._lock:
+            self._seen[tenant_id] = self._monotonic()
+            if len(self._seen) > _MAX_KNOWN_TENANTS:
+                self._seen.pop(next(iter(self._seen)))
+
+    def forget(self, tenant_id: str) -> None:
+        with self._lock:
+            self._seen.pop(tenant_id, None)
+
+
+class TenantService:
+    def __init__(
+        self,
+        tenants: TenantStore,
+        keys: ApiKeyStore,
+        tenant_keys: TenantKeys,
+        known: KnownTenants,
+        pager: Pager,
+    ) -> None:
+        self._tenants = tenants
+        self._keys = keys
+        self._tenant_keys = tenant_keys
+        self._known = known
+        self._pager = pager
+
+    def put(self, tenant_id: str, request: TenantIn) -> tuple[TenantOut, bool]:
+        tenant, created = self._tenants.upsert(tenant_id, request.name, clock.now_iso())
+        self._known.remember(tenant_id)
+        return tenant_view(tenant), created
+
+    def get(self, tenant_id: str) -> TenantOut:
+        return tenant_view(self._tenants.require(tenant_id))
+
+    def delete(self, tenant_id: str) -> None:
+        """Delete the tenant with its endpoints and keys (the store removes them); its events age out."""
+        keys = self._all_keys(tenant_id)
+        self._tenants.delete(tenant_id)
+        self._known.forget(tenant_id)
+        for key in keys:
+            self._tenant_keys.forget(key.digest)
+
+    # --- keys -----------------------------------------------------------------------------------------
+
+    def create_key(self, tenant_id: str, request: ApiKeyIn) -> ApiKeyCreated:
+        secret = ids.new_api_key()
+        now = time.time()
+        expires_at = None if request.expires_in is None else int(now) + request.expires_in
+        key = ApiKey(
+            key_id=ids.new_key_id(),
+            tenant_id=tenant_id,
+            name=request.name,
+            scopes=tuple(request.scopes),
+            created_at=clock.iso_from_unix(now),
+            expires_at=expires_at,
+            digest=digest(secret),
+        )
+        self._keys.create(key, ttl_expiry=expires_at)
+        return ApiKeyCreated(**api_key_view(key), key=secret)
+
+    def list_keys(self, tenant_id: str, limit: int, cursor: str | None) -> ApiKeyPage:
+        self._tenants.require(tenant_id)
+        list_scope = paging.scope("keys", tenant_id)
+        after = paging.text_field(self._pager.position(list_scope, cursor), "after")
+        start = None if after is None else api_key_meta_key(tenant_id, after)
+        keys, _ = self._keys.page(tenant_id, limit + 1, start)
+        shown = keys[:limit]
+        more = len(keys) > limit
+        position = {"after": shown[-1].key_id} if more and shown else None
+        return ApiKeyPage(
+            data=[api_key_view(key) for key in shown],
+            next_cursor=self._pager.cursor(list_scope, position),
+            has_more=more,
+        )
+
+    def revoke_key(self, tenant_id: str, key_id: str) -> None:
+        revoked = self._keys.revoke(tenant_id, key_id)
+        self._tenant_keys.forget(revoked.digest)
+
+    def _all_keys(self, tenant_id: str) -> list[ApiKey]:
+        keys: list[ApiKey] = []
+        start = None
+        while True:
+            page, start = self._keys.page(tenant_id, 100, start)
+            keys.extend(page)
+            if start is None:
+                return keys
