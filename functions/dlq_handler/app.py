@@ -1,4 +1,4 @@
-"""SQS (dead-letter queue) -> deliveries marked failed, kept for redrive, a metric, one SNS alert per endpoint."""
+"""SQS (dead-letter queue) -> deliveries marked failed, kept for redrive, counted, one alert per endpoint."""
 
 from typing import Any
 

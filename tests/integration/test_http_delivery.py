@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hookline.core.config import TargetPolicy
-from hookline.delivery.sender import EXCERPT_LIMIT, WebhookSender, parse_retry_after
 from hookline.core.models import AttemptOutcome
 from hookline.delivery.guarded_http import guarded_session
+from hookline.delivery.sender import EXCERPT_LIMIT, WebhookSender, parse_retry_after
 from tests.receivers import Receiver, RecordedRequest, Reply, reply
 
 LOCAL = TargetPolicy(allow_http=True, allowed_private_networks=(ipaddress.ip_network("127.0.0.0/8"),))
@@ -532,7 +532,7 @@ def test_the_receiver_helper_records_requests(sender: WebhookSender) -> None:
     [{"X-Note": "日本"}, {"X-A\n": "1"}, {"X-B": "line\r\nbreak"}],
     ids=["non-latin-1-value", "newline-in-name", "crlf-in-value"],
 )
-def test_a_header_http_cannot_carry_is_this_attempts_failure_not_an_exception(headers: dict[str, str]) -> None:
+def test_a_header_http_cannot_carry_is_a_failed_attempt_not_an_exception(headers: dict[str, str]) -> None:
     """Such headers are refused at registration; one stored before that rule (or a bug) must still end as
     this delivery's failed attempt, never as an exception that takes the batch down."""
     with Receiver() as receiver:
