@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
@@ -21,6 +21,9 @@ TEST_PARAMETERS = {
     "DeliveryTimeoutSeconds": "1",
     # Tests of the breaker lower this; elsewhere it would pause endpoints that fail on purpose.
     "BreakerFailureThreshold": "1000",
+    # Endpoint changes take effect at once, as in the local stack (the directory's TTL has unit tests).
+    "EndpointCacheSeconds": "0",
+    "ApiKeyCacheSeconds": "0",
 }
 
 
@@ -30,7 +33,13 @@ def stack_parameters() -> dict[str, str]:
 
 
 @pytest.fixture
-def stack(stack_parameters: dict[str, str]) -> Iterator[Stack]:
+def before_deploy() -> list[Callable[[], None]]:
+    """Work to do in moto before the template is deployed (e.g. a secret a parameter names)."""
+    return []
+
+
+@pytest.fixture
+def stack(stack_parameters: dict[str, str], before_deploy: list[Callable[[], None]]) -> Iterator[Stack]:
     saved_environ = dict(os.environ)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.update(
@@ -46,6 +55,8 @@ def stack(stack_parameters: dict[str, str]) -> Iterator[Stack]:
     try:
         with mock_aws():
             reset_hookline()
+            for step in before_deploy:
+                step()
             deployed = deploy_stack(
                 boto3.session.Session(region_name="us-east-1"),
                 REPO / "template.yaml",

@@ -54,8 +54,11 @@ def post_event(
 
 
 def deliveries(api: ApiClient, event_id: str, tenant: str = "acme") -> dict[str, dict[str, Any]]:
-    body = api.call("GET", f"/v1/tenants/{tenant}/events/{event_id}").body
-    return {delivery["endpoint_id"]: delivery for delivery in body["deliveries"]}
+    """The event's deliveries by endpoint; none while dispatch has not recorded the event yet (a 404)."""
+    response = api.call("GET", f"/v1/tenants/{tenant}/events/{event_id}")
+    if response.status == 404:
+        return {}
+    return {delivery["endpoint_id"]: delivery for delivery in response.body["deliveries"]}
 
 
 def status_of(api: ApiClient, event_id: str, endpoint_id: str) -> str | None:
