@@ -1,8 +1,7 @@
 """The ``hookline`` command through its entry point (``.venv/bin/hookline``), against the running stack.
 
 Commands find the API the ways a user's would: the local stack's state file, ``HOOKLINE_URL`` /
-``HOOKLINE_API_KEY``, or flags. Routes that land with issue 9's API work (keys, event search, test sends,
-batch ingest, the OpenAPI document) are tested against the contract and marked xfail until they exist.
+``HOOKLINE_API_KEY``, or flags.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from cli.client import ApiError, HooklineClient
 from tests.e2e.conftest import Api, Target
 from tests.receivers import Receiver, RecordedRequest, Reply
 
-ISSUE_9 = pytest.mark.xfail(strict=False, reason="route lands with issue 9 API work")
 ENTRY_POINT = Path(sys.executable).with_name("hookline")
 
 
@@ -315,7 +313,6 @@ def test_tail_shows_each_attempt_once_as_it_happens_and_stops_on_ctrl_c(
 # ------------------------------------------------------------------------------------------- issue 9 routes
 
 
-@ISSUE_9
 def test_keys_are_created_listed_used_and_revoked(target: Target, cli: Cli, tenant: str) -> None:
     created = cli(
         "--json", "keys", "create", "--tenant", tenant, "--name", "ci", "--scope", "events:write"
@@ -336,7 +333,6 @@ def test_keys_are_created_listed_used_and_revoked(target: Target, cli: Cli, tena
     assert one_error_line(revoked).startswith("error: unauthorized: ")
 
 
-@ISSUE_9
 def test_events_list_searches_newest_first_with_filters(cli: Cli, api: Api, tenant: str) -> None:
     since = datetime.now(UTC).isoformat()
     sent = [
@@ -356,7 +352,6 @@ def test_events_list_searches_newest_first_with_filters(cli: Cli, api: Api, tena
     assert table[2].split()[:2] == [sent[1], "user.created"]
 
 
-@ISSUE_9
 def test_endpoints_test_delivers_an_example_to_that_endpoint_only(
     local_target: Target, cli: Cli, api: Api, tenant: str
 ) -> None:
@@ -376,7 +371,6 @@ def test_endpoints_test_delivers_an_example_to_that_endpoint_only(
     assert seen_by_other.headers["webhook-id"] == marker
 
 
-@ISSUE_9
 def test_batch_ingest_answers_each_event_in_order(api: Api, tenant: str) -> None:
     answer = api.client.send_events(
         tenant, [{"type": "order.created", "data": {"n": 1}}, {"type": "", "data": {}}]
@@ -387,7 +381,6 @@ def test_batch_ingest_answers_each_event_in_order(api: Api, tenant: str) -> None
     assert second["status"] == 400 and second["error"]["code"] == "invalid_request"
 
 
-@ISSUE_9
 def test_the_openapi_document_is_served_without_a_key(target: Target) -> None:
     try:
         document = HooklineClient(target.api_url, api_key=None).openapi()

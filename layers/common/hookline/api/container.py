@@ -110,7 +110,9 @@ def tenant_service() -> TenantService:
 
 @cache
 def endpoint_service() -> EndpointService:
-    return EndpointService(settings(), endpoint_store(), BreakerStateStore(table()), queue(), pager())
+    return EndpointService(
+        settings(), endpoint_store(), BreakerStateStore(table()), queue(), pager(), known_tenants()
+    )
 
 
 @cache

@@ -7,6 +7,7 @@ from dataclasses import replace
 from hookline.api import paging
 from hookline.api.models import EndpointIn, EndpointPatch, RecoverIn, RotateSecretIn
 from hookline.api.paging import Pager
+from hookline.api.tenants import KnownTenants
 from hookline.api.views import (
     EndpointOut,
     EndpointPage,
@@ -38,12 +39,14 @@ class EndpointService:
         breakers: BreakerStateStore,
         queue: JobQueue,
         pager: Pager,
+        tenants: KnownTenants,
     ) -> None:
         self._settings = settings
         self._endpoints = endpoints
         self._breakers = breakers
         self._queue = queue
         self._pager = pager
+        self._tenants = tenants
 
     def create(self, tenant_id: str, request: EndpointIn) -> EndpointOut:
         now = clock.now_iso()
@@ -70,6 +73,8 @@ class EndpointService:
         after = paging.text_field(self._pager.position(list_scope, cursor), "after")
         start = None if after is None else endpoint_key(tenant_id, after)
         endpoints, _ = self._endpoints.page(tenant_id, limit + 1, start, consistent=True)
+        if not endpoints and start is None:
+            self._tenants.require(tenant_id)  # an empty list of a tenant that does not exist is a 404
         shown = endpoints[:limit]
         more = len(endpoints) > limit
         position = {"after": shown[-1].endpoint_id} if more and shown else None
