@@ -197,12 +197,13 @@ def scenario_lines(outcome: Outcome) -> list[str]:
         )
     for (caller, name), row in sorted(usage.operations.items(), key=lambda item: (item[0][1], item[0][0])):
         label = f"{name} ({caller})"
-        billed = row.billed_requests * per_event if not name.startswith("dynamodb:") else 0
-        moto = f"{row.moto_units * per_event:>8.2f}" if row.moto_answered else f"{'-':>8}"
-        lines.append(
-            f"  {label:<52} {row.calls * per_event:>9.3f} {billed:>8.3f} "
-            f"{row.units.all_writes * per_event:>6.2f} {row.units.read * per_event:>6.2f} {moto}"
-        )
+        requests = f"  {label:<52} {row.calls * per_event:>9.3f}"
+        if name.startswith("dynamodb:"):
+            moto = f"{row.moto_units * per_event:>8.2f}" if row.moto_answered else f"{'-':>8}"
+            writes, reads = row.units.all_writes * per_event, row.units.read * per_event
+            lines.append(f"{requests} {'':>8} {writes:>6.2f} {reads:>6.2f} {moto}")
+        else:
+            lines.append(f"{requests} {row.billed_requests * per_event:>8.3f}")
     units = usage.dynamodb_units()
     lines.append(
         f"  DynamoDB per event: {units.all_writes * per_event:.2f} write units "

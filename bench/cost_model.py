@@ -19,12 +19,14 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench import prices
 from bench.aws_meter import AwsCall
 from bench.dynamodb_units import Units
-from bench.lambda_stack import Invocation
+
+if TYPE_CHECKING:
+    from bench.lambda_stack import Invocation
 
 SQS_CHUNK = 64 * 1024
 SNS_CHUNK = 64 * 1024
