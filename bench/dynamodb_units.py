@@ -172,6 +172,23 @@ def _canonical(key: Item) -> str:
     return json.dumps(key, sort_keys=True, default=str)
 
 
+def _first_keys(
+    requests: dict[str, dict[str, Any]], limit: int
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Split BatchGetItem request items into the first ``limit`` keys and the rest."""
+    chunk: dict[str, dict[str, Any]] = {}
+    rest: dict[str, dict[str, Any]] = {}
+    room = limit
+    for table, request in requests.items():
+        keys = request["Keys"]
+        if room:
+            chunk[table] = request | {"Keys": keys[:room]}
+        if keys[room:]:
+            rest[table] = request | {"Keys": keys[room:]}
+        room = max(0, room - len(keys))
+    return chunk, rest
+
+
 def _moto_units(response: dict[str, Any]) -> float | None:
     consumed = response.get("ConsumedCapacity")
     if consumed is None:
@@ -198,8 +215,26 @@ class CapacityModel:
 
     def _get_many(self, keys: list[tuple[str, Item]]) -> dict[tuple[str, str], Item | None]:
         found: dict[tuple[str, str], Item | None] = {(table, _canonical(key)): None for table, key in keys}
-        for table, key in keys:
+        if len(found) == 1:
+            [(table, key)] = keys[:1]
             found[(table, _canonical(key))] = self._get(table, key)
+            return found
+        pending: dict[str, list[Item]] = {}
+        for table, key in keys:
+            pending.setdefault(table, []).append(key)
+        requests = {
+            table: {"Keys": list({_canonical(key): key for key in wanted}.values()), "ConsistentRead": True}
+            for table, wanted in pending.items()
+        }
+        while requests:
+            chunk, requests = _first_keys(requests, 100)
+            answer = self._client.batch_get_item(RequestItems=chunk)
+            for table, items in answer.get("Responses", {}).items():
+                for item in items:
+                    found[(table, _canonical(self.table(table).key_of(item)))] = item
+            for table, unprocessed in answer.get("UnprocessedKeys", {}).items():
+                retry = requests.setdefault(table, {"Keys": [], "ConsistentRead": True})
+                retry["Keys"] += unprocessed["Keys"]
         return found
 
     # -- observer -----------------------------------------------------------------------------------------
@@ -310,7 +345,8 @@ class CapacityModel:
 
     def _units_GetItem(self, call: AwsCall) -> Units:
         params = call.params
-        whole = self._get(params["TableName"], params["Key"])
+        projected = "ProjectionExpression" in params or "AttributesToGet" in params
+        whole = self._get(params["TableName"], params["Key"]) if projected else call.response.get("Item")
         return Units(read=read_units(item_size(whole), bool(params.get("ConsistentRead"))))
 
     def _units_BatchGetItem(self, call: AwsCall) -> Units:
@@ -322,9 +358,14 @@ class CapacityModel:
         units = Units()
         for table, request in call.params["RequestItems"].items():
             consistent = bool(request.get("ConsistentRead"))
-            for key in request["Keys"]:
-                if (table, _canonical(key)) not in unprocessed:
-                    units.read += read_units(item_size(self._get(table, key)), consistent)
+            keys = [key for key in request["Keys"] if (table, _canonical(key)) not in unprocessed]
+            if "ProjectionExpression" in request or "AttributesToGet" in request:
+                whole = self._get_many([(table, key) for key in keys])
+            else:  # the response holds every item found, whole
+                returned = call.response.get("Responses", {}).get(table, [])
+                whole = {(table, _canonical(self.table(table).key_of(item))): item for item in returned}
+            for key in keys:
+                units.read += read_units(item_size(whole.get((table, _canonical(key)))), consistent)
         return units
 
     def _units_TransactGetItems(self, call: AwsCall) -> Units:

@@ -164,6 +164,20 @@ def _route_parameters(route_key: str, method: str, path: str) -> dict[str, str] 
     return None if matched is None else matched.groupdict()
 
 
+def _admin_key_secret(deployed: DeployedStack) -> str:
+    """The ARN of the template's admin API key secret (the one secret, or the one named for the admin key)."""
+    secrets = {
+        logical_id: deployed.resources[logical_id]
+        for logical_id, kind in deployed.resource_types.items()
+        if kind == "AWS::SecretsManager::Secret"
+    }
+    admin = [arn for logical_id, arn in secrets.items() if "admin" in logical_id.lower()]
+    found = admin or list(secrets.values())
+    if len(found) != 1:
+        raise RuntimeError(f"cannot tell the admin API key secret among {sorted(secrets)}")
+    return found[0]
+
+
 class LambdaFunction:
     def __init__(self, spec: FunctionSpec, memory_mb: int, architecture: str) -> None:
         self.spec = spec
@@ -205,7 +219,7 @@ class Stack:
         session = boto3.session.Session(region_name=REGION)
         self.sqs = session.client("sqs")
         self.dynamodb = session.client("dynamodb")
-        secret_arn = self.functions[self.api_function].environment["ADMIN_API_KEY_SECRET_ARN"]
+        secret_arn = _admin_key_secret(deployed)
         self.admin_key = session.client("secretsmanager").get_secret_value(SecretId=secret_arn)[
             "SecretString"
         ]

@@ -57,6 +57,10 @@ class FakeTable:
         found = self.items.get((Key["pk"]["S"], Key["sk"]["S"]))
         return {"Item": found} if found else {}
 
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        found = [self.get_item(TABLE, key, True).get("Item") for key in RequestItems[TABLE]["Keys"]]
+        return {"Responses": {TABLE: [item for item in found if item]}, "UnprocessedKeys": {}}
+
     def query(self, **params: Any) -> dict[str, Any]:
         assert "FilterExpression" not in params and "ProjectionExpression" not in params
         partition = params["ExpressionAttributeValues"][":p"]["S"]
@@ -133,6 +137,26 @@ def test_reads_of_missing_items_cost_the_minimum_and_queries_are_rounded_once() 
         "ConsistentRead": True,
     }
     assert _run(model, "Query", query).read == 3  # 9,000 bytes read before the filter: 3 x 4 KB
+
+
+def test_batches_are_charged_per_item() -> None:
+    table = FakeTable()
+    model = CapacityModel(table)
+    table.put(_item("D#1", 1100))
+    writes = [{"PutRequest": {"Item": _item(f"D#{n}", 600, gsi1pk="E", gsi1sk=str(n))}} for n in (1, 2)]
+    units = _run(model, "BatchWriteItem", {"RequestItems": {TABLE: writes}})
+    assert (units.write, units.index_write) == (2 + 1, 1 + 1)
+    for write in writes:
+        table.put(write["PutRequest"]["Item"])  # what the write left
+    keys = [{"pk": _s("T#t"), "sk": _s(sk)} for sk in ("D#1", "D#2", "missing")]
+    found = [table.items[("T#t", sk)] for sk in ("D#1", "D#2")]
+    reads = _run(
+        model,
+        "BatchGetItem",
+        {"RequestItems": {TABLE: {"Keys": keys}}},
+        response={"Responses": {TABLE: found}},
+    )
+    assert reads.read == 1.5  # three eventually consistent reads of at most 4 KB, the missing one included
 
 
 def test_sqs_requests_are_billed_per_64_kb_chunk_of_the_payload() -> None:
