@@ -36,8 +36,6 @@ import bench._lambda_env  # noqa: F401
 from bench import coldstart, cost, dispatch_bench
 from bench.coldstart import BASELINE, GOAL_MARGIN_MS, ImportTimes
 from bench.dispatch_bench import (
-    CONCURRENCY,
-    ENDPOINTS,
     GOAL_BILLED_MS,
     GOAL_RATIO,
     ROUND_EVENTS,
@@ -45,6 +43,7 @@ from bench.dispatch_bench import (
     FailurePathResult,
     ThroughputResult,
 )
+from bench.dispatch_workload import CONCURRENCY, ENDPOINTS
 from bench.lambda_stack import Stack, deployed_stack
 
 REPO = Path(__file__).resolve().parents[1]

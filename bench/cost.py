@@ -89,9 +89,8 @@ def _all_delivered(stack: Stack, receiver: ReceiverProcess, deliveries: int) -> 
 
 
 class Runner:
-    def __init__(self, stack: Stack, model: CapacityModel) -> None:
+    def __init__(self, stack: Stack) -> None:
         self.stack = stack
-        self.model = model
         self._number = 0
 
     def _event(self) -> dict[str, Any]:
@@ -322,7 +321,7 @@ def run_scenario(scenario: Scenario, events: int) -> Outcome:
         model = CapacityModel(boto3.session.Session(region_name=REGION).client("dynamodb"))
         stack.meter.observers.append(model)
         stack.meter.backend.keep_intervals = True  # billed time is told without moto's serving
-        return Runner(stack, model).run(scenario, events)
+        return Runner(stack).run(scenario, events)
 
 
 def _in_child(scenario: Scenario, events: int) -> Outcome:

@@ -28,9 +28,7 @@ import json
 import logging
 import math
 import os
-import re
 import time
-import urllib.parse
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -44,6 +42,7 @@ from moto import mock_aws
 
 from bench._lambda_env import POWERTOOLS_ENV
 from bench.aws_meter import AwsMeter
+from bench.http_api import ApiResponse, http_api_event
 from local_stack.cloudformation import DeployedStack, FunctionSpec, deploy_stack
 from local_stack.sqs_poller import lambda_record
 
@@ -132,36 +131,10 @@ class Invocation:
         return {item["itemIdentifier"] for item in failures}
 
 
-@dataclass(frozen=True)
-class ApiResponse:
-    status: int
-    body: Any
-    headers: dict[str, str]
-
-
 def _module_name(spec: FunctionSpec) -> str:
     """``functions/ingest`` + ``app.lambda_handler`` -> ``functions.ingest.app``."""
     package = spec.code_dir.resolve().relative_to(REPO).parts
     return ".".join((*package, spec.handler.rsplit(".", 1)[0]))
-
-
-def _route_parameters(route_key: str, method: str, path: str) -> dict[str, str] | None:
-    """The path parameters of ``path`` under an HTTP API route key such as ``ANY /v1/{proxy+}``, or None."""
-    route_method, _, route_path = route_key.partition(" ")
-    if route_method not in ("ANY", method):
-        return None
-    pattern = ""
-    for segment in route_path.strip("/").split("/"):
-        greedy = re.fullmatch(r"\{(\w+)\+\}", segment)
-        single = re.fullmatch(r"\{(\w+)\}", segment)
-        if greedy:
-            pattern += rf"/(?P<{greedy[1]}>.+)"
-        elif single:
-            pattern += rf"/(?P<{single[1]}>[^/]+)"
-        else:
-            pattern += "/" + re.escape(segment)
-    matched = re.fullmatch(pattern, path)
-    return None if matched is None else matched.groupdict()
 
 
 def _admin_key_secret(deployed: DeployedStack) -> str:
@@ -277,56 +250,12 @@ class Stack:
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
     ) -> ApiResponse:
         """One request to the HTTP API, as API Gateway would hand it to the function (payload 2.0)."""
-        raw_path, _, query = path.partition("?")
-        spec = self.deployed.functions[self.api_function]
-        route_key, parameters = next(
-            (route, found)
-            for route in spec.http_api_routes
-            if (found := _route_parameters(route, method, raw_path)) is not None
-        )
+        routes = self.deployed.functions[self.api_function].http_api_routes
         text = None if body is None else json.dumps(body)
-        request_headers = {
-            "authorization": f"Bearer {self.admin_key}",
-            "content-type": "application/json",
-            "host": "bench.execute-api.us-east-1.amazonaws.com",
-            "user-agent": "hookline-bench",
-        } | {name.lower(): value for name, value in (headers or {}).items()}
-        event: dict[str, Any] = {
-            "version": "2.0",
-            "routeKey": route_key,
-            "rawPath": raw_path,
-            "rawQueryString": query,
-            "headers": request_headers,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "bench",
-                "domainName": request_headers["host"],
-                "domainPrefix": "bench",
-                "http": {
-                    "method": method,
-                    "path": raw_path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": "127.0.0.1",
-                    "userAgent": "hookline-bench",
-                },
-                "requestId": uuid.uuid4().hex,
-                "routeKey": route_key,
-                "stage": "$default",
-                "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
-                "timeEpoch": int(time.time() * 1000),
-            },
-            "pathParameters": parameters,
-            "isBase64Encoded": False,
-        }
-        if query:
-            event["queryStringParameters"] = dict(urllib.parse.parse_qsl(query))
-        if text is not None:
-            event["body"] = text
+        request_headers = {"authorization": f"Bearer {self.admin_key}"} | (headers or {})
+        event = http_api_event(routes, method, path, text, request_headers)
         response = self.invoke(self.api_function, event, request_bytes=len((text or "").encode())).response
-        content = response.get("body") or ""
-        return ApiResponse(
-            response["statusCode"], json.loads(content) if content else None, response.get("headers", {})
-        )
+        return ApiResponse.of(response)
 
     def api_ok(self, method: str, path: str, body: Any = None) -> Any:
         response = self.api(method, path, body)
