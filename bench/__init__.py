@@ -1,2 +1,3 @@
-"""Hookline benchmarks: ``python -m bench`` (dispatch and cold start) and
-``python -m bench.local_stack_bench`` (the local stack). Commands and recorded figures: bench/README.md."""
+"""Hookline benchmarks: ``python -m bench`` (dispatch, cold start, the cost model), ``python -m bench.cost``
+(the cost model alone) and ``python -m bench.local_stack_bench`` (the local stack). Commands and recorded
+figures: bench/README.md."""

@@ -7,16 +7,12 @@ cold start. The child times ``importlib.import_module`` around the module alone;
 not included and is the same for every row. Samples are interleaved across rows to spread drift, after one
 untimed round that warms the OS file cache and the bytecode caches.
 
-Extra rows:
-
-- ``from source``: the same import from a copy of ``layers/common`` and ``functions`` without
-  ``__pycache__`` and with bytecode writing off. ``sam build`` leaves ``*.pyc``/``__pycache__`` out of the
-  artifacts and ``/var/task`` and ``/opt`` are read-only, so on Lambda Hookline's own modules are compiled at
-  every cold start (third-party packages keep the bytecode they were installed with, here and there).
-- ``+ dispatcher()``: the import plus what the dispatch function's first invocation builds before any AWS
-  call (``hookline.dispatch.dispatcher()``: settings, boto3 clients, the thread pool, the HTTP session).
-- with ``--what-if``, ``+ dispatcher(), one boto3 Session``: the same with ``hookline.aws`` patched to make
-  every client from one shared ``boto3.session.Session`` (see bench/what_if.py).
+Extra rows, ``from source``: the same import from a copy of ``layers/common`` and ``functions`` without
+``__pycache__`` and with bytecode writing off. ``sam build`` leaves ``*.pyc``/``__pycache__`` out of the
+artifacts and ``/var/task`` and ``/opt`` are read-only, so on Lambda Hookline's own modules are compiled at
+every cold start (third-party packages keep the bytecode they were installed with, here and there).
+The first invocation of a new container (what it builds before its first AWS call) is reported by the
+throughput benchmark, which times the dispatch function's first invocation in its process.
 """
 
 from __future__ import annotations
@@ -41,21 +37,12 @@ HANDLERS = {
     "functions.dispatch.app": "DispatchFunction",
     "functions.dlq_handler.app": "DlqHandlerFunction",
 }
-DISPATCH_MODULE = "functions.dispatch.app"
 GOAL_MARGIN_MS = 150.0
 
 _CHILD = """
 import importlib, sys, time
-module, mode = sys.argv[1], sys.argv[2]
 started = time.perf_counter()
-importlib.import_module(module)
-if mode == "shared-session":
-    import functools, boto3
-    from hookline import aws
-    session = boto3.session.Session()
-    aws._client = functools.cache(lambda service: session.client(service, config=aws._CLIENT_CONFIG))
-if mode in ("build", "shared-session"):
-    importlib.import_module("hookline.dispatch").dispatcher()
+importlib.import_module(sys.argv[1])
 print(time.perf_counter() - started)
 """
 
@@ -65,25 +52,14 @@ class Row:
     label: str
     module: str
     function: str | None  # whose environment the child gets
-    mode: str = "import"  # "import", "build" or "shared-session"
     from_source: bool = False
     is_handler_import: bool = False  # one of the rows the goal applies to
 
 
-def rows(what_if: bool) -> list[Row]:
+def rows() -> list[Row]:
     planned = [Row(BASELINE, "boto3", None)]
     planned += [Row(f"import {m}", m, f, is_handler_import=True) for m, f in HANDLERS.items()]
     planned += [Row(f"import {m}, from source", m, f, from_source=True) for m, f in HANDLERS.items()]
-    planned.append(Row("dispatch: import + dispatcher()", DISPATCH_MODULE, "DispatchFunction", "build"))
-    if what_if:
-        planned.append(
-            Row(
-                "what-if: + dispatcher(), one boto3 Session",
-                DISPATCH_MODULE,
-                "DispatchFunction",
-                "shared-session",
-            )
-        )
     return planned
 
 
@@ -133,7 +109,7 @@ def _environment(function_env: dict[str, str], from_source: bool) -> dict[str, s
 
 
 def _sample(row: Row, cwd: Path, env: dict[str, str]) -> float:
-    args = [sys.executable, "-c", _CHILD, row.module, row.mode]
+    args = [sys.executable, "-c", _CHILD, row.module]
     result = subprocess.run(  # noqa: S603 - our own interpreter and code
         args, cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False
     )
@@ -142,11 +118,9 @@ def _sample(row: Row, cwd: Path, env: dict[str, str]) -> float:
     return float(result.stdout.strip().splitlines()[-1]) * 1000
 
 
-def import_times(
-    function_envs: dict[str, dict[str, str]], repeats: int, *, what_if: bool = False
-) -> ImportTimes:
+def import_times(function_envs: dict[str, dict[str, str]], repeats: int) -> ImportTimes:
     """``function_envs`` maps a function's logical id to its environment (from the deployed template)."""
-    planned = rows(what_if)
+    planned = rows()
     samples: dict[str, list[float]] = {row.label: [] for row in planned}
     with _source_copy() as source_root:
         for round_number in range(repeats + 1):

@@ -1,70 +1,35 @@
 """Benchmarks 1 and 2: dispatch throughput against a bare ``requests.Session``, and Lambda-billed ms per
-delivery for a batch of 10 against a receiver that answers in 100 ms.
+delivery against a receiver that answers in 100 ms.
 
-Both run the real dispatch handler in-process on template.yaml deployed into moto (``bench.harness``),
-against receivers in a child process on 127.0.0.1 (``bench.receiver``). Only the handler is timed:
-seeding events, queueing and receiving jobs happen before the clock starts. Each figure has a baseline
-from the same run: a bare ``requests.Session`` posting the same bodies to the same receiver from
-``CONCURRENCY`` threads. Hookline and baseline runs alternate, so drift on a shared machine hits both.
+Both drive the real functions in-process on template.yaml deployed into moto (``bench.lambda_stack``),
+against receivers in a child process on 127.0.0.1 (``bench.receiver``), through stable seams only: events
+are accepted by the ingest function through HTTP API requests (untimed), and the dispatch function is fed
+the SQS records its event source would build from whatever the delivery queue holds, until every delivery
+has arrived. Whatever dispatch does to get an event to its endpoints (today: a fan-out invocation, then
+delivery invocations) is timed; receiving and deleting messages (the event source's work) is not.
+
+Each figure has a baseline from the same run: a bare ``requests.Session`` posting bodies of the same size
+to the same receiver from ``CONCURRENCY`` threads. Hookline and baseline runs alternate, so drift on a
+shared machine hits both.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import requests
-
-from bench.harness import BenchStack, Invocation, Workload
+from bench.dispatch_workload import CONCURRENCY, ENDPOINTS, BareSender, HttpClock, Workload
+from bench.lambda_stack import Invocation, Stack
 from bench.receiver import ReceiverProcess
 
-CONCURRENCY = 10  # the dispatch function's MaxConcurrentDeliveries default, and the baseline's threads
-ENDPOINTS = 10
 RECEIVER_DELAY_S = 0.100
-WARMUP_BATCHES = 5
+WARMUP_EVENTS = 5
+ROUND_EVENTS = 10  # events per round of the billed benchmark: 100 deliveries
 GOAL_RATIO = 0.9
 GOAL_BILLED_MS = 15.0
-
-
-# --- the baseline ----------------------------------------------------------------------------------------
-
-
-class BareSender:
-    """A bare ``requests.Session`` posting from ``CONCURRENCY`` threads: the HTTP transport's own cost."""
-
-    def __init__(self) -> None:
-        self.session = requests.Session()
-        self.pool = ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="baseline")
-
-    def close(self) -> None:
-        self.pool.shutdown()
-        self.session.close()
-
-    def _post(self, target: tuple[str, bytes]) -> int:
-        url, body = target
-        response = self.session.post(
-            url, data=body, headers={"content-type": "application/json"}, timeout=5, allow_redirects=False
-        )
-        response.content  # noqa: B018 - read the (empty) body, as the sender reads its excerpt
-        return response.status_code
-
-    def run(self, targets: list[tuple[str, bytes]]) -> float:
-        """Post every body, ``CONCURRENCY`` at a time; returns the wall seconds."""
-        started = time.perf_counter()
-        statuses = list(self.pool.map(self._post, targets))
-        elapsed = time.perf_counter() - started
-        if any(status != 200 for status in statuses):
-            raise RuntimeError("the baseline got non-200 answers")
-        return elapsed
-
-    def run_batches(self, workload: Workload) -> float:
-        """Post batch by batch, each waiting for its slowest request (as a dispatch batch does)."""
-        return sum(self.run(batch.targets) for batch in workload.batches)
 
 
 # --- benchmark 1: throughput -----------------------------------------------------------------------------
@@ -73,10 +38,11 @@ class BareSender:
 @dataclass
 class ThroughputRun:
     deliveries: int
-    batches: int
-    hookline_s: float  # the handler's wall time, summed over the run's batches
+    invocations: int
+    hookline_s: float  # the dispatch handler's wall time, summed over the run's invocations
+    delivering_s: float  # the same, over the invocations that delivered anything
     baseline_s: float
-    baseline_batched_s: float  # the same posts with a barrier every batch
+    baseline_batched_s: float  # the same posts with a barrier every 10
     aws_s: float
     aws_backend_s: float
     http_phase_s: float
@@ -95,29 +61,32 @@ class ThroughputRun:
         return self.hookline_per_s / self.baseline_per_s
 
     @property
+    def delivering_ratio(self) -> float:
+        """Counting only the invocations that delivered (the figure recorded before 2026-11-30, when
+        prepared delivery jobs were fed to dispatch and fan-out was not timed)."""
+        return self.deliveries / self.delivering_s / self.baseline_per_s
+
+    @property
     def http_phase_ratio(self) -> float:
-        """The concurrent HTTP phase alone (no AWS calls, no powertools) over the baseline."""
+        """The concurrent HTTP phases alone (no AWS calls, no powertools) over the baseline."""
         return self.baseline_s / self.http_phase_s
 
     @property
     def batched_baseline_ratio(self) -> float:
-        """The baseline held to batches of 10 over the free-running baseline: what the barrier costs."""
         return self.baseline_s / self.baseline_batched_s
 
-    def per_batch_ms(self) -> dict[str, float]:
+    def per_invocation_ms(self) -> dict[str, float]:
         def ms(seconds: float) -> float:
-            return seconds * 1000 / self.batches
+            return seconds * 1000 / self.invocations
 
         return {
             "handler": ms(self.hookline_s),
-            "aws_calls": self.aws_calls / self.batches,
+            "aws_calls": self.aws_calls / self.invocations,
             "aws": ms(self.aws_s),
             "aws_moto_backend": ms(self.aws_backend_s),
             "aws_client_side": ms(self.aws_s - self.aws_backend_s),
             "http_phase": ms(self.http_phase_s),
             "other": ms(self.hookline_s - self.aws_s - self.http_phase_s),
-            "baseline_per_batch": ms(self.baseline_s),
-            "baseline_batched_per_batch": ms(self.baseline_batched_s),
         }
 
 
@@ -125,6 +94,7 @@ class ThroughputRun:
 class ThroughputResult:
     runs: list[ThroughputRun]
     connections_opened: int  # new ones, by hookline, during the timed runs (the receiver counts them)
+    cold_first_invocation_ms: float
 
     @property
     def median_run(self) -> ThroughputRun:
@@ -133,6 +103,10 @@ class ThroughputResult:
     @property
     def ratio(self) -> float:
         return statistics.median(run.ratio for run in self.runs)
+
+    @property
+    def delivering_ratio(self) -> float:
+        return statistics.median(run.delivering_ratio for run in self.runs)
 
     @property
     def http_phase_ratio(self) -> float:
@@ -157,23 +131,17 @@ class ThroughputResult:
             "hookline_deliveries_per_s": self.hookline_per_s,
             "baseline_deliveries_per_s": self.baseline_per_s,
             "ratio": self.ratio,
+            "ratio_delivering_invocations": self.delivering_ratio,
             "goal_ratio": GOAL_RATIO,
             "http_phase_ratio": self.http_phase_ratio,
             "batched_baseline_ratio": self.batched_baseline_ratio,
-            "per_batch_ms_median_run": self.median_run.per_batch_ms(),
+            "per_invocation_ms_median_run": self.median_run.per_invocation_ms(),
             "connections_opened": self.connections_opened,
+            "cold_first_invocation_ms": self.cold_first_invocation_ms,
             "runs": [
                 asdict(run) | {"ratio": run.ratio, "hookline_per_s": run.hookline_per_s} for run in self.runs
             ],
         }
-
-
-def _run_hookline(stack: BenchStack, workload: Workload) -> list[Invocation]:
-    invocations = [stack.invoke(batch.event) for batch in workload.batches]
-    failed = sum(invocation.failures for invocation in invocations)
-    if failed:
-        raise RuntimeError(f"{failed} deliveries failed during the benchmark")
-    return invocations
 
 
 def _check_received(receiver: ReceiverProcess, signed: int, unsigned: int = 0) -> dict[str, int]:
@@ -184,47 +152,52 @@ def _check_received(receiver: ReceiverProcess, signed: int, unsigned: int = 0) -
     return stats
 
 
-def throughput(stack: BenchStack, deliveries: int, repeats: int) -> ThroughputResult:
+def throughput(stack: Stack, deliveries: int, repeats: int) -> ThroughputResult:
     runs: list[ThroughputRun] = []
     connections = 0
-    with ReceiverProcess() as receiver:
-        tenant = stack.create_endpoints(receiver.url, ENDPOINTS)
+    clock = HttpClock()
+    events = max(1, deliveries // ENDPOINTS)
+    with ReceiverProcess() as receiver, clock.installed():
+        workload = Workload(stack, receiver)
         baseline = BareSender()
         try:
             # Warm containers on both sides: both keep their threads and connections between runs.
-            warmup = stack.prepare_deliveries(tenant, WARMUP_BATCHES * stack.batch_size)
-            _run_hookline(stack, warmup)
-            baseline.run(warmup.targets)
+            warmup = workload.send(WARMUP_EVENTS)
+            workload.deliver(len(warmup))
+            baseline.run(warmup)
             sides = ["hookline", "baseline", "batched"]
             for repeat in range(repeats):
-                workload = stack.prepare_deliveries(tenant, deliveries)
-                invocations: list[Invocation] = []
+                receiver.reset()
+                targets = workload.send(events)
+                tracked: list[tuple[Invocation, int]] = []
                 seconds: dict[str, float] = {}
                 for side in sides[repeat % 3 :] + sides[: repeat % 3]:  # rotate who goes first
                     if side == "hookline":
-                        receiver.reset()
-                        invocations = _run_hookline(stack, workload)
-                        connections += _check_received(receiver, workload.deliveries)["connections"]
+                        posts_before = receiver.stats()["posts"]
+                        tracked = workload.deliver(posts_before + len(targets), track=True)
                     elif side == "baseline":
-                        seconds[side] = baseline.run(workload.targets)
+                        seconds[side] = baseline.run(targets)
                     else:
-                        seconds[side] = baseline.run_batches(workload)
+                        seconds[side] = baseline.run_batches(targets)
+                connections += _check_received(receiver, len(targets), 2 * len(targets))["connections"]
+                made = [invocation for invocation, _ in tracked]
                 runs.append(
                     ThroughputRun(
-                        deliveries=workload.deliveries,
-                        batches=len(invocations),
-                        hookline_s=sum(inv.seconds for inv in invocations),
+                        deliveries=len(targets),
+                        invocations=len(made),
+                        hookline_s=sum(inv.seconds for inv in made),
+                        delivering_s=sum(inv.seconds for inv, posts in tracked if posts),
                         baseline_s=seconds["baseline"],
                         baseline_batched_s=seconds["batched"],
-                        aws_s=sum(inv.aws_seconds for inv in invocations),
-                        aws_backend_s=sum(inv.aws_backend_seconds for inv in invocations),
-                        http_phase_s=sum(inv.http_phase_seconds for inv in invocations),
-                        aws_calls=sum(sum(inv.aws_calls.values()) for inv in invocations),
+                        aws_s=sum(inv.aws_seconds for inv in made),
+                        aws_backend_s=sum(inv.aws_backend_seconds for inv in made),
+                        http_phase_s=sum(clock.during(inv) for inv in made),
+                        aws_calls=sum(sum(inv.aws_calls.values()) for inv in made),
                     )
                 )
         finally:
             baseline.close()
-    return ThroughputResult(runs, connections)
+    return ThroughputResult(runs, connections, stack.first_invocation.get("DispatchFunction", 0.0) * 1000)
 
 
 # --- benchmark 2: billed ms per delivery -----------------------------------------------------------------
@@ -236,116 +209,134 @@ def _billed(seconds: float) -> int:
 
 
 @dataclass
+class BilledRound:
+    """``ROUND_EVENTS`` events, each to ``ENDPOINTS`` endpoints: every dispatch invocation it took."""
+
+    invocations: list[tuple[Invocation, int]]  # with the deliveries each made
+    baseline_s: float  # the same bodies, posted by the bare session
+    http_phase_s: float
+
+    @property
+    def deliveries(self) -> int:
+        return sum(posts for _, posts in self.invocations)
+
+    @property
+    def billed_ms(self) -> int:
+        return sum(_billed(inv.seconds) for inv, _ in self.invocations)
+
+    @property
+    def billed_ms_without_moto(self) -> int:
+        return sum(_billed(inv.seconds - inv.aws_backend_seconds) for inv, _ in self.invocations)
+
+
+@dataclass
 class BilledResult:
-    invocations: list[Invocation]
-    baseline_s: list[float]  # the same batches' bodies, posted by the bare session
-    batch_size: int
-    cold_first_invocation_ms: float
+    rounds: list[BilledRound]
     receiver_delay_ms: float = RECEIVER_DELAY_S * 1000
+    calls: Counter[str] = field(default_factory=Counter)
+
+    def _median(self, values: list[float]) -> float:
+        return statistics.median(values)
 
     @property
     def per_delivery_ms(self) -> float:
-        return statistics.median(_billed(inv.seconds) / self.batch_size for inv in self.invocations)
+        """Every dispatch invocation's billed ms over the deliveries made: what a delivery costs."""
+        return self._median([r.billed_ms / r.deliveries for r in self.rounds])
+
+    @property
+    def delivering_per_delivery_ms(self) -> float:
+        """Billed ms over deliveries of the invocations that delivered anything (the figure recorded
+        before 2026-11-30, when it was measured on prepared batches of 10 deliveries)."""
+        return self._median(
+            [_billed(inv.seconds) / posts for r in self.rounds for inv, posts in r.invocations if posts]
+        )
 
     @property
     def baseline_per_delivery_ms(self) -> float:
-        return statistics.median(_billed(seconds) / self.batch_size for seconds in self.baseline_s)
+        return self._median([_billed(r.baseline_s) / r.deliveries for r in self.rounds])
 
     @property
     def ratio(self) -> float:
-        """Hookline's billed ms over the baseline's: 1.0 would mean no overhead beyond the HTTP itself."""
         return self.per_delivery_ms / self.baseline_per_delivery_ms
 
     @property
     def floor_per_delivery_ms(self) -> float:
-        return self.receiver_delay_ms / self.batch_size
-
-    def _median_ms(self, seconds: list[float]) -> float:
-        return statistics.median(value * 1000 for value in seconds)
-
-    @property
-    def handler_ms(self) -> float:
-        return self._median_ms([inv.seconds for inv in self.invocations])
-
-    @property
-    def http_phase_ms(self) -> float:
-        return self._median_ms([inv.http_phase_seconds for inv in self.invocations])
-
-    @property
-    def aws_ms(self) -> float:
-        return self._median_ms([inv.aws_seconds for inv in self.invocations])
-
-    @property
-    def aws_backend_ms(self) -> float:
-        return self._median_ms([inv.aws_backend_seconds for inv in self.invocations])
-
-    @property
-    def aws_calls(self) -> float:
-        return statistics.median(sum(inv.aws_calls.values()) for inv in self.invocations)
+        return self.receiver_delay_ms / CONCURRENCY
 
     @property
     def per_delivery_without_moto_ms(self) -> float:
-        """Billed ms per delivery with moto's share of the AWS calls taken out. Real AWS calls cost
-        network time instead (single-digit ms each in-region), so this is a lower bound, not a forecast."""
-        return statistics.median(
-            _billed(inv.seconds - inv.aws_backend_seconds) / self.batch_size for inv in self.invocations
-        )
+        """With moto's in-process serving taken out. Real AWS calls cost network time instead (single-digit
+        ms each in-region), so this is a lower bound, not a forecast."""
+        return self._median([r.billed_ms_without_moto / r.deliveries for r in self.rounds])
 
-    def calls_per_batch(self) -> dict[str, float]:
-        total: Counter[str] = Counter()
-        for invocation in self.invocations:
-            total.update(invocation.aws_calls)
-        return {name: count / len(self.invocations) for name, count in sorted(total.items())}
+    @property
+    def invocations_per_round(self) -> float:
+        return self._median([float(len(r.invocations)) for r in self.rounds])
+
+    @property
+    def http_phase_per_delivery_ms(self) -> float:
+        return self._median([r.http_phase_s * 1000 / r.deliveries for r in self.rounds])
+
+    def calls_per_delivery(self) -> dict[str, float]:
+        deliveries = sum(r.deliveries for r in self.rounds)
+        return {name: count / deliveries for name, count in sorted(self.calls.items())}
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "batch_size": self.batch_size,
+            "events_per_round": ROUND_EVENTS,
+            "endpoints": ENDPOINTS,
             "receiver_delay_ms": self.receiver_delay_ms,
             "billed_ms_per_delivery": self.per_delivery_ms,
+            "billed_ms_per_delivery_delivering_invocations": self.delivering_per_delivery_ms,
             "goal_ms_per_delivery": GOAL_BILLED_MS,
             "baseline_billed_ms_per_delivery": self.baseline_per_delivery_ms,
             "ratio_to_baseline": self.ratio,
             "floor_ms_per_delivery": self.floor_per_delivery_ms,
-            "billed_ms_per_batch": [_billed(inv.seconds) for inv in self.invocations],
-            "baseline_billed_ms_per_batch": [_billed(seconds) for seconds in self.baseline_s],
-            "handler_ms": self.handler_ms,
-            "http_phase_ms": self.http_phase_ms,
-            "aws_calls_per_batch": self.aws_calls,
-            "aws_calls_by_operation": self.calls_per_batch(),
-            "aws_ms_per_batch": self.aws_ms,
-            "aws_moto_backend_ms_per_batch": self.aws_backend_ms,
             "billed_ms_per_delivery_without_moto": self.per_delivery_without_moto_ms,
-            "cold_first_invocation_ms": self.cold_first_invocation_ms,
+            "dispatch_invocations_per_round": self.invocations_per_round,
+            "http_phase_ms_per_delivery": self.http_phase_per_delivery_ms,
+            "aws_calls_per_delivery": self.calls_per_delivery(),
+            "rounds": [
+                {
+                    "billed_ms": r.billed_ms,
+                    "deliveries": r.deliveries,
+                    "baseline_billed_ms": _billed(r.baseline_s),
+                    "invocations": [[_billed(inv.seconds), posts] for inv, posts in r.invocations],
+                }
+                for r in self.rounds
+            ],
         }
 
 
-def billed(stack: BenchStack, batches: int) -> BilledResult:
-    with ReceiverProcess(delay=RECEIVER_DELAY_S) as receiver:
-        tenant = stack.create_endpoints(receiver.url, stack.batch_size)
-        workload = stack.prepare_deliveries(tenant, (batches + 2) * stack.batch_size)
-        cold, warm, *timed = workload.batches
+def billed(stack: Stack, rounds: int) -> BilledResult:
+    result = BilledResult([])
+    clock = HttpClock()
+    with ReceiverProcess(delay=RECEIVER_DELAY_S) as receiver, clock.installed():
+        workload = Workload(stack, receiver)
         baseline = BareSender()
         try:
-            # The first batch of a new container builds its clients and pools and opens its connections.
-            cold_ms = stack.invoke_cold(cold.event) * 1000
-            stack.invoke(warm.event)
-            baseline.run(warm.targets)
-            invocations: list[Invocation] = []
-            baseline_s: list[float] = []
-            for index, batch in enumerate(timed):
+            warm = workload.send(ROUND_EVENTS)  # a warm container, connections open, on both sides
+            workload.deliver(len(warm))
+            baseline.run(warm)
+            for index in range(rounds):
+                targets = workload.send(ROUND_EVENTS)
+                expected = receiver.stats()["posts"] + len(targets)
                 if index % 2:
-                    baseline_s.append(baseline.run(batch.targets))
-                    invocations.append(stack.invoke(batch.event))
+                    baseline_s = baseline.run(targets)
+                    made = workload.deliver(expected + len(targets), track=True)
                 else:
-                    invocations.append(stack.invoke(batch.event))
-                    baseline_s.append(baseline.run(batch.targets))
+                    made = workload.deliver(expected, track=True)
+                    baseline_s = baseline.run(targets)
+                http = sum(clock.during(inv) for inv, _ in made)
+                result.rounds.append(BilledRound(made, baseline_s, http))
+                for invocation, _ in made:
+                    result.calls.update(invocation.aws_calls)
         finally:
             baseline.close()
-        failed = sum(invocation.failures for invocation in invocations)
-        if failed:
-            raise RuntimeError(f"{failed} deliveries failed during the benchmark")
-        _check_received(receiver, workload.deliveries, workload.deliveries - len(cold.targets))
-    return BilledResult(invocations, baseline_s, stack.batch_size, cold_ms)
+    failed = sum(len(inv.failed_ids) for r in result.rounds for inv, _ in r.invocations)
+    if failed:
+        raise RuntimeError(f"{failed} deliveries failed during the benchmark")
+    return result
 
 
 # --- context for benchmark 2: the failure path -----------------------------------------------------------
@@ -353,32 +344,33 @@ def billed(stack: BenchStack, batches: int) -> BilledResult:
 
 @dataclass
 class FailurePathResult:
-    """Batch after batch of one delivery to each of 10 endpoints that all answer HTTP 500 at once."""
+    """Event after event to the same 10 endpoints, which all answer HTTP 500 at once."""
 
-    invocations: list[Invocation]
+    invocations: list[tuple[Invocation, int]]  # every dispatch invocation, with the posts it made
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "batches": [
+            "invocations": [
                 {
                     "handler_ms": inv.seconds * 1000,
+                    "posts": posts,
                     "aws_calls": sum(inv.aws_calls.values()),
                     "aws_calls_by_operation": dict(sorted(inv.aws_calls.items())),
                     "aws_ms": inv.aws_seconds * 1000,
-                    "records_reported_failed": inv.failures,
+                    "records_reported_failed": len(inv.failed_ids),
                 }
-                for inv in self.invocations
+                for inv, posts in self.invocations
             ]
         }
 
 
-def failure_path(stack: BenchStack, batches: int) -> FailurePathResult:
-    """How a batch's AWS calls grow when its endpoints fail: health counters, then the circuit breaker
-    opening (with alerts), then deferrals. Each batch is one new event fanned out to the same 10 endpoints."""
-    invocations: list[Invocation] = []
+def failure_path(stack: Stack, events: int) -> FailurePathResult:
+    """How dispatch's AWS calls grow when endpoints fail: health counters, then the circuit breaker
+    opening (with alerts), then deferrals. Each event goes to the same 10 failing endpoints."""
+    made: list[tuple[Invocation, int]] = []
     with ReceiverProcess(status=500) as receiver:
-        tenant = stack.create_endpoints(receiver.url, stack.batch_size)
-        for _ in range(batches):
-            [batch] = stack.prepare_deliveries(tenant, stack.batch_size).batches
-            invocations.append(stack.invoke(batch.event))
-    return FailurePathResult(invocations)
+        workload = Workload(stack, receiver)
+        for _ in range(events):
+            workload.send(1)
+            made += workload.deliver(None, track=True)  # deferred deliveries are not posted
+    return FailurePathResult(made)

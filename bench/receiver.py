@@ -1,18 +1,21 @@
 """A lean webhook receiver for benchmarks, run in its own process on 127.0.0.1.
 
 It answers every POST with ``--status`` (200) and an empty body (HTTP/1.1 keep-alive), after ``--delay``
-seconds.
+seconds. With ``--fail-first-fraction F`` it is a flaky endpoint: that fraction of the deliveries it sees
+(a delivery is a ``webhook-id`` at a path; spread evenly, in arrival order) get a 500 on their first
+attempt and ``--status`` on every later one.
 Running it in a separate process keeps its CPU out of the measured process's GIL, so the numbers reflect the
 client side only. ``GET /__stats`` answers with JSON counters (requests, signed requests, TCP connections)
-so a run can check that every delivery really arrived, and on how many connections.
+so a run can check that every delivery really arrived, and on how many connections (``delivered``
+counts deliveries that got a 2xx at least once, ``failed`` the answers that were not 2xx).
 
     with ReceiverProcess(delay=0.1) as receiver:
         post(receiver.url + "/hook")
-        receiver.stats()  # {"posts": 1, "signed": 0, "connections": 1}
+        receiver.stats()  # {"posts": 1, "signed": 0, "connections": 1, "delivered": 1, "failed": 0}
         receiver.reset()
 
-Standalone: ``python -m bench.receiver [--delay SECONDS] [--status CODE]`` prints the port on its first
-line and serves until its stdin closes.
+Standalone: ``python -m bench.receiver [--delay SECONDS] [--status CODE] [--fail-first-fraction F]``
+prints the port on its first line and serves until its stdin closes.
 """
 
 from __future__ import annotations
@@ -37,14 +40,25 @@ class _Counters:
         self.posts = 0
         self.signed = 0
         self.connections = 0
+        self.failed = 0
+        self.seen: set[tuple[str, str]] = set()  # (path, webhook-id): deliveries seen
+        self.succeeded: set[tuple[str, str]] = set()
 
     def snapshot(self) -> dict[str, int]:
         with self.lock:
-            return {"posts": self.posts, "signed": self.signed, "connections": self.connections}
+            return {
+                "posts": self.posts,
+                "signed": self.signed,
+                "connections": self.connections,
+                "delivered": len(self.succeeded),
+                "failed": self.failed,
+            }
 
     def reset(self) -> None:
         with self.lock:
-            self.posts = self.signed = self.connections = 0
+            self.posts = self.signed = self.connections = self.failed = 0
+            self.seen.clear()
+            self.succeeded.clear()
 
 
 class _Server(ThreadingHTTPServer):
@@ -52,9 +66,10 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     request_queue_size = 128
 
-    def __init__(self, delay: float, status: int) -> None:
+    def __init__(self, delay: float, status: int, fail_first_fraction: float = 0.0) -> None:
         self.delay = delay
         self.status = status
+        self.fail_first_fraction = fail_first_fraction
         self.counters = _Counters()
         super().__init__(("127.0.0.1", 0), _Handler)
 
@@ -78,7 +93,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        counters = self._server.counters
+        server = self._server
+        counters = server.counters
+        delivery = (self.path, self.headers.get("webhook-id", ""))
         with counters.lock:
             counters.posts += 1
             if not self._carried_post:
@@ -86,9 +103,20 @@ class _Handler(BaseHTTPRequestHandler):
                 counters.connections += 1  # connections that carried at least one webhook
             if self.headers.get("webhook-signature", "").startswith("v1,"):
                 counters.signed += 1
-        if self._server.delay:
-            time.sleep(self._server.delay)
-        self.send_response_only(self._server.status)
+            status = server.status
+            if delivery not in counters.seen:
+                number = len(counters.seen)  # fail the deliveries where the running share crosses a step
+                counters.seen.add(delivery)
+                fraction = server.fail_first_fraction
+                if int((number + 1) * fraction) > int(number * fraction):
+                    status = 500
+            if 200 <= status < 300:
+                counters.succeeded.add(delivery)
+            else:
+                counters.failed += 1
+        if server.delay:
+            time.sleep(server.delay)
+        self.send_response_only(status)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -107,8 +135,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def serve(delay: float, status: int) -> None:
-    server = _Server(delay, status)
+def serve(delay: float, status: int, fail_first_fraction: float = 0.0) -> None:
+    server = _Server(delay, status, fail_first_fraction)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     print(server.server_address[1], flush=True)
     sys.stdin.read()  # serve until the parent closes our stdin (or exits)
@@ -118,9 +146,10 @@ def serve(delay: float, status: int) -> None:
 class ReceiverProcess:
     """The receiver in a child process: started on enter, stopped on exit."""
 
-    def __init__(self, delay: float = 0.0, status: int = 200) -> None:
+    def __init__(self, delay: float = 0.0, status: int = 200, fail_first_fraction: float = 0.0) -> None:
         self.delay = delay
         self.status = status
+        self.fail_first_fraction = fail_first_fraction
         self._process: subprocess.Popen[str] | None = None
         self.port = 0
 
@@ -134,6 +163,8 @@ class ReceiverProcess:
                 str(self.delay),
                 "--status",
                 str(self.status),
+                "--fail-first-fraction",
+                str(self.fail_first_fraction),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -179,8 +210,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before answering")
     parser.add_argument("--status", type=int, default=200, help="the status code of every answer")
+    parser.add_argument(
+        "--fail-first-fraction",
+        type=float,
+        default=0.0,
+        help="share of deliveries whose first attempt gets a 500 (0 to 1)",
+    )
     args = parser.parse_args()
-    serve(args.delay, args.status)
+    serve(args.delay, args.status, args.fail_first_fraction)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,9 @@ def session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
+# The public name of the one Session: tools (the bench's AWS meter) register botocore event handlers on it.
+session = _session
+
 _client_lock = threading.Lock()
 
 

@@ -1,0 +1,169 @@
+"""The cost model's billing rules (bench/dynamodb_units.py, bench/cost_model.py) on hand-made calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench.aws_meter import AwsCall
+from bench.cost_model import sqs_requests
+from bench.dynamodb_units import CapacityModel, item_size, read_units, write_units
+
+TABLE = "events"
+
+
+def _s(text: str) -> dict[str, str]:
+    return {"S": text}
+
+
+def test_item_size_counts_names_and_values_by_dynamodb_rules() -> None:
+    assert item_size({"pk": _s("abc")}) == 2 + 3
+    assert item_size({"n": {"N": "-0012.3400"}}) == 1 + 3  # digits 1234: 2 bytes + 1
+    assert item_size({"b": {"BOOL": True}, "z": {"NULL": True}}) == 2 + 2
+    assert item_size({"m": {"M": {"a": _s("x")}}}) == 1 + 3 + 1 + 1 + 1
+    assert item_size({"l": {"L": [{"N": "1"}, {"BOOL": False}]}}) == 1 + 3 + (1 + 2) + (1 + 1)
+    assert item_size({"é": _s("€")}) == 2 + 3  # UTF-8 bytes
+
+
+@pytest.mark.parametrize(("size", "units"), [(0, 1), (1024, 1), (1025, 2), (3000, 3)])
+def test_write_units_round_up_per_kilobyte_with_a_minimum_of_one(size: int, units: int) -> None:
+    assert write_units(size) == units
+
+
+def test_read_units_round_up_per_4_kb_and_halve_when_eventually_consistent() -> None:
+    assert read_units(0, consistent=True) == 1
+    assert read_units(4097, consistent=True) == 2
+    assert read_units(4097, consistent=False) == 1
+    assert read_units(0, consistent=False) == 0.5
+
+
+class FakeTable:
+    """A DynamoDB client stand-in for one table keyed on pk/sk with one GSI (gsi1pk/gsi1sk, ALL)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def describe_table(self, TableName: str) -> dict[str, Any]:
+        gsi = {
+            "IndexName": "gsi1",
+            "KeySchema": [{"AttributeName": "gsi1pk"}, {"AttributeName": "gsi1sk"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        keys = [{"AttributeName": "pk"}, {"AttributeName": "sk"}]
+        return {"Table": {"KeySchema": keys, "GlobalSecondaryIndexes": [gsi]}}
+
+    def get_item(self, TableName: str, Key: dict[str, Any], ConsistentRead: bool) -> dict[str, Any]:
+        found = self.items.get((Key["pk"]["S"], Key["sk"]["S"]))
+        return {"Item": found} if found else {}
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        found = [self.get_item(TABLE, key, True).get("Item") for key in RequestItems[TABLE]["Keys"]]
+        return {"Responses": {TABLE: [item for item in found if item]}, "UnprocessedKeys": {}}
+
+    def query(self, **params: Any) -> dict[str, Any]:
+        assert "FilterExpression" not in params and "ProjectionExpression" not in params
+        partition = params["ExpressionAttributeValues"][":p"]["S"]
+        return {"Items": [item for (pk, _), item in sorted(self.items.items()) if pk == partition]}
+
+    def put(self, item: dict[str, Any]) -> None:
+        self.items[(item["pk"]["S"], item["sk"]["S"])] = item
+
+
+def _run(model: CapacityModel, operation: str, params: dict[str, Any], **outcome: Any) -> Any:
+    call = AwsCall("fn", "dynamodb", operation, params, accepted=frozenset({"ReturnConsumedCapacity"}))
+    model.before(call)
+    for name, value in outcome.items():
+        setattr(call, name, value)
+    model.after(call)
+    return call.notes["units"]
+
+
+def _item(sk: str, size: int, **extra: Any) -> dict[str, Any]:
+    item = {"pk": _s("T#t"), "sk": _s(sk)} | {name: _s(value) for name, value in extra.items()}
+    item["body"] = _s("x" * (size - item_size(item) - 4))
+    assert item_size(item) == size
+    return item
+
+
+def test_a_put_is_charged_for_the_larger_item_and_its_index_copy() -> None:
+    table = FakeTable()
+    model = CapacityModel(table)
+    table.put(_item("EVT#1", 2500))
+    new = _item("EVT#1", 1500, gsi1pk="E#1", gsi1sk="2026")
+    units = _run(model, "PutItem", {"TableName": TABLE, "Item": new})
+    assert (units.write, units.index_write) == (3, 2)  # the old 2.5 KB item; the new 1.5 KB index entry
+
+
+def test_a_transaction_doubles_table_writes_and_condition_checks_but_not_index_writes() -> None:
+    table = FakeTable()
+    model = CapacityModel(table)
+    table.put(_item("TENANT", 200))
+    event = _item("EVT#2", 900, gsi1pk="E#2", gsi1sk="2026")
+    actions = [
+        {"Put": {"TableName": TABLE, "Item": event}},
+        {"ConditionCheck": {"TableName": TABLE, "Key": {"pk": _s("T#t"), "sk": _s("TENANT")}}},
+    ]
+    units = _run(model, "TransactWriteItems", {"TransactItems": actions})
+    assert (units.write, units.index_write) == (4, 1)
+
+
+def test_a_failed_condition_is_charged_as_a_write_of_the_existing_item() -> None:
+    table = FakeTable()
+    model = CapacityModel(table)
+    table.put(_item("EVT#3", 1800))
+    units = _run(
+        model,
+        "PutItem",
+        {"TableName": TABLE, "Item": _item("EVT#3", 100)},
+        error_code="ConditionalCheckFailedException",
+    )
+    assert (units.write, units.index_write) == (2, 0)
+
+
+def test_reads_of_missing_items_cost_the_minimum_and_queries_are_rounded_once() -> None:
+    table = FakeTable()
+    model = CapacityModel(table)
+    for number in range(3):
+        table.put(_item(f"EP#{number}", 3000))
+    missing = _run(model, "GetItem", {"TableName": TABLE, "Key": {"pk": _s("T#t"), "sk": _s("nope")}})
+    assert missing.read == 0.5
+    query = {
+        "TableName": TABLE,
+        "KeyConditionExpression": "pk = :p",
+        "FilterExpression": "#e = :yes",
+        "ExpressionAttributeNames": {"#e": "enabled"},
+        "ExpressionAttributeValues": {":p": _s("T#t"), ":yes": {"BOOL": True}},
+        "ConsistentRead": True,
+    }
+    assert _run(model, "Query", query).read == 3  # 9,000 bytes read before the filter: 3 x 4 KB
+
+
+def test_batches_are_charged_per_item() -> None:
+    table = FakeTable()
+    model = CapacityModel(table)
+    table.put(_item("D#1", 1100))
+    writes = [{"PutRequest": {"Item": _item(f"D#{n}", 600, gsi1pk="E", gsi1sk=str(n))}} for n in (1, 2)]
+    units = _run(model, "BatchWriteItem", {"RequestItems": {TABLE: writes}})
+    assert (units.write, units.index_write) == (2 + 1, 1 + 1)
+    for write in writes:
+        table.put(write["PutRequest"]["Item"])  # what the write left
+    keys = [{"pk": _s("T#t"), "sk": _s(sk)} for sk in ("D#1", "D#2", "missing")]
+    found = [table.items[("T#t", sk)] for sk in ("D#1", "D#2")]
+    reads = _run(
+        model,
+        "BatchGetItem",
+        {"RequestItems": {TABLE: {"Keys": keys}}},
+        response={"Responses": {TABLE: found}},
+    )
+    assert reads.read == 1.5  # three eventually consistent reads of at most 4 KB, the missing one included
+
+
+def test_sqs_requests_are_billed_per_64_kb_chunk_of_the_payload() -> None:
+    entries = [{"Id": str(n), "MessageBody": "x" * 30_000} for n in range(3)]
+    batch = AwsCall("fn", "sqs", "SendMessageBatch", {"Entries": entries})
+    assert sqs_requests(batch) == 2
+    small = AwsCall("fn", "sqs", "ReceiveMessage", {}, response={"Messages": [{"Body": "{}"}] * 10})
+    assert sqs_requests(small) == 1
+    delete = AwsCall("fn", "sqs", "DeleteMessageBatch", {"Entries": []}, retries=1)
+    assert sqs_requests(delete) == 2
