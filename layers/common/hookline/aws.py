@@ -35,10 +35,6 @@ def session() -> boto3.session.Session:
     # One session for every client: each new Session reloads botocore's data files (about 35 ms a client).
     return boto3.session.Session()
 
-
-# The public name of the one Session: tools (the bench's AWS meter) register botocore event handlers on it.
-session = _session
-
 _client_lock = threading.Lock()
 
 
