@@ -171,6 +171,13 @@ class LambdaFunction:
         return self._module
 
 
+def _resolved(value: Any, deployed: DeployedStack) -> Any:
+    """A template value with a parameter ``Ref`` replaced by the parameter's effective value."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return deployed.parameters[value["Ref"]]
+    return value
+
+
 class Stack:
     """A deployed template in moto: its functions, its HTTP API, its SQS event sources, and the meter."""
 
@@ -183,8 +190,8 @@ class Stack:
             properties = resources[logical_id]["Properties"]
             self.functions[logical_id] = LambdaFunction(
                 spec,
-                int(properties.get("MemorySize", 128)),
-                (properties.get("Architectures") or ["x86_64"])[0],
+                int(_resolved(properties.get("MemorySize", 128), deployed)),
+                str(_resolved((properties.get("Architectures") or ["x86_64"])[0], deployed)),
             )
         self.api_function = next(name for name, spec in deployed.functions.items() if spec.http_api_routes)
         self.sqs_functions = [name for name, spec in deployed.functions.items() if spec.event_sources]
