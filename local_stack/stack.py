@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from local_stack.apigw import ApiGatewayServer
+from local_stack.aws_faults import CONTROL_PATH as FAULTS_CONTROL_PATH
+from local_stack.control import ControlServer, CrashLog
 from local_stack.logs import LogRenderer
 from local_stack.process import stop_at_eof
 from local_stack.runtime import FunctionConfig, FunctionPool, PoolClosed, WorkerError
@@ -61,6 +63,11 @@ class StackOptions:
     state_file: Path | None = None
     stack_name: str = "hookline"
     region: str = "us-east-1"
+    # Chaos-run knobs (local only; see README "Chaos and fuzz runs").
+    aws_fault_rate: float | None = None
+    aws_fault_seed: int | None = None
+    crashed_batch_visibility_seconds: int | None = None
+    control_port: int = 0
 
     def effective_overrides(self) -> dict[str, str]:
         overrides = dict(LOCAL_PARAMETER_DEFAULTS)
@@ -70,6 +77,11 @@ class StackOptions:
             overrides["AllowedPrivateCidrs"] = ""
         overrides.update(self.parameter_overrides)
         return overrides
+
+
+def crash_log_path(state_file: Path | None) -> Path | None:
+    """The crash log lives next to the state file: ``local-stack.json`` -> ``local-stack.crashes.jsonl``."""
+    return None if state_file is None else state_file.with_name(state_file.stem + ".crashes.jsonl")
 
 
 def function_label(spec: FunctionSpec, taken: set[str]) -> str:
@@ -82,15 +94,26 @@ def function_label(spec: FunctionSpec, taken: set[str]) -> str:
 class MotoServer:
     """moto's server in a child process that exits when this process closes its stdin (or dies)."""
 
-    def __init__(self, port: int, log: LogRenderer) -> None:
+    def __init__(
+        self, port: int, log: LogRenderer, fault_rate: float | None = None, fault_seed: int | None = None
+    ) -> None:
         self._requested_port = port
         self._log = log
+        self._fault_args = [] if fault_rate is None else ["--fault-rate", str(fault_rate)]
+        if fault_rate is not None and fault_seed is not None:
+            self._fault_args += ["--fault-seed", str(fault_seed)]
         self._process: subprocess.Popen[bytes] | None = None
         self.port = 0
+        self.fault_port: int | None = None
 
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    @property
+    def function_url(self) -> str:
+        """The endpoint the functions get: the fault-injecting port when faults are on."""
+        return self.url if self.fault_port is None else f"http://{HOST}:{self.fault_port}"
 
     @property
     def pid(self) -> int | None:
@@ -99,8 +122,12 @@ class MotoServer:
     def start(self) -> None:
         env = dict(os.environ)
         env.pop("AWS_ENDPOINT_URL", None)
+        # The runner imports local_stack.aws_faults (and nothing else of the repository).
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(MOTO_RUNNER.parent.parent), env.get("PYTHONPATH")])
+        )
         self._process = subprocess.Popen(
-            [sys.executable, "-P", str(MOTO_RUNNER), HOST, str(self._requested_port)],
+            [sys.executable, "-P", str(MOTO_RUNNER), HOST, str(self._requested_port), *self._fault_args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -129,6 +156,7 @@ class MotoServer:
             detail = errors.decode(errors="replace").strip().splitlines()[-1:] or ["no answer"]
             raise StackError(f"moto's server did not start on port {self._requested_port}: {detail[0]}")
         self.port = int(result["port"])
+        self.fault_port = int(result["fault_port"]) if "fault_port" in result else None
         threading.Thread(target=self._drain, args=(process.stdout, "stdout"), daemon=True).start()
         threading.Thread(target=self._drain, args=(process.stderr, "stderr"), daemon=True).start()
 
@@ -152,7 +180,9 @@ class LocalStack:
     def __init__(self, options: StackOptions, log: LogRenderer) -> None:
         self.options = options
         self.log = log
-        self.moto = MotoServer(options.moto_port, log)
+        self.moto = MotoServer(options.moto_port, log, options.aws_fault_rate, options.aws_fault_seed)
+        self.crash_log = CrashLog(crash_log_path(options.state_file))
+        self.control: ControlServer | None = None
         self.deployed: DeployedStack | None = None
         self.api_key = ""
         self.pools: dict[str, FunctionPool] = {}
@@ -189,6 +219,7 @@ class LocalStack:
             self._start_functions(deployed)
             self._start_api(deployed)
             self._start_pollers(deployed)
+            self._start_control()
         except BaseException:
             self.stop()
             raise
@@ -247,7 +278,7 @@ class LocalStack:
                 memory_mb=spec.memory_mb,
                 environment=spec.environment,
                 region=deployed.region,
-                endpoint_url=self.moto.url,
+                endpoint_url=self.moto.function_url,
             )
             self.pools[logical_id] = FunctionPool(config, self._pool_size(spec), self.log.sink)
         # One warm worker per function, started in parallel (init = importing the handler module).
@@ -322,10 +353,28 @@ class LocalStack:
                     report_batch_item_failures=source.report_batch_item_failures,
                     concurrency=concurrency,
                     region=deployed.region,
+                    crashed_batch_visibility_seconds=self.options.crashed_batch_visibility_seconds,
                 )
-                event_source = SqsEventSource(config, client, pool.invoke, self.log.warn)
+                label = self.labels[logical_id]
+
+                def on_crash(
+                    source: str, records: list[dict[str, Any]], invocation: Any, label: str = label
+                ) -> None:
+                    self.crash_log.record(label, source, records, invocation)
+
+                event_source = SqsEventSource(config, client, pool.invoke, self.log.warn, on_crash)
                 event_source.start()
                 self.sources.append(event_source)
+
+    def _start_control(self) -> None:
+        def workers() -> dict[str, list[dict[str, Any]]]:
+            return {self.labels[logical_id]: pool.worker_states() for logical_id, pool in self.pools.items()}
+
+        try:
+            self.control = ControlServer(HOST, self.options.control_port, workers, self.crash_log)
+        except OSError as exc:
+            raise StackError(f"cannot listen on {HOST}:{self.options.control_port}: {exc.strerror}") from exc
+        self.control.start()
 
     # ---------------------------------------------------------------- state
 
@@ -343,6 +392,12 @@ class LocalStack:
             "api_url": self.api_url,
             "api_key": self.api_key,
             "aws_endpoint_url": self.moto.url,
+            # Chaos runs: the functions' endpoint (faults injected there), the fault counters, the
+            # control server (GET /workers, GET /crashes) and the crash log (JSON lines).
+            "aws_function_endpoint_url": self.moto.function_url,
+            "aws_faults_url": None if self.moto.fault_port is None else self.moto.url + FAULTS_CONTROL_PATH,
+            "control_url": self.control.url if self.control is not None else "",
+            "crash_log": str(self.crash_log.path) if self.crash_log.path is not None else None,
             "region": deployed.region,
             "stack_name": deployed.stack_name,
             "outputs": outputs,
@@ -395,6 +450,8 @@ class LocalStack:
             source.stop()
         if self.api is not None:
             self.api.stop()
+        if self.control is not None:
+            self.control.stop()
         closers = [threading.Thread(target=pool.close, daemon=True) for pool in self.pools.values()]
         for thread in closers:
             thread.start()
@@ -448,6 +505,16 @@ class LocalStack:
             f"{key}={deployed.parameters[key]!r}" for key in interesting if key in deployed.parameters
         )
         lines += ["", f"  Parameters     {shown}"]
+        if self.moto.fault_port is not None:
+            lines.append(
+                f"  AWS faults     {self.options.aws_fault_rate} of the functions' AWS calls "
+                f"(counts: {self.moto.url}{FAULTS_CONTROL_PATH})"
+            )
+        if self.options.crashed_batch_visibility_seconds is not None:
+            lines.append(
+                f"  Crashed batch  records back after {self.options.crashed_batch_visibility_seconds} s "
+                "(local-only shortcut)"
+            )
         for key in ("AlertsTopicArn", "DeliveryQueueUrl", "DeadLetterQueueUrl", "TableName"):
             if key in deployed.outputs:
                 lines.append(f"  {key:<14} {deployed.outputs[key]}")
