@@ -60,6 +60,7 @@ class Live:
     event_id: str
     receiver_url: str  # where fuzzed endpoints point when their URL is meant to be valid
     run_id: str
+    scratch_endpoint_id: str  # an endpoint of the first scratch tenant, for the named PATCH cases
 
     @property
     def scratch_tenants(self) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -134,8 +134,9 @@ class FuzzRun:
                 self._fuzz(live, collector)
                 seconds["fuzz"] = round(time.monotonic() - phase, 1)
                 phase = time.monotonic()
-                final = {"healthy signed delivery afterwards": self._healthy_delivery(api)}
+                final = {"healthy signed delivery afterwards": self._healthy_delivery(api, live)}
                 final["delivered bodies are strict JSON"] = self._delivered_json(sink)
+                final["no batch failed as a whole"] = self._whole_batch_failures()
                 seconds["final checks"] = round(time.monotonic() - phase, 1)
         finally:
             stack.stop()
@@ -158,10 +159,16 @@ class FuzzRun:
             201, "POST", f"/v1/tenants/{tenant}/endpoints", {"url": sink_url + "/fuzz/live"}
         )
         event = api.expect(202, "POST", f"/v1/tenants/{tenant}/events", {"type": "fuzz.live", "data": {}})
-        live = Live(API_KEY, tenant, endpoint["id"], event["id"], sink_url, self.run_id)
+        live = Live(API_KEY, tenant, endpoint["id"], event["id"], sink_url, self.run_id, "")
         for other in live.scratch_tenants + live.disposable_tenants:
             api.expect(201, "PUT", f"/v1/tenants/{other}", {"name": other})
-        return live
+        scratch = api.expect(
+            201,
+            "POST",
+            f"/v1/tenants/{live.scratch_tenants[0]}/endpoints",
+            {"url": sink_url + "/fuzz/scratch"},
+        )
+        return replace(live, scratch_endpoint_id=scratch["id"])
 
     def _fuzz(self, live: Live, collector: Collector) -> None:
         for _, request in special_cases(live):
@@ -179,9 +186,11 @@ class FuzzRun:
                 print(f"  {kind}: {examples} cases ...", flush=True)
                 run_property(kinds[kind], examples, self.seed, collector.exchange)
 
-    def _healthy_delivery(self, api: _Api) -> str:
-        """A fresh tenant's endpoint gets two events, each once, each with a valid signature."""
+    def _healthy_delivery(self, api: _Api, live: Live) -> str:
+        """A fresh tenant's endpoint gets two events, each once, each with a valid signature, though
+        they are sent among events to every tenant the fuzz touched (whose endpoints may be hostile)."""
         tenant = f"fuzz-{self.run_id}-after"
+        neighbours = (live.tenant, *live.scratch_tenants)
         with Receiver() as receiver:
             api.expect(201, "PUT", f"/v1/tenants/{tenant}", {"name": "After the fuzz"})
             endpoint = api.expect(
@@ -190,12 +199,12 @@ class FuzzRun:
             secret = api.expect(200, "GET", f"/v1/tenants/{tenant}/endpoints/{endpoint['id']}/secret", None)[
                 "secret"
             ]
-            sent = [
-                api.expect(
-                    202, "POST", f"/v1/tenants/{tenant}/events", {"type": "fuzz.after", "data": {"n": n}}
-                )["id"]
-                for n in range(2)
-            ]
+            sent = []
+            for number in range(2):
+                for neighbour in neighbours:
+                    api.send(neighbour, {"type": "fuzz.neighbour", "data": {"n": number}})
+                event = {"type": "fuzz.after", "data": {"n": number}}
+                sent.append(api.expect(202, "POST", f"/v1/tenants/{tenant}/events", event)["id"])
             try:
                 arrived = receiver.wait_for_requests(2, timeout=60)
             except TimeoutError as exc:
@@ -217,6 +226,19 @@ class FuzzRun:
             return "ok"
         path, why, body = bad[0]
         return f"{len(bad)} of {len(sink.requests)} deliveries are not JSON, e.g. {path}: {why}: {body!r}"
+
+    def _whole_batch_failures(self) -> str:
+        """Per-record isolation: an SQS-triggered invocation must never fail as a whole (the poller
+        logs each one that did, with the records it sent back)."""
+        failures = [
+            line.split("WARNING", 1)[-1].strip()
+            for line in self.log_file.read_text(errors="replace").splitlines()
+            if "invocation failed (" in line
+        ]
+        if not failures:
+            return "ok"
+        kinds = Counter(line.split("(", 1)[1].split(":", 1)[0] for line in failures)
+        return f"{len(failures)} invocation(s) failed whole ({dict(kinds)}), e.g. {failures[0][:300]}"
 
     # ---------------------------------------------------------------------------------------- grouping
 
@@ -242,9 +264,9 @@ class FuzzRun:
                     f"{record['exception_name']} at {'/'.join(file_name[-2:])}:{where.get('function', '?')}"
                 )
             elif record.get("reason"):
-                causes.setdefault(
-                    correlation, f"{record.get('message')}: {_IDS.sub('<id>', str(record['reason']))[:160]}"
-                )
+                message = line[: line.index("{")].split(maxsplit=3)[-1].strip()  # "<time> <fn> <LEVEL> <msg>"
+                reason = _IDS.sub("<id>", str(record["reason"]))[:160]
+                causes.setdefault(correlation, f"{message}: {reason}")
         return causes
 
     def _group(self, collector: Collector) -> list[Finding]:
@@ -274,6 +296,10 @@ class _Api:
         self.base = base
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {API_KEY}"
+
+    def send(self, tenant: str, event: dict[str, Any]) -> None:
+        """An event whose answer does not matter (its tenant may be gone)."""
+        self.session.post(f"{self.base}/v1/tenants/{tenant}/events", json=event, timeout=30)
 
     def expect(self, status: int, method: str, path: str, body: Any) -> dict[str, Any]:
         response = self.session.request(method, self.base + path, json=body, timeout=30)

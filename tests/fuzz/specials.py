@@ -22,6 +22,8 @@ def special_cases(live: Live) -> list[tuple[str, FuzzRequest]]:
     tenant = f"/v1/tenants/{live.tenant}"
     scratch = f"/v1/tenants/{live.scratch_tenants[0]}"
     endpoint = f"{tenant}/endpoints/{live.endpoint_id}"
+    # Named PATCH cases that would poison an endpoint aim at a scratch tenant's, not the live one.
+    scratch_endpoint = f"{scratch}/endpoints/{live.scratch_endpoint_id}"
     url = live.receiver_url + "/fuzz/special"
     cases: list[tuple[str, FuzzRequest]] = []
 
@@ -31,29 +33,60 @@ def special_cases(live: Live) -> list[tuple[str, FuzzRequest]]:
         headers = auth + tuple(extra.items())
         cases.append((name, FuzzRequest(method, target, headers, body, route, "special", refuse)))
 
+    # Each route with a place for a hostile string (%s) and one for a hostile JSON value (%v), where the
+    # API would otherwise accept what is there.
+    url_field = b'"url": "' + url.encode() + b'"'
     json_routes = [
-        ("PUT", tenant, "/v1/tenants/{t}", b'{"name": %s}'),
-        ("POST", f"{tenant}/events", "/v1/tenants/{t}/events", b'{"type": "order.created", "data": %s}'),
+        ("PUT", tenant, "/v1/tenants/{t}", b'{"name": %s}', b'{"name": "x", "unknown": %v}'),
+        (
+            "POST",
+            f"{tenant}/events",
+            "/v1/tenants/{t}/events",
+            b'{"type": "order.created", "data": {"s": %s}}',
+            b'{"type": "order.created", "data": {"v": %v}}',
+        ),
         (
             "POST",
             f"{scratch}/endpoints",
             "/v1/tenants/{t}/endpoints",
-            b'{"url": "' + url.encode() + b'", "description": %s}',
+            b"{" + url_field + b', "description": %s}',
+            b"{" + url_field + b', "rate_limit": %v, "filter": {"data": {"v": [%v]}}}',
         ),
-        ("PATCH", endpoint, "/v1/tenants/{t}/endpoints/{e}", b'{"description": %s}'),
+        (
+            "PATCH",
+            scratch_endpoint,
+            "/v1/tenants/{t}/endpoints/{e}",
+            b'{"description": %s}',
+            b'{"rate_limit": %v, "filter": {"data": {"v": [%v]}}}',
+        ),
         (
             "POST",
             f"{tenant}/events/batch",
             "/v1/tenants/{t}/events/batch",
-            b'{"events": [{"type": "a.b", "data": %s}]}',
+            b'{"events": [{"type": "a.b", "data": {"s": %s}}]}',
+            b'{"events": [{"type": "a.b", "data": {"v": %v}}]}',
         ),
-        ("POST", f"{endpoint}/test", "/v1/tenants/{t}/endpoints/{e}/test", b'{"type": "a.b", "data": %s}'),
-        ("POST", f"{tenant}/keys", "/v1/tenants/{t}/keys", b'{"name": %s, "scopes": ["events:read"]}'),
+        (
+            "POST",
+            f"{endpoint}/test",
+            "/v1/tenants/{t}/endpoints/{e}/test",
+            b'{"type": "a.b", "data": {"s": %s}}',
+            b'{"type": "a.b", "data": {"v": %v}}',
+        ),
+        (
+            "POST",
+            f"{tenant}/keys",
+            "/v1/tenants/{t}/keys",
+            b'{"name": %s, "scopes": ["events:read"]}',
+            b'{"name": "k", "scopes": ["events:read"], "expires_in": %v}',
+        ),
     ]
-    values = {
+    strings = {
         "invalid UTF-8": (b'"\xff\xfe caf\xc3"', "invalid UTF-8 in the body"),
         "lone surrogate": (b'"\\ud800"', "a lone surrogate in a JSON string"),
         "reversed surrogates": (b'"\\udc00\\ud800"', "a lone surrogate in a JSON string"),
+    }
+    values = {
         "NaN": (b"NaN", "a non-finite number (NaN/Infinity) in a JSON body"),
         "Infinity": (b"Infinity", "a non-finite number (NaN/Infinity) in a JSON body"),
         "-Infinity": (b"-Infinity", "a non-finite number (NaN/Infinity) in a JSON body"),
@@ -61,9 +94,13 @@ def special_cases(live: Live) -> list[tuple[str, FuzzRequest]]:
         "deep list": (b"[" * DEEP + b"]" * DEEP, f"JSON nested {DEEP:,} deep"),
         "deep object": (b'{"a":' * DEEP + b"1" + b"}" * DEEP, f"JSON nested {DEEP:,} deep"),
     }
-    for method, target, route, template in json_routes:
+    for method, target, route, string_template, value_template in json_routes:
+        for name, (text, refuse) in strings.items():
+            body = string_template.replace(b"%s", text)
+            add(f"{name} in {method} {route}", method, target, body, refuse, route)
         for name, (value, refuse) in values.items():
-            add(f"{name} in {method} {route}", method, target, template.replace(b"%s", value), refuse, route)
+            body = value_template.replace(b"%v", value)
+            add(f"{name} in {method} {route}", method, target, body, refuse, route)
 
     for route, target in [
         ("/v1/tenants/{t}/endpoints", f"{tenant}/endpoints"),
@@ -131,7 +168,7 @@ def special_cases(live: Live) -> list[tuple[str, FuzzRequest]]:
         add(
             f"{name} (PATCH endpoint)",
             "PATCH",
-            endpoint,
+            scratch_endpoint,
             json.dumps(fields).encode(),
             refuse,
             "/v1/tenants/{t}/endpoints/{e}",

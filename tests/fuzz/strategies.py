@@ -195,40 +195,68 @@ def header_maps() -> st.SearchStrategy[Any]:
     return st.one_of(st.dictionaries(names, values, max_size=4), json_values(3))
 
 
+def weighted(*choices: tuple[int, st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+    """One of ``choices``, each as often as its weight (``one_of`` folds repeated strategies into one)."""
+    indexes = [index for index, (weight, _) in enumerate(choices) for _ in range(weight)]
+    return st.sampled_from(indexes).flatmap(lambda index: choices[index][1])
+
+
+def _mostly(valid: st.SearchStrategy[Any], hostile: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Three valid values for every hostile one, so that whole bodies are often accepted and stored."""
+    return weighted((3, valid), (1, hostile))
+
+
 def _body(required: dict[str, Any], optional: dict[str, Any]) -> st.SearchStrategy[Any]:
-    shaped = st.fixed_dictionaries(
-        {name: strategy for name, strategy in required.items()},
-        optional={**optional, "unknown_field": json_values(2)},
+    shaped = st.fixed_dictionaries(dict(required), optional=dict(optional))
+    with_unknown = st.fixed_dictionaries(
+        {**required, "unknown_field": json_values(2)}, optional=dict(optional)
     )
-    return st.one_of(shaped, shaped, shaped, json_values(6))  # mostly shaped, sometimes anything
+    return weighted((8, shaped), (1, with_unknown), (1, json_values(6)))
+
+
+def _plain(max_size: int = 20) -> st.SearchStrategy[str]:
+    return st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=max_size)
 
 
 def bodies(kind: str, live: Live) -> st.SearchStrategy[Any]:
-    event = {"type": event_types(), "data": json_values()}
+    plain_type = st.from_regex(r"[a-z]{1,8}(\.[a-z]{1,8}){0,2}", fullmatch=True)
+    plain_data = st.dictionaries(
+        _plain(8), st.one_of(_plain(), st.integers(-1000, 1000), st.booleans()), max_size=4
+    )
+    event = {"type": _mostly(plain_type, event_types()), "data": _mostly(plain_data, json_values())}
+    secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
     endpoint_fields = {
-        "event_types": st.one_of(st.none(), st.lists(event_types(), max_size=4), json_values(2)),
-        "filter": filters(),
-        "description": weird_text(),
-        "enabled": st.one_of(st.booleans(), json_values(1)),
-        "headers": header_maps(),
-        "rate_limit": st.one_of(st.integers(-5, 10**12), st.floats(allow_nan=True), json_values(1)),
-        "secret": st.one_of(
-            st.just("whsec_" + base64.b64encode(b"k" * 32).decode()), weird_text().map(lambda t: "whsec_" + t)
+        "event_types": _mostly(
+            st.one_of(st.none(), st.lists(plain_type, max_size=3)),
+            st.one_of(st.lists(event_types(), max_size=4), json_values(2)),
         ),
+        "filter": _mostly(st.just({"data": {"n": [{"numeric": [">", 0]}]}}), filters()),
+        "description": _mostly(_plain(40), weird_text()),
+        "enabled": _mostly(st.booleans(), json_values(1)),
+        "headers": _mostly(
+            st.dictionaries(st.from_regex(r"X-[A-Za-z]{1,10}", fullmatch=True), _plain(), max_size=2),
+            header_maps(),
+        ),
+        "rate_limit": _mostly(
+            st.integers(1, 1000),
+            st.one_of(st.integers(-5, 10**12), st.floats(allow_nan=True), json_values(1)),
+        ),
+        "secret": _mostly(st.just(secret), weird_text().map(lambda t: "whsec_" + t)),
     }
-    since = st.one_of(
-        st.datetimes().map(lambda moment: moment.isoformat() + "Z"), weird_text(), json_values(1)
+    url = _mostly(st.just(live.receiver_url + "/fuzz/ok"), urls(live))
+    since = _mostly(
+        st.datetimes().map(lambda moment: moment.isoformat() + "Z"), st.one_of(weird_text(), json_values(1))
     )
     table: dict[str, st.SearchStrategy[Any]] = {
-        "tenant": _body({"name": weird_text()}, {}),
-        "endpoint": _body({"url": urls(live)}, endpoint_fields),
-        "endpoint_patch": _body({}, {"url": urls(live), **endpoint_fields}),
+        "tenant": _body({"name": _mostly(_plain(), weird_text())}, {}),
+        "endpoint": _body({"url": url}, endpoint_fields),
+        "endpoint_patch": _body({}, {"url": url, **endpoint_fields}),
         "event": _body(event, {}),
         "test_send": _body({}, event),
         "batch": _body(
             {
                 "events": st.one_of(
-                    st.lists(_body(event, {"idempotency_key": weird_text()}), max_size=5),
+                    st.lists(_body(event, {"idempotency_key": _mostly(_plain(), weird_text())}), max_size=5),
                     st.lists(st.just({"type": "a.b", "data": {}}), min_size=100, max_size=103),
                     json_values(3),
                 )
@@ -236,8 +264,11 @@ def bodies(kind: str, live: Live) -> st.SearchStrategy[Any]:
             {},
         ),
         "key": _body(
-            {"name": weird_text()},
-            {"scopes": st.lists(st.sampled_from(SCOPES), max_size=5), "expires_in": json_values(1)},
+            {"name": _mostly(_plain(), weird_text())},
+            {
+                "scopes": st.lists(st.sampled_from(SCOPES), max_size=5),
+                "expires_in": _mostly(st.integers(1, 10**6), json_values(1)),
+            },
         ),
         "recover": _body({"since": since}, {}),
         "retry": _body({}, {"endpoint_id": st.one_of(st.just(live.endpoint_id), weird_text())}),
@@ -255,12 +286,11 @@ def _quoted(text: str) -> str:
 
 
 def ids(live_id: str, pool: tuple[str, ...]) -> st.SearchStrategy[str]:
-    return st.one_of(
-        st.just(live_id),
-        st.just(live_id),
-        st.sampled_from(pool) if pool else st.just(live_id),
-        st.text(min_size=1, max_size=40).map(_quoted),
-        st.sampled_from(WEIRD_IDS),
+    return weighted(
+        (6, st.just(live_id)),
+        (1, st.sampled_from(pool) if pool else st.just(live_id)),
+        (1, st.text(min_size=1, max_size=40).map(_quoted)),
+        (1, st.sampled_from(WEIRD_IDS)),
     )
 
 
@@ -282,9 +312,15 @@ def cursors(live: Live) -> st.SearchStrategy[str]:
 
 
 def queries(kind: str, live: Live) -> st.SearchStrategy[str]:
-    limit = st.one_of(
-        st.integers(-2, 300).map(str), st.sampled_from(["", "1e3", "0x10", "10" * 20, "NaN"]), weird_text(8)
+    limit = _mostly(
+        st.integers(1, 250).map(str),
+        st.one_of(
+            st.integers(-2, 300).map(str),
+            st.sampled_from(["", "1e3", "0x10", "10" * 20, "NaN"]),
+            weird_text(8),
+        ),
     )
+    # A cursor is optional: left out, the request reads a first page.
     fields: dict[str, st.SearchStrategy[str]] = {"limit": limit, "cursor": cursors(live)}
     if kind == "attempts":
         fields["status"] = st.one_of(st.sampled_from(["failed", "succeeded", "pending"]), weird_text(10))
@@ -296,27 +332,32 @@ def queries(kind: str, live: Live) -> st.SearchStrategy[str]:
         fields["since"] = st.one_of(st.datetimes().map(lambda moment: moment.isoformat()), weird_text(12))
         fields["until"] = fields["since"]
     chosen = st.fixed_dictionaries({}, optional=fields)
-    return chosen.map(lambda params: urllib.parse.urlencode(params, quote_via=urllib.parse.quote))
+    return chosen.map(
+        lambda params: urllib.parse.urlencode(params, quote_via=urllib.parse.quote, errors="surrogatepass")
+    )
 
 
 def request_headers(
     live: Live, route: Route, with_idempotency: bool
 ) -> st.SearchStrategy[tuple[tuple[str, bytes], ...]]:
-    auth = st.one_of(
-        *[st.just([("Authorization", f"Bearer {live.api_key}".encode())])] * 12,
-        st.just([]),
-        st.sampled_from(
-            [
-                [("Authorization", b"Bearer nope")],
-                [("Authorization", b"Basic eDp5")],
-                [("Authorization", b"Bearer \xff\xfe")],
-            ]
+    auth = weighted(
+        (20, st.just([("Authorization", f"Bearer {live.api_key}".encode())])),
+        (1, st.just([])),
+        (
+            1,
+            st.sampled_from(
+                [
+                    [("Authorization", b"Bearer nope")],
+                    [("Authorization", b"Basic eDp5")],
+                    [("Authorization", b"Bearer \xff\xfe")],
+                ]
+            ),
         ),
     )
-    content_type = st.one_of(
-        *[st.just([("Content-Type", b"application/json")])] * 6,
-        st.sampled_from(CONTENT_TYPES).map(lambda value: [("Content-Type", value)]),
-        st.just([]),
+    content_type = weighted(
+        (6, st.just([("Content-Type", b"application/json")])),
+        (1, st.sampled_from(CONTENT_TYPES).map(lambda value: [("Content-Type", value)])),
+        (1, st.just([])),
     )
     idempotency: st.SearchStrategy[list[tuple[str, bytes]]] = st.just([])
     if with_idempotency:

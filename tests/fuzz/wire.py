@@ -23,14 +23,16 @@ class FuzzRequest:
     must_refuse: str = ""  # non-empty: a known-bad input that must get a 4xx; says why
 
     def wire(self, host: str) -> bytes:
+        # The framing headers come first: a fuzzed header that ends the header block early must not
+        # take them with it.
         lines = [
             f"{self.method} {self.target} HTTP/1.1".encode("latin-1", "replace"),
             b"Host: " + host.encode(),
+            b"Connection: close",
         ]
-        lines += [name.encode("latin-1", "replace") + b": " + value for name, value in self.headers]
         if self.body is not None:
             lines.append(b"Content-Length: " + str(len(self.body)).encode())
-        lines.append(b"Connection: close")
+        lines += [name.encode("latin-1", "replace") + b": " + value for name, value in self.headers]
         return b"\r\n".join(lines) + b"\r\n\r\n" + (self.body or b"")
 
     def describe(self, limit: int = 300) -> str:
@@ -54,6 +56,9 @@ def send(host: str, port: int, request: FuzzRequest) -> FuzzResponse:
     try:
         with socket.create_connection((host, port), timeout=READ_TIMEOUT) as sock:
             sock.sendall(request.wire(f"{host}:{port}"))
+            # Nothing more is coming: a server still waiting for bytes (its framing read differently
+            # from ours) sees the end at once instead of after its read timeout.
+            sock.shutdown(socket.SHUT_WR)
             data = b""
             while True:
                 piece = sock.recv(65536)
