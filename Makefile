@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: setup test lint unit integration e2e dev demo bench bench-local build sam-local sam-local-check clean
+.PHONY: setup test lint unit integration e2e dev demo bench bench-local chaos fuzz build sam-local sam-local-check clean
 
 $(VENV)/.installed: requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.13 not found: install it with 'pyenv install 3.13.0'"; exit 1; }
@@ -74,6 +74,13 @@ bench: $(VENV)/.installed
 
 bench-local: $(VENV)/.installed
 	$(PY) -m bench.local_stack_bench $(ARGS)
+
+# The proof runs of issue 7 against the local stack (not part of `make test` yet). ARGS=--full for the big run.
+chaos: $(VENV)/.installed
+	$(PY) -m tests.chaos $(ARGS)
+
+fuzz: $(VENV)/.installed
+	$(PY) -m tests.fuzz $(ARGS)
 
 build: $(SAM_VENV)/.installed
 	$(SAM_ENV) $(SAM) build --template template.yaml

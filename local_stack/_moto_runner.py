@@ -1,10 +1,17 @@
 """moto's server in a process of its own (so its work never competes with the stack's for one GIL).
 
-Run as a script: ``python -P _moto_runner.py <host> <port>``. It prints ``{"port": N}`` once it listens
-(port 0 picks a free one) and stops when its stdin reaches EOF, which happens when the parent closes it
-or dies: the server never outlives the stack that started it.
+Run as a script: ``python -P _moto_runner.py <host> <port> [--fault-rate R [--fault-seed S]]``, with the
+repository on ``PYTHONPATH``. It prints ``{"port": N, "fault_port": M}`` once it listens (port 0 picks a free
+one) and stops when its stdin reaches EOF, which happens when the parent closes it or dies: the server never
+outlives the stack that started it.
 
-Five narrow changes to moto 5.2.5 (pinned) keep a long-running local stack fast and correct (none changes what
+With ``--fault-rate`` it listens on a second port (``fault_port``) in front of the same backends, where
+``local_stack.aws_faults`` answers that share of the calls with throttling and server errors. Only the
+functions are given that port; the stack's own deployment and its pollers (Lambda's event source mappings,
+which retry their own calls on AWS) use the clean one. ``GET``/``PUT`` ``/_local_stack/aws-faults`` on the
+clean port reads the counts or changes the rate.
+
+Six narrow changes to moto 5.2.5 (pinned) keep a long-running local stack fast and correct (none changes what
 an API call answers):
 
 - ``TransactWriteItems`` deep-copies every table it touches, to roll back on failure: its cost grows with
@@ -15,6 +22,10 @@ an API call answers):
 - DynamoDB requests are served one at a time, as one lock-protected store: moto's tables are plain dicts
   that other threads could change in the middle of a query or a transaction. (Each request is short;
   the server shares one GIL anyway.)
+- SQS (and SNS, which delivers into queues) requests are served one at a time too, except while a long
+  poll waits for messages: moto changes a queue's message list and in-flight set without a lock, so
+  concurrent receives and deletes lost messages, re-delivered deleted ones, and failed with "Set changed
+  size during iteration". AWS does none of that, so the local stack must not either.
 - SQS work that grew with the queue's depth: every received message re-computed all of its queue's
   attributes (three counts over every message) just to read the retention period, which is now read
   directly; and SQS's clock (asked once per message per scan) reads ``time.time()`` instead of building
@@ -25,6 +36,8 @@ an API call answers):
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import copy
 import functools
 import inspect
@@ -35,6 +48,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -124,6 +138,66 @@ def _patch_dynamodb() -> None:
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
+class _StoreLock:
+    """One lock over the SQS store, re-entrant per thread, that a long poll gives up while it waits."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        depth = getattr(self._local, "depth", 0)
+        if depth == 0:
+            self._lock.acquire()
+        self._local.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._local.depth = depth
+            if depth == 0:
+                self._lock.release()
+
+    @contextlib.contextmanager
+    def released(self) -> Iterator[None]:
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = 0
+            self._lock.release()
+        try:
+            yield
+        finally:
+            if depth:
+                self._lock.acquire()
+                self._local.depth = depth
+
+
+def _serialise_sqs() -> None:
+    from moto.core.responses import BaseResponse
+    from moto.sns.responses import SNSResponse
+    from moto.sqs import models as sqs_models
+    from moto.sqs.responses import SQSResponse
+
+    store = _StoreLock()
+    original_call_action = BaseResponse.call_action
+
+    @functools.wraps(original_call_action)
+    def call_action(self: Any) -> Any:
+        with store.held():
+            return original_call_action(self)
+
+    SQSResponse.call_action = call_action  # type: ignore[method-assign]
+    SNSResponse.call_action = call_action  # type: ignore[method-assign]
+    original_wait = sqs_models.Queue.wait_for_messages
+
+    def wait_for_messages(self: Any, timeout: int) -> None:
+        # A long poll sleeps here: let the others in meanwhile (it re-reads the queue after waking).
+        with store.released():
+            original_wait(self, timeout)
+
+    sqs_models.Queue.wait_for_messages = wait_for_messages  # type: ignore[method-assign]
+
+
 def _patch_sqs() -> None:
     from moto.sqs import models as sqs_models
 
@@ -164,21 +238,43 @@ def _patch_dispatch() -> None:
     werkzeug_app.DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
 
 
+def _serve(host: str, port: int, app: Any) -> Any:
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, name=f"moto-{port}", daemon=True).start()
+    return server
+
+
 def main() -> int:
-    host, port = sys.argv[1], int(sys.argv[2])
+    parser = argparse.ArgumentParser()
+    parser.add_argument("host")
+    parser.add_argument("port", type=int)
+    parser.add_argument("--fault-rate", type=float, default=None)
+    parser.add_argument("--fault-seed", type=int, default=None)
+    args = parser.parse_args()
     # Ctrl-C reaches the whole process group; the parent decides when moto stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
 
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from local_stack.aws_faults import FaultControl, FaultInjector
 
     _patch_dynamodb()
+    _serialise_sqs()
     _patch_sqs()
     _patch_dispatch()
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-    server.start()
-    _, bound_port = server.get_host_and_port()
-    sys.stdout.write(json.dumps({"port": bound_port}) + "\n")
+    app = DomainDispatcherApplication(create_backend_app)
+    ports: dict[str, int] = {}
+    clean_app: Any = app
+    if args.fault_rate is not None:
+        injector = FaultInjector(app, args.fault_rate, args.fault_seed)
+        clean_app = FaultControl(app, injector)
+        ports["fault_port"] = int(_serve(args.host, 0, injector).server_address[1])
+    ports["port"] = int(_serve(args.host, args.port, clean_app).server_address[1])
+    sys.stdout.write(json.dumps(ports) + "\n")
     sys.stdout.flush()
     sys.stdin.buffer.read()
     # Everything moto holds is in memory and dies with the process: no need to drain the server.

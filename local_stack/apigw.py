@@ -4,10 +4,20 @@ A ``ThreadingHTTPServer`` on 127.0.0.1 matches each request against the routes t
 function (for example ``ANY /v1/{proxy+}``), builds the event API Gateway would send, invokes the function
 and turns its answer back into an HTTP response, following API Gateway's rules:
 
-- no matching route: 404 ``{"message":"Not Found"}``;
+- no matching route: 404 ``{"message":"Not Found"}``; a method API Gateway does not route (anything but
+  GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS) never matches a route either, so it gets the same 404;
 - request body over 10 MB: 413 ``{"message":"Request Entity Too Large"}``;
+- request line and headers over 10,240 bytes (HTTP API's quota): 431
+  ``{"message":"Request Header Fields Too Large"}``;
+- malformed framing (a bad request line, HTTP/0.9, a bad or conflicting ``Content-Length``, an unknown
+  ``Transfer-Encoding``, both of those headers, a bad chunk, a body cut short): 400
+  ``{"message":"Bad Request"}``, and the connection is closed;
+- a client that stops sending mid-request: 408 ``{"message":"Request Timeout"}`` after
+  ``READ_TIMEOUT_SECONDS``; an idle keep-alive connection is closed after the same time. Nothing hangs;
 - a function error, timeout or malformed answer: 500 ``{"message":"Internal Server Error"}``;
 - an answer without ``statusCode`` is a 200 with the answer as JSON body.
+
+AWS does not document the exact answers to bad framing; these statuses are the ones HTTP defines.
 """
 
 from __future__ import annotations
@@ -22,13 +32,23 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from local_stack.http_framing import read_body
 from local_stack.runtime import Invocation, PoolClosed
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+MAX_HEADER_BYTES = 10_240  # HTTP API's quota on the request line and header values together
+READ_TIMEOUT_SECONDS = 10.0
+ROUTABLE_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+# Statuses http.server answers on its own that API Gateway would not: an unknown method matches no route.
+_GATEWAY_STATUS: dict[int, int] = {
+    HTTPStatus.NOT_IMPLEMENTED: HTTPStatus.NOT_FOUND,
+    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: 400,
+}
 _TEXT_TYPES = re.compile(
     r"^(text/.*|application/(json|xml|javascript|x-www-form-urlencoded|[\w.+-]+\+(json|xml))|.*/.*json)$"
 )
@@ -191,6 +211,10 @@ def build_event(
     return event
 
 
+def _request_id() -> str:
+    return base64.b32encode(uuid.uuid4().bytes[:10]).decode().rstrip("=")
+
+
 class BadIntegrationResponse(Exception):
     pass
 
@@ -243,12 +267,13 @@ class ApiGatewayServer:
         routes: Iterable[tuple[str, Invoke]],
         account_id: str,
         report: Callable[[str], None],
+        read_timeout: float = READ_TIMEOUT_SECONDS,
     ) -> None:
         self.router = Router(routes)
         self.account_id = account_id
         self.api_id = secrets.token_hex(5)
         self.report = report
-        handler = type("Handler", (_Handler,), {"gateway": self})
+        handler = type("Handler", (_Handler,), {"gateway": self, "timeout": read_timeout})
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -289,7 +314,15 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return
 
-    def _send(self, status: int, headers: Iterable[tuple[str, str]], body: bytes, request_id: str) -> None:
+    def _send(
+        self,
+        status: int,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        request_id: str,
+        *,
+        close: bool = False,
+    ) -> None:
         self.send_response(status)
         seen = set()
         for name, value in headers:
@@ -301,46 +334,59 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("content-type", "application/json")
         self.send_header("apigw-requestid", request_id)
         self.send_header("content-length", str(len(body)))
+        if close:
+            self.close_connection = True
+            self.send_header("connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _message(self, status: int, message: str, request_id: str) -> None:
-        self._send(status, _JSON_HEADERS, json.dumps({"message": message}).encode(), request_id)
+    def _message(self, status: int, message: str, request_id: str, *, close: bool = False) -> None:
+        self._send(status, _JSON_HEADERS, json.dumps({"message": message}).encode(), request_id, close=close)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Every error http.server answers by itself (bad request line, headers too long or too many,
+        unknown method...) as API Gateway would: JSON, and the connection closed."""
+        status = HTTPStatus(_GATEWAY_STATUS.get(code, code))
+        if self.request_version in {"", "HTTP/0.9"}:
+            self.request_version = "HTTP/1.1"  # always answer with a status line
+        self._message(status, status.phrase, _request_id(), close=True)
+
+    def parse_request(self) -> bool:
+        try:
+            if not super().parse_request():
+                return False
+        except TimeoutError:  # the client stopped in the middle of its headers
+            self.send_error(HTTPStatus.REQUEST_TIMEOUT)
+            return False
+        if self.request_version == "HTTP/0.9":
+            self.send_error(HTTPStatus.BAD_REQUEST)
+            return False
+        size = len(self.raw_requestline) + sum(len(name) + len(value) for name, value in self.headers.items())
+        if size > MAX_HEADER_BYTES:
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
+            return False
+        return True
 
     def _read_body(self) -> bytes | None:
-        """The request body, or None when it exceeds API Gateway's limit."""
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            chunks: list[bytes] = []
-            total = 0
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in {b"\r\n", b"\n", b""}:
-                        pass
-                    break
-                total += size
-                if total > MAX_REQUEST_BYTES:
-                    return None
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            return b"".join(chunks)
-        length = int(self.headers.get("content-length") or 0)
-        if length > MAX_REQUEST_BYTES:
-            return None
-        return self.rfile.read(length) if length else b""
+        return read_body(self.rfile, self.headers, MAX_REQUEST_BYTES)
 
     def _handle(self) -> None:
-        request_id = base64.b32encode(uuid.uuid4().bytes[:10]).decode().rstrip("=")
+        request_id = _request_id()
+        if self.command not in ROUTABLE_METHODS:
+            self._message(404, "Not Found", request_id, close=True)  # its body, if any, is never read
+            return
         try:
             body = self._read_body()
         except ValueError:
-            self.close_connection = True
-            self._message(400, "Bad Request", request_id)
+            self._message(400, "Bad Request", request_id, close=True)
+            return
+        except TimeoutError:
+            self._message(408, "Request Timeout", request_id, close=True)
             return
         if body is None:
-            self.close_connection = True  # the rest of the body is never read
-            self._message(413, "Request Entity Too Large", request_id)
+            # The rest of the body is never read.
+            self._message(413, "Request Entity Too Large", request_id, close=True)
             return
         path = urlsplit(self.path).path or "/"
         matched = self.gateway.router.match(self.command, path)
@@ -382,6 +428,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._message(500, "Internal Server Error", request_id)
             return
         self._send(status, headers, response_body, request_id)
+
+    def __getattr__(self, name: str) -> Any:
+        # http.server looks up ``do_<METHOD>``: every method, known or not, is answered by _handle.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
     do_GET = _handle
     do_POST = _handle

@@ -65,6 +65,16 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"{ENV_PREFIX}{name} must be an integer, got {raw!r}") from None
 
 
+def _fault_rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0.0 <= rate <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
+    return rate
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m local_stack",
@@ -161,6 +171,37 @@ def build_parser() -> argparse.ArgumentParser:
         default=_env("STACK_NAME", "hookline"),
         help=f"CloudFormation stack name inside moto [{ENV_PREFIX}STACK_NAME, default %(default)s]",
     )
+    chaos = parser.add_argument_group("chaos runs (local only)")
+    chaos.add_argument(
+        "--inject-aws-faults",
+        type=_fault_rate,
+        default=_env("INJECT_AWS_FAULTS") or None,  # argparse converts a string default with `type`
+        metavar="RATE",
+        help="answer this share (0..1) of the functions' AWS calls with throttling errors and 500s, as each "
+        "service sends them; the deployment and the pollers are never faulted "
+        f"[{ENV_PREFIX}INJECT_AWS_FAULTS]",
+    )
+    chaos.add_argument(
+        "--aws-fault-seed",
+        type=int,
+        default=_env("AWS_FAULT_SEED") or None,
+        help=f"seed of the fault injector's random choices [{ENV_PREFIX}AWS_FAULT_SEED]",
+    )
+    chaos.add_argument(
+        "--crashed-batch-visibility",
+        type=int,
+        default=_env("CRASHED_BATCH_VISIBILITY") or None,
+        metavar="SECONDS",
+        help="when a worker dies mid-invocation, show its records again after SECONDS instead of the "
+        f"queue's visibility timeout [{ENV_PREFIX}CRASHED_BATCH_VISIBILITY]",
+    )
+    chaos.add_argument(
+        "--control-port",
+        type=int,
+        default=_env_int("CONTROL_PORT", 0),
+        help="port of the control server (GET /workers, GET /crashes); 0 picks a free one "
+        f"[{ENV_PREFIX}CONTROL_PORT, default %(default)s]",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument(
         "--verbose",
@@ -207,6 +248,10 @@ def options_from_args(args: argparse.Namespace) -> StackOptions:
         pollers=not args.no_pollers,
         env_json=env_json,
         container_host=args.container_host or None,
+        aws_fault_rate=args.inject_aws_faults,
+        aws_fault_seed=args.aws_fault_seed,
+        crashed_batch_visibility_seconds=args.crashed_batch_visibility,
+        control_port=args.control_port,
     )
 
 

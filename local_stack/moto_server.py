@@ -47,17 +47,33 @@ def http_url(host: str, port: int) -> str:
 class MotoServer:
     """moto's server in a child process that exits when this process closes its stdin (or dies)."""
 
-    def __init__(self, host: str, port: int, log: LogRenderer) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        log: LogRenderer,
+        fault_rate: float | None = None,
+        fault_seed: int | None = None,
+    ) -> None:
         self.host = host
         self._requested_port = port
         self._log = log
+        self._fault_args = [] if fault_rate is None else ["--fault-rate", str(fault_rate)]
+        if fault_rate is not None and fault_seed is not None:
+            self._fault_args += ["--fault-seed", str(fault_seed)]
         self._process: subprocess.Popen[bytes] | None = None
         self.port = 0
+        self.fault_port: int | None = None
 
     @property
     def url(self) -> str:
-        """moto's URL for clients on this machine (the worker processes, the pollers, the deployment)."""
+        """moto's URL for clients on this machine (the pollers, the deployment, tests)."""
         return http_url(connect_host(self.host), self.port)
+
+    @property
+    def function_url(self) -> str:
+        """The endpoint the functions get: the fault-injecting port when chaos runs ask for faults."""
+        return self.url if self.fault_port is None else http_url(connect_host(self.host), self.fault_port)
 
     @property
     def pid(self) -> int | None:
@@ -66,8 +82,12 @@ class MotoServer:
     def start(self) -> None:
         env = dict(os.environ)
         env.pop("AWS_ENDPOINT_URL", None)
+        # The runner imports local_stack.aws_faults (and nothing else of the repository).
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(MOTO_RUNNER.parent.parent), env.get("PYTHONPATH")])
+        )
         self._process = subprocess.Popen(
-            [sys.executable, "-P", str(MOTO_RUNNER), self.host, str(self._requested_port)],
+            [sys.executable, "-P", str(MOTO_RUNNER), self.host, str(self._requested_port), *self._fault_args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -98,6 +118,7 @@ class MotoServer:
                 f"moto's server did not start on {self.host}:{self._requested_port}: {detail[0]}"
             )
         self.port = int(result["port"])
+        self.fault_port = int(result["fault_port"]) if "fault_port" in result else None
         threading.Thread(target=self._drain, args=(process.stdout, "stdout"), daemon=True).start()
         threading.Thread(target=self._drain, args=(process.stderr, "stderr"), daemon=True).start()
 

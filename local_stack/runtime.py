@@ -11,6 +11,7 @@ answers with an ``Invocation``: the handler's payload, or the error Lambda would
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import queue
@@ -60,6 +61,7 @@ class Invocation:
     error: dict[str, Any] | None = None
     duration_ms: float = 0.0
     init_ms: float | None = None  # set on a cold start
+    worker_pid: int | None = None  # the process that ran it (or died running it)
 
     @property
     def error_type(self) -> str | None:
@@ -124,6 +126,7 @@ class Worker:
         self._dead = False
         self._lifecycle = threading.Lock()  # start() and kill() never interleave
         self.init_ms: float | None = None
+        self.request_id: str | None = None  # the invocation it is running, if any
 
     @property
     def alive(self) -> bool:
@@ -180,6 +183,13 @@ class Worker:
 
     def invoke(self, event: Any, timeout_seconds: float) -> Invocation:
         request_id = str(uuid.uuid4())
+        self.request_id = request_id
+        try:
+            return dataclasses.replace(self._invoke(request_id, event, timeout_seconds), worker_pid=self.pid)
+        finally:
+            self.request_id = None
+
+    def _invoke(self, request_id: str, event: Any, timeout_seconds: float) -> Invocation:
         started = time.perf_counter()
         deadline_ms = int(time.time() * 1000 + timeout_seconds * 1000)
         request = {
@@ -359,11 +369,7 @@ class FunctionPool:
                 self.stats.errors += 1
                 if result.error_type == "Sandbox.Timedout":
                     self.stats.timeouts += 1
-        if init_ms is not None:
-            return Invocation(
-                result.request_id, result.ok, result.payload, result.error, result.duration_ms, init_ms
-            )
-        return result
+        return result if init_ms is None else dataclasses.replace(result, init_ms=init_ms)
 
     def _acquire(self) -> tuple[Worker, float | None]:
         """An idle warm worker, or a new one (a cold start: its init time is returned too)."""
@@ -416,6 +422,22 @@ class FunctionPool:
     def worker_pids(self) -> list[int]:
         with self._cond:
             return [pid for worker in self._all | self._pending if (pid := worker.pid) is not None]
+
+    def worker_states(self) -> list[dict[str, Any]]:
+        """Each live worker's pid and whether it is running an invocation (for chaos runs)."""
+        with self._cond:
+            workers = sorted(self._all, key=lambda worker: worker.number)
+        return [
+            {
+                "pid": worker.pid,
+                "number": worker.number,
+                "busy": request_id is not None,
+                "request_id": request_id,
+            }
+            for worker in workers
+            if worker.alive
+            for request_id in (worker.request_id,)
+        ]
 
     def close(self) -> None:
         """Stop every worker: each gets a few seconds to finish its invocation, then it is killed."""

@@ -10,9 +10,14 @@ exact event Lambda sends, invokes the function and then deletes what succeeded:
 - without it: the whole batch when the invocation succeeded;
 - after a function error or timeout: nothing.
 
-It never changes a message's visibility and never moves one to a dead-letter queue: records that were
-not deleted come back when their visibility timeout ends, and the queue's ``RedrivePolicy`` (which moto
-applies on receive) moves them to the DLQ after ``maxReceiveCount`` receives.
+It never moves a message to a dead-letter queue: records that were not deleted come back when their
+visibility timeout ends, and the queue's ``RedrivePolicy`` (which moto applies on receive) moves them to
+the DLQ after ``maxReceiveCount`` receives.
+
+An invocation whose worker died (killed, crashed or timed out) is reported to ``on_crash`` with its
+records. Only if ``crashed_batch_visibility_seconds`` is set (a local-only knob for chaos runs) does the
+poller then change those records' visibility, so they come back after that many seconds instead of the
+queue's visibility timeout (6 minutes for the delivery queue): a shortcut in time, not in behaviour.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ if TYPE_CHECKING:
 # Long-poll wait: short so that stopping is prompt, long enough not to spin.
 WAIT_TIME_SECONDS = 1
 _SQS_BATCH_LIMIT = 10
+# How Lambda's runtime reports an invocation whose worker died or was killed for outliving its timeout.
+CRASH_ERROR_TYPES = frozenset({"Runtime.ExitError", "Sandbox.Timedout"})
 # Attributes Lambda copies from ReceiveMessage into a record's "attributes".
 _RECORD_ATTRIBUTES = (
     "ApproximateReceiveCount",
@@ -51,6 +58,7 @@ _RECORD_ATTRIBUTES = (
 
 Invoke = Callable[[dict[str, Any]], Invocation]
 Report = Callable[[str], None]
+OnCrash = Callable[[str, list[dict[str, Any]], Invocation], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +71,7 @@ class EventSourceConfig:
     report_batch_item_failures: bool
     concurrency: int
     region: str
+    crashed_batch_visibility_seconds: int | None = None
 
 
 def lambda_record(message: MessageTypeDef, queue_arn: str, region: str) -> dict[str, Any]:
@@ -133,11 +142,19 @@ class SourceStats:
 
 
 class SqsEventSource:
-    def __init__(self, config: EventSourceConfig, client: SQSClient, invoke: Invoke, report: Report) -> None:
+    def __init__(
+        self,
+        config: EventSourceConfig,
+        client: SQSClient,
+        invoke: Invoke,
+        report: Report,
+        on_crash: OnCrash | None = None,
+    ) -> None:
         self.config = config
         self._client = client
         self._invoke = invoke
         self._report = report
+        self._on_crash = on_crash
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -212,6 +229,8 @@ class SqsEventSource:
                 f"{self.config.label}: invocation failed ({error.get('errorType')}: "
                 f"{error.get('errorMessage')}); {len(ids)} record(s) return to the queue"
             )
+        if invocation.error_type in CRASH_ERROR_TYPES:
+            self._crashed(records, invocation)
         to_delete = [record["receiptHandle"] for record in records if record["messageId"] not in failed]
         self._delete(to_delete)
         with self._lock:
@@ -221,6 +240,28 @@ class SqsEventSource:
             self.stats.returned += len(failed)
             if not invocation.ok:
                 self.stats.invocation_errors += 1
+
+    def _crashed(self, records: list[dict[str, Any]], invocation: Invocation) -> None:
+        if self._on_crash is not None:
+            self._on_crash(self.config.label, records, invocation)
+        seconds = self.config.crashed_batch_visibility_seconds
+        if seconds is None:
+            return
+        for start in range(0, len(records), _SQS_BATCH_LIMIT):
+            entries: list[Any] = [
+                {"Id": str(index), "ReceiptHandle": record["receiptHandle"], "VisibilityTimeout": seconds}
+                for index, record in enumerate(records[start : start + _SQS_BATCH_LIMIT])
+            ]
+            try:
+                response = self._client.change_message_visibility_batch(
+                    QueueUrl=self.config.queue_url, Entries=entries
+                )
+            except (BotoCoreError, ClientError) as exc:
+                self._report(f"{self.config.label}: could not shorten a crashed batch's visibility: {exc}")
+                continue
+            for failure in response.get("Failed", []):
+                # The function may have deleted or moved the record itself before it died.
+                self._report(f"{self.config.label}: crashed record not re-shown: {failure.get('Message')}")
 
     def _delete(self, receipt_handles: list[str]) -> None:
         for start in range(0, len(receipt_handles), _SQS_BATCH_LIMIT):

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from local_stack.apigw import ApiGatewayServer
+from local_stack.aws_faults import CONTROL_PATH as FAULTS_CONTROL_PATH
+from local_stack.control import ControlServer, CrashLog
 from local_stack.logs import LogRenderer
 from local_stack.moto_server import LOOPBACK, MotoServer, MotoStartError, connect_host, http_url, is_wildcard
 from local_stack.runtime import FunctionConfig, FunctionPool, PoolClosed, WorkerError
@@ -74,6 +76,12 @@ class StackOptions:
             )
         return host
 
+    # Chaos-run knobs (local only; see README "Chaos and fuzz runs").
+    aws_fault_rate: float | None = None
+    aws_fault_seed: int | None = None
+    crashed_batch_visibility_seconds: int | None = None
+    control_port: int = 0
+
     def effective_overrides(self) -> dict[str, str]:
         overrides = dict(LOCAL_PARAMETER_DEFAULTS)
         if self.block_private_targets:
@@ -82,6 +90,11 @@ class StackOptions:
             overrides["AllowedPrivateCidrs"] = ""
         overrides.update(self.parameter_overrides)
         return overrides
+
+
+def crash_log_path(state_file: Path | None) -> Path | None:
+    """The crash log lives next to the state file: ``local-stack.json`` -> ``local-stack.crashes.jsonl``."""
+    return None if state_file is None else state_file.with_name(state_file.stem + ".crashes.jsonl")
 
 
 def function_label(spec: FunctionSpec, taken: set[str]) -> str:
@@ -95,7 +108,11 @@ class LocalStack:
     def __init__(self, options: StackOptions, log: LogRenderer) -> None:
         self.options = options
         self.log = log
-        self.moto = MotoServer(options.host, options.moto_port, log)
+        self.moto = MotoServer(
+            options.host, options.moto_port, log, options.aws_fault_rate, options.aws_fault_seed
+        )
+        self.crash_log = CrashLog(crash_log_path(options.state_file))
+        self.control: ControlServer | None = None
         self.deployed: DeployedStack | None = None
         self.api_key = ""
         self.pools: dict[str, FunctionPool] = {}
@@ -140,6 +157,7 @@ class LocalStack:
             if self.options.pollers:
                 self._start_pollers(deployed)
             self._write_env_json(deployed)
+            self._start_control()
         except BaseException:
             self.stop()
             raise
@@ -198,7 +216,7 @@ class LocalStack:
                 memory_mb=spec.memory_mb,
                 environment=spec.environment,
                 region=deployed.region,
-                endpoint_url=self.moto.url,
+                endpoint_url=self.moto.function_url,
             )
             self.pools[logical_id] = FunctionPool(config, self._pool_size(spec), self.log.sink)
         # One warm worker per function, started in parallel (init = importing the handler module).
@@ -276,10 +294,30 @@ class LocalStack:
                     report_batch_item_failures=source.report_batch_item_failures,
                     concurrency=concurrency,
                     region=deployed.region,
+                    crashed_batch_visibility_seconds=self.options.crashed_batch_visibility_seconds,
                 )
-                event_source = SqsEventSource(config, client, pool.invoke, self.log.warn)
+                label = self.labels[logical_id]
+
+                def on_crash(
+                    source: str, records: list[dict[str, Any]], invocation: Any, label: str = label
+                ) -> None:
+                    self.crash_log.record(label, source, records, invocation)
+
+                event_source = SqsEventSource(config, client, pool.invoke, self.log.warn, on_crash)
                 event_source.start()
                 self.sources.append(event_source)
+
+    def _start_control(self) -> None:
+        def workers() -> dict[str, list[dict[str, Any]]]:
+            return {self.labels[logical_id]: pool.worker_states() for logical_id, pool in self.pools.items()}
+
+        try:
+            self.control = ControlServer(LOOPBACK, self.options.control_port, workers, self.crash_log)
+        except OSError as exc:
+            raise StackError(
+                f"cannot listen on {LOOPBACK}:{self.options.control_port}: {exc.strerror}"
+            ) from exc
+        self.control.start()
 
     # ---------------------------------------------------------------- state
 
@@ -311,6 +349,12 @@ class LocalStack:
             "sam_env_json": str(self._env_json) if self._env_json is not None else None,
             "container_aws_endpoint_url": self.container_aws_endpoint_url if self._env_json else None,
             "pollers": self.options.pollers,
+            # Chaos runs: the functions' endpoint (faults injected there), the fault counters, the
+            # control server (GET /workers, GET /crashes) and the crash log (JSON lines).
+            "aws_function_endpoint_url": self.moto.function_url,
+            "aws_faults_url": None if self.moto.fault_port is None else self.moto.url + FAULTS_CONTROL_PATH,
+            "control_url": self.control.url if self.control is not None else "",
+            "crash_log": str(self.crash_log.path) if self.crash_log.path is not None else None,
             "region": deployed.region,
             "stack_name": deployed.stack_name,
             "outputs": outputs,
@@ -363,6 +407,8 @@ class LocalStack:
             source.stop()
         if self.api is not None:
             self.api.stop()
+        if self.control is not None:
+            self.control.stop()
         closers = [threading.Thread(target=pool.close, daemon=True) for pool in self.pools.values()]
         for thread in closers:
             thread.start()
@@ -420,6 +466,16 @@ class LocalStack:
             f"{key}={deployed.parameters[key]!r}" for key in interesting if key in deployed.parameters
         )
         lines += ["", f"  Parameters     {shown}"]
+        if self.moto.fault_port is not None:
+            lines.append(
+                f"  AWS faults     {self.options.aws_fault_rate} of the functions' AWS calls "
+                f"(counts: {self.moto.url}{FAULTS_CONTROL_PATH})"
+            )
+        if self.options.crashed_batch_visibility_seconds is not None:
+            lines.append(
+                f"  Crashed batch  records back after {self.options.crashed_batch_visibility_seconds} s "
+                "(local-only shortcut)"
+            )
         for key in ("AlertsTopicArn", "DeliveryQueueUrl", "DeadLetterQueueUrl", "TableName"):
             if key in deployed.outputs:
                 lines.append(f"  {key:<14} {deployed.outputs[key]}")

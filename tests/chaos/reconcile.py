@@ -1,0 +1,165 @@
+"""Reconciling a chaos run: every (event, endpoint) pair must end delivered, or failed and reported.
+
+Pure functions over what was observed, so the verdict is testable without a stack:
+- ``delivered``: the receiver answered 2xx to at least one request with a valid signature;
+- ``failed_reported``: never delivered, the API says ``failed``, and an SNS alert named the pair;
+- ``stuck``: never delivered and the API still says ``pending`` or ``retrying`` at the deadline;
+- ``lost``: never delivered, and neither stuck nor failed-and-reported (the API says it succeeded, or
+  failed without an alert, or does not know the pair or the event);
+- ``duplicates``: pairs delivered more than once; ``explained`` when a worker killed mid-invocation held
+  a queue message for that event (and that endpoint, or for the whole event), since Lambda then
+  re-delivers the message: at-least-once, not a bug;
+- ``mismatches``: the API's status disagrees with the receiver (delivered but not ``succeeded``, or
+  ``succeeded`` but never delivered);
+- ``unexpected_events``: webhook-ids the receivers got that no accepted event had.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+TERMINAL = frozenset({"succeeded", "failed"})
+IN_PROGRESS = frozenset({"pending", "retrying"})
+
+
+@dataclass(frozen=True)
+class Pair:
+    event_id: str
+    endpoint_id: str
+
+
+@dataclass(frozen=True)
+class Observed:
+    pairs: list[Pair]
+    api_status: Mapping[Pair, str | None]  # None: the API did not list the pair (or the event)
+    deliveries: Mapping[tuple[str, str], int]  # (webhook-id, endpoint id) -> valid 2xx deliveries
+    bad_signatures: int
+    alerts: list[frozenset[str]]  # every string found in each alert
+    crashed_bodies: list[str]  # the body of every queue message a killed invocation held
+    endpoints_of_event: Mapping[str, frozenset[str]]
+    received_webhook_ids: frozenset[str] = frozenset()
+    received_data: Mapping[str, Any] = field(default_factory=dict)  # webhook-id -> the body's "data"
+
+
+@dataclass
+class Verdict:
+    pairs: int = 0
+    delivered: int = 0
+    failed_reported: int = 0
+    lost: int = 0
+    stuck: int = 0
+    duplicates_explained: int = 0
+    duplicates_unexplained: int = 0
+    bad_signatures: int = 0
+    mismatches: int = 0
+    unexpected_events: int = 0
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not (
+            self.lost
+            or self.stuck
+            or self.duplicates_unexplained
+            or self.bad_signatures
+            or self.mismatches
+            or self.unexpected_events
+        )
+
+    def note(self, kind: str, text: str, keep: int = 5) -> None:
+        examples = self.examples.setdefault(kind, [])
+        if len(examples) < keep:
+            examples.append(text)
+
+    def rows(self) -> list[tuple[str, int]]:
+        return [
+            ("pairs (event x endpoint)", self.pairs),
+            ("delivered (valid signature)", self.delivered),
+            ("failed and reported (API + SNS alert)", self.failed_reported),
+            ("lost", self.lost),
+            ("stuck (pending/retrying at the deadline)", self.stuck),
+            ("duplicates explained by a kill", self.duplicates_explained),
+            ("duplicates unexplained", self.duplicates_unexplained),
+            ("bad signatures", self.bad_signatures),
+            ("status mismatches API vs receivers", self.mismatches),
+            ("unexpected events (never accepted)", self.unexpected_events),
+        ]
+
+
+def alert_strings(document: Any) -> frozenset[str]:
+    """Every string (keys and values) in a parsed alert, however it is laid out."""
+    found: set[str] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            found.add(node)
+        elif isinstance(node, Mapping):
+            for key, value in node.items():
+                found.add(str(key))
+                stack.append(value)
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return frozenset(found)
+
+
+def _explained(pair: Pair, crashed_bodies: list[str], endpoints: frozenset[str]) -> bool:
+    for body in crashed_bodies:
+        if pair.event_id not in body:
+            continue
+        named = {endpoint for endpoint in endpoints if endpoint in body}
+        if not named or pair.endpoint_id in named:
+            return True
+    return False
+
+
+def reconcile(observed: Observed) -> Verdict:
+    verdict = Verdict(pairs=len(observed.pairs), bad_signatures=observed.bad_signatures)
+    alert_index: dict[str, set[int]] = {}  # a string -> the alerts that hold it
+    for number, strings in enumerate(observed.alerts):
+        for text in strings:
+            alert_index.setdefault(text, set()).add(number)
+    known_events = {pair.event_id for pair in observed.pairs}
+    for pair in observed.pairs:
+        delivered = observed.deliveries.get((pair.event_id, pair.endpoint_id), 0)
+        status = observed.api_status.get(pair)
+        label = f"{pair.event_id} -> {pair.endpoint_id} (API: {status}, deliveries: {delivered})"
+        if delivered:
+            verdict.delivered += 1
+            if status != "succeeded":
+                verdict.mismatches += 1
+                verdict.note("mismatches", label)
+            if delivered > 1:
+                endpoints = observed.endpoints_of_event.get(pair.event_id, frozenset())
+                if _explained(pair, observed.crashed_bodies, endpoints):
+                    verdict.duplicates_explained += 1
+                else:
+                    verdict.duplicates_unexplained += 1
+                    verdict.note("duplicates_unexplained", label)
+            continue
+        alerted = bool(alert_index.get(pair.event_id, set()) & alert_index.get(pair.endpoint_id, set()))
+        if status == "failed" and alerted:
+            verdict.failed_reported += 1
+        elif status in IN_PROGRESS:
+            verdict.stuck += 1
+            verdict.note("stuck", label)
+        else:
+            verdict.lost += 1
+            why = "failed without an alert" if status == "failed" else f"API says {status}"
+            verdict.note("lost", f"{label}: {why}")
+            if status == "succeeded":
+                verdict.mismatches += 1
+                verdict.note("mismatches", label)
+    unexpected = observed.received_webhook_ids - known_events
+    verdict.unexpected_events = len(unexpected)
+    for webhook_id in sorted(unexpected)[:5]:
+        verdict.note("unexpected_events", f"{webhook_id} (data {observed.received_data.get(webhook_id)})")
+    return verdict
+
+
+def count_duplicates(deliveries: Mapping[tuple[str, str], int]) -> Counter[int]:
+    """How many pairs were delivered n times, for n > 1 (for the report)."""
+    return Counter(count for count in deliveries.values() if count > 1)

@@ -1,0 +1,333 @@
+"""One chaos run, phase by phase: start the stack with faults on, register endpoints, send events while
+workers are killed, wait for every pair to settle and for the queues to drain, then reconcile."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local_stack.process import StackInfo, StackProcess
+from tests.chaos.harness import (
+    AlertWatcher,
+    Api,
+    Deadline,
+    Killer,
+    aws_client,
+    crash_entries,
+    fault_stats,
+    queue_empty,
+    wait_until,
+)
+from tests.chaos.receivers import Behaviour, ChaosReceivers, Plan, Registration
+from tests.chaos.reconcile import (
+    TERMINAL,
+    Observed,
+    Pair,
+    Verdict,
+    alert_strings,
+    count_duplicates,
+    reconcile,
+)
+
+API_CONCURRENCY = 4
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    events: int = 300
+    tenants: int = 3
+    aws_fault_rate: float = 0.05
+    kill_interval: float = 3.0
+    max_kills: int = 12
+    send_rate: float = 10.0  # events per second
+    retry_schedule: str = "0,1,1,2,2"
+    delivery_timeout: int = 3
+    breaker_cooldown: int = 2
+    crashed_batch_visibility: int = 2
+    rate_limit: int = 50  # per endpoint: every delivery then claims a rate slot (0: no limit)
+    settle_timeout: float = 150.0
+    seed: int = 1
+    log_dir: Path = Path(".aws-sam/chaos")
+    extra_overrides: str = ""
+
+    def stack_args(self) -> list[str]:
+        overrides = (
+            f"RetrySchedule={self.retry_schedule} DeliveryTimeoutSeconds={self.delivery_timeout} "
+            f"BreakerCooldownSeconds={self.breaker_cooldown} {self.extra_overrides}"
+        ).strip()
+        return [
+            "--parameter-overrides",
+            overrides,
+            "--inject-aws-faults",
+            str(self.aws_fault_rate),
+            "--aws-fault-seed",
+            str(self.seed),
+            "--crashed-batch-visibility",
+            str(self.crashed_batch_visibility),
+        ]
+
+
+@dataclass
+class Report:
+    config: dict[str, Any]
+    verdict: Verdict
+    phases: dict[str, float] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    tenant: str
+    number: int
+
+
+class ChaosRun:
+    def __init__(self, config: RunConfig) -> None:
+        self.config = config
+        self.run_id = uuid.uuid4().hex[:8]
+        self.receivers = ChaosReceivers(Plan(delivery_timeout=float(config.delivery_timeout)))
+        self.endpoints: dict[str, list[str]] = {}  # tenant -> endpoint ids
+        self.accepted: dict[str, Accepted] = {}
+        self.phases: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def _phase(self, name: str, started: float) -> None:
+        self.phases[name] = round(time.monotonic() - started, 1)
+        print(f"  {name}: {self.phases[name]} s", flush=True)
+
+    def execute(self) -> Report:
+        config = self.config
+        config.log_dir.mkdir(parents=True, exist_ok=True)
+        log_file = config.log_dir / f"stack-{self.run_id}.log"
+        print(
+            f"chaos run {self.run_id}: {config.events} events x 3 endpoints, stack log {log_file}", flush=True
+        )
+        started = time.monotonic()
+        stack = StackProcess(config.stack_args(), log_file=log_file)
+        info = stack.start()
+        self.receivers.start()
+        alerts = AlertWatcher(info)
+        alerts.start()
+        api = Api(info)
+        self._phase("start", started)
+        try:
+            return self._run(info, api, alerts, started)
+        finally:
+            alerts.stop()
+            self.receivers.stop()
+            stack.stop()
+
+    def _run(self, info: StackInfo, api: Api, alerts: AlertWatcher, started: float) -> Report:
+        config = self.config
+        phase = time.monotonic()
+        self._register(api)
+        self._phase("setup", phase)
+
+        phase = time.monotonic()
+        killer = Killer(
+            info.state["control_url"], "dispatch", config.kill_interval, config.max_kills, config.seed
+        )
+        killer.start()
+        self._send(api)
+        self._phase("send", phase)
+
+        phase = time.monotonic()
+        statuses = self._settle(api, killer)
+        self._phase("settle", phase)
+        killer.stop()
+
+        phase = time.monotonic()
+        quiet = self._quiesce(info, alerts)
+        statuses = self._read_all(api)
+        self._phase("drain and final read", phase)
+
+        crashes = crash_entries(info.state["control_url"])
+        observed = self._observed(statuses, alerts, crashes)
+        verdict = reconcile(observed)
+        self.phases["total"] = round(time.monotonic() - started, 1)
+        observations = self.receivers.observations
+        with observations.lock:
+            facts: dict[str, Any] = {
+                "events accepted": len(self.accepted),
+                "workers SIGKILLed": len(killer.kills),
+                "invocations lost to kills (crash log)": len(crashes),
+                "records in those invocations": sum(len(entry["records"]) for entry in crashes),
+                "receiver failures served": dict(observations.failures_served),
+                "delivery requests received": sum(observations.attempts.values()),
+                "pairs delivered n > 1 times": dict(count_duplicates(observations.deliveries)),
+                "alerts received": len(alerts.snapshot()),
+                "API retries by the driver (status -> count)": dict(api.retried),
+                "queues drained at the end": quiet,
+                "injected AWS faults": fault_stats(info),
+            }
+        return Report(asdict(config) | {"log_dir": str(config.log_dir)}, verdict, dict(self.phases), facts)
+
+    # ------------------------------------------------------------------------------------------ phases
+
+    def _register(self, api: Api) -> None:
+        for index in range(self.config.tenants):
+            tenant = f"chaos-{self.run_id}-{index}"
+            api.expect(201, "PUT", f"/v1/tenants/{tenant}", json={"name": f"Chaos {index}"})
+            for behaviour in Behaviour:
+                path = self.receivers.path_for(tenant, behaviour)
+                body: dict[str, Any] = {"url": self.receivers.base_url + path, "description": behaviour.value}
+                if self.config.rate_limit:
+                    body["rate_limit"] = self.config.rate_limit
+                created = api.expect(201, "POST", f"/v1/tenants/{tenant}/endpoints", json=body)
+                endpoint_id = created["id"]
+                secret = api.expect(200, "GET", f"/v1/tenants/{tenant}/endpoints/{endpoint_id}/secret")[
+                    "secret"
+                ]
+                self.receivers.register(path, Registration(endpoint_id, secret, behaviour))
+                self.endpoints.setdefault(tenant, []).append(endpoint_id)
+
+    def _send(self, api: Api) -> None:
+        tenants = sorted(self.endpoints)
+        interval = 1.0 / self.config.send_rate
+        begin = time.monotonic()
+
+        def send(number: int) -> None:
+            # Pacing: event n leaves at begin + n * interval.
+            delay = begin + number * interval - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            tenant = tenants[number % len(tenants)]
+            body = {"type": "chaos.event", "data": {"run": self.run_id, "n": number}}
+            headers = {"Idempotency-Key": f"chaos-{self.run_id}-{number}"}
+            accepted = api.expect(202, "POST", f"/v1/tenants/{tenant}/events", json=body, headers=headers)
+            with self._lock:
+                self.accepted[accepted["id"]] = Accepted(tenant, number)
+
+        with ThreadPoolExecutor(API_CONCURRENCY) as pool:
+            for future in [pool.submit(send, number) for number in range(self.config.events)]:
+                future.result()
+
+    def _event_statuses(self, api: Api, event_id: str) -> dict[str, str] | None:
+        accepted = self.accepted[event_id]
+        response = api.call("GET", f"/v1/tenants/{accepted.tenant}/events/{event_id}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise AssertionError(f"GET event {event_id}: {response.status_code} {response.text[:300]}")
+        deliveries = response.json().get("deliveries") or []
+        return {str(item["endpoint_id"]): str(item["status"]) for item in deliveries}
+
+    def _read(self, api: Api, event_ids: list[str]) -> dict[str, dict[str, str] | None]:
+        with ThreadPoolExecutor(API_CONCURRENCY) as pool:
+            return dict(
+                zip(event_ids, pool.map(lambda e: self._event_statuses(api, e), event_ids), strict=True)
+            )
+
+    def _settled(self, event_id: str, statuses: dict[str, str] | None) -> bool:
+        if statuses is None:
+            return False
+        expected = self.endpoints[self.accepted[event_id].tenant]
+        return all(statuses.get(endpoint) in TERMINAL for endpoint in expected)
+
+    def _settle(self, api: Api, killer: Killer) -> dict[str, dict[str, str] | None]:
+        unsettled = sorted(self.accepted)
+        latest: dict[str, dict[str, str] | None] = {}
+
+        def poll() -> bool:
+            nonlocal unsettled
+            read = self._read(api, unsettled)
+            latest.update(read)
+            unsettled = [event_id for event_id in unsettled if not self._settled(event_id, read[event_id])]
+            if killer.kills and len(self.accepted) - len(unsettled) > 0.9 * len(self.accepted):
+                killer.stop()  # the tail of the run settles without new kills
+            return not unsettled
+
+        try:
+            wait_until(poll, self.config.settle_timeout, "every pair succeeded or failed", poll=1.0)
+        except Deadline as exc:
+            print(f"  not settled: {len(unsettled)} event(s) ({exc})", flush=True)
+        return latest
+
+    def _quiesce(self, info: StackInfo, alerts: AlertWatcher) -> bool:
+        """Wait for the positive marker that nothing else will arrive: both queues empty (nothing
+        visible, in flight or delayed, so no invocation holds a record) and every alert read."""
+        sqs = aws_client(info, "sqs")
+        queues = [info.outputs["DeliveryQueueUrl"], info.outputs["DeadLetterQueueUrl"]]
+        try:
+            wait_until(
+                lambda: all(queue_empty(sqs, url) for url in queues) and alerts.drained(),
+                60.0,
+                "the delivery queue and the DLQ drained and every alert read",
+            )
+        except Deadline as exc:
+            print(f"  not drained: {exc}", flush=True)
+            return False
+        return True
+
+    def _read_all(self, api: Api) -> dict[str, dict[str, str] | None]:
+        return self._read(api, sorted(self.accepted))
+
+    def _observed(
+        self, statuses: dict[str, dict[str, str] | None], alerts: AlertWatcher, crashes: list[dict[str, Any]]
+    ) -> Observed:
+        pairs: list[Pair] = []
+        api_status: dict[Pair, str | None] = {}
+        endpoints_of_event: dict[str, frozenset[str]] = {}
+        for event_id, accepted in self.accepted.items():
+            endpoints = self.endpoints[accepted.tenant]
+            endpoints_of_event[event_id] = frozenset(endpoints)
+            for endpoint_id in endpoints:
+                pair = Pair(event_id, endpoint_id)
+                pairs.append(pair)
+                api_status[pair] = (statuses.get(event_id) or {}).get(endpoint_id)
+        observations = self.receivers.observations
+        with observations.lock:
+            return Observed(
+                pairs=pairs,
+                api_status=api_status,
+                deliveries=dict(observations.deliveries),
+                bad_signatures=len(observations.bad_signatures),
+                alerts=[alert_strings(alert) for alert in alerts.snapshot()],
+                crashed_bodies=[str(record["body"]) for entry in crashes for record in entry["records"]],
+                endpoints_of_event=endpoints_of_event,
+                received_webhook_ids=frozenset(webhook_id for webhook_id, _ in observations.attempts),
+                received_data=dict(observations.bodies),
+            )
+
+
+def print_report(report: Report) -> None:
+    verdict = report.verdict
+    width = max(len(name) for name, _ in verdict.rows())
+    print()
+    print(f"{'chaos reconciliation':<{width}}  count")
+    print(f"{'-' * width}  -----")
+    for name, value in verdict.rows():
+        print(f"{name:<{width}}  {value:>5}")
+    print()
+    for name, value in report.facts.items():
+        print(f"{name}: {json.dumps(value) if isinstance(value, dict) else value}")
+    print("phase times (s): " + ", ".join(f"{name} {seconds}" for name, seconds in report.phases.items()))
+    for kind, examples in verdict.examples.items():
+        print(f"\nexamples of {kind}:")
+        for example in examples:
+            print(f"  {example}")
+    print(
+        "\nverdict:",
+        "PASS"
+        if verdict.ok
+        else "FAIL (lost, stuck, unexplained duplicates, bad signatures, "
+        "mismatches and unexpected events must all be 0)",
+    )
+
+
+def write_report(report: Report, path: Path) -> None:
+    document = {
+        "config": report.config,
+        "table": dict(report.verdict.rows()),
+        "ok": report.verdict.ok,
+        "examples": report.verdict.examples,
+        "facts": report.facts,
+        "phases_seconds": report.phases,
+    }
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")

@@ -1,0 +1,90 @@
+"""The chaos run's verdict, on hand-made observations (no stack): each class of outcome is counted
+where the reconciliation says it belongs."""
+
+from __future__ import annotations
+
+from tests.chaos.reconcile import Observed, Pair, alert_strings, reconcile
+
+EVENT, OTHER = "evt_A", "evt_B"
+HEALTHY, FLAKY = "ep_H", "ep_F"
+
+
+def _observed(**overrides: object) -> Observed:
+    pairs = [Pair(EVENT, HEALTHY), Pair(EVENT, FLAKY)]
+    fields: dict[str, object] = {
+        "pairs": pairs,
+        "api_status": {pair: "succeeded" for pair in pairs},
+        "deliveries": {(EVENT, HEALTHY): 1, (EVENT, FLAKY): 1},
+        "bad_signatures": 0,
+        "alerts": [],
+        "crashed_bodies": [],
+        "endpoints_of_event": {EVENT: frozenset({HEALTHY, FLAKY})},
+        "received_webhook_ids": frozenset({EVENT}),
+    }
+    fields.update(overrides)
+    return Observed(**fields)  # type: ignore[arg-type]
+
+
+def test_every_pair_delivered_once_passes() -> None:
+    verdict = reconcile(_observed())
+
+    assert (verdict.pairs, verdict.delivered, verdict.ok) == (2, 2, True)
+
+
+def test_a_failed_pair_counts_as_reported_only_when_an_alert_names_it() -> None:
+    statuses = {Pair(EVENT, HEALTHY): "succeeded", Pair(EVENT, FLAKY): "failed"}
+    deliveries = {(EVENT, HEALTHY): 1}
+    alert = alert_strings({"type": "x", "deliveries": [{"event_id": EVENT, "endpoint_id": FLAKY}]})
+
+    reported = reconcile(_observed(api_status=statuses, deliveries=deliveries, alerts=[alert]))
+    unreported = reconcile(_observed(api_status=statuses, deliveries=deliveries))
+
+    assert (reported.failed_reported, reported.lost, reported.ok) == (1, 0, True)
+    assert (unreported.failed_reported, unreported.lost, unreported.ok) == (0, 1, False)
+
+
+def test_an_alert_naming_the_event_for_another_endpoint_does_not_report_the_pair() -> None:
+    statuses = {Pair(EVENT, HEALTHY): "succeeded", Pair(EVENT, FLAKY): "failed"}
+    alerts = [
+        alert_strings({"endpoint_id": HEALTHY, "event_ids": [EVENT]}),
+        alert_strings({"endpoint_id": FLAKY}),
+    ]
+
+    verdict = reconcile(_observed(api_status=statuses, deliveries={(EVENT, HEALTHY): 1}, alerts=alerts))
+
+    assert verdict.lost == 1
+
+
+def test_pending_is_stuck_and_succeeded_without_a_delivery_is_lost_and_a_mismatch() -> None:
+    statuses = {Pair(EVENT, HEALTHY): "retrying", Pair(EVENT, FLAKY): "succeeded"}
+
+    verdict = reconcile(_observed(api_status=statuses, deliveries={}))
+
+    assert (verdict.stuck, verdict.lost, verdict.mismatches) == (1, 1, 1)
+
+
+def test_a_duplicate_is_explained_only_by_a_killed_message_for_that_event_and_endpoint() -> None:
+    deliveries = {(EVENT, HEALTHY): 2, (EVENT, FLAKY): 2}
+    crashed = [f'{{"kind": "deliver", "event_id": "{EVENT}", "endpoint_id": "{HEALTHY}"}}']
+
+    verdict = reconcile(_observed(deliveries=deliveries, crashed_bodies=crashed))
+
+    assert (verdict.duplicates_explained, verdict.duplicates_unexplained) == (1, 1)
+
+
+def test_a_killed_job_for_the_whole_event_explains_a_duplicate_to_any_of_its_endpoints() -> None:
+    crashed = [f'{{"kind": "fanout", "event_id": "{EVENT}"}}', f'{{"event_id": "{OTHER}"}}']
+
+    verdict = reconcile(
+        _observed(deliveries={(EVENT, HEALTHY): 3, (EVENT, FLAKY): 1}, crashed_bodies=crashed)
+    )
+
+    assert (verdict.duplicates_explained, verdict.duplicates_unexplained, verdict.ok) == (1, 0, True)
+
+
+def test_bad_signatures_mismatches_and_unexpected_events_fail_the_run() -> None:
+    delivered_but_failed = {Pair(EVENT, HEALTHY): "failed", Pair(EVENT, FLAKY): "succeeded"}
+
+    assert not reconcile(_observed(bad_signatures=1)).ok
+    assert reconcile(_observed(api_status=delivered_but_failed)).mismatches == 1
+    assert reconcile(_observed(received_webhook_ids=frozenset({EVENT, OTHER}))).unexpected_events == 1
