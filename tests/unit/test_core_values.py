@@ -31,11 +31,23 @@ KEY_B = "b" * 40
         (b"[" * 10_000 + b"]" * 10_000, "nests deeper"),
         (b'{"a": NaN}', "NaN is not a JSON number"),
         (b'{"a": -Infinity}', "-Infinity is not a JSON number"),
+        (b'{"a": 1e999}', "too large"),
+        (b'{"a": -1.5e400}', "too large"),
         (b'{"name": "\\ud800"}', "lone UTF-16 surrogate"),
         (b'{"\\udfff": 1}', "lone UTF-16 surrogate"),
         (b'{"a": ', "not valid JSON"),
     ],
-    ids=["utf8", "deep", "nan", "infinity", "surrogate-value", "surrogate-key", "truncated"],
+    ids=[
+        "utf8",
+        "deep",
+        "nan",
+        "infinity",
+        "overflow",
+        "negative-overflow",
+        "surrogate-value",
+        "surrogate-key",
+        "truncated",
+    ],
 )
 def test_strict_json_refuses_what_cannot_be_stored_or_delivered(raw: bytes, problem: str) -> None:
     with pytest.raises(InvalidRequestError, match=problem):

@@ -9,6 +9,7 @@ and every receiver choke), and nesting deep enough to exhaust the interpreter's 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -22,6 +23,13 @@ def _refuse_constant(name: str) -> Any:
     raise InvalidRequestError(f"the request body is not valid JSON: {name} is not a JSON number")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e999 is valid JSON but no float can hold it, and it cannot be sent on
+        raise InvalidRequestError(f"the number {text[:40]} is too large to keep exactly")
+    return value
+
+
 def parse(raw: bytes | str, what: str = "the request body") -> Any:
     """Parse strict JSON, or raise ``InvalidRequestError`` saying what is wrong."""
     if isinstance(raw, bytes):
@@ -32,7 +40,7 @@ def parse(raw: bytes | str, what: str = "the request body") -> Any:
     else:
         text = raw
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         raise InvalidRequestError(f"{what} nests deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:
