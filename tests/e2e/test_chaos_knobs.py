@@ -73,7 +73,7 @@ def test_a_killed_dispatch_worker_is_logged_with_its_records_which_come_back_qui
     with Receiver(hold_the_first_request) as receiver:
         tenant = api.tenant()
         api.endpoint(tenant, receiver.url + "/hook")
-        event_id = api.send(tenant, "order.created", {"n": 1}).json()["id"]
+        event_id = api.send(tenant, "order.created", {"n": 1})["id"]
         assert held.wait(30), "the delivery never arrived"
         [pid] = _busy_dispatch_workers(state["control_url"])
 

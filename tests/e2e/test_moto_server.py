@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from local_stack.aws_faults import CONTROL_PATH, FAULTS
 from local_stack.logs import LogRenderer
-from local_stack.stack import MotoServer
+from local_stack.moto_server import MotoServer
 
 # A backlog makes moto's unlocked rebuild of a queue's message list slow enough for the others to
 # interleave: without the runner's SQS lock this loses messages in every run (25 of 6,000 measured).
@@ -31,7 +31,7 @@ RECEIVERS = 6
 
 @pytest.fixture(scope="module")
 def moto() -> Iterator[MotoServer]:
-    server = MotoServer(0, LogRenderer(verbose=False, quiet=True), fault_rate=0.0, fault_seed=7)
+    server = MotoServer("127.0.0.1", 0, LogRenderer(verbose=False, quiet=True), fault_rate=0.0, fault_seed=7)
     server.start()
     try:
         server.wait_ready()
