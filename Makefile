@@ -50,6 +50,8 @@ lint: setup
 # (SKIPPED, with the reason, where no container engine can run).
 test: lint
 	$(PY) -m pytest -q
+	$(PY) -m tests.chaos
+	$(PY) -m tests.fuzz
 	$(PY) -m local_stack.sam_local_check
 
 unit: setup
