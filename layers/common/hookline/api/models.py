@@ -181,15 +181,21 @@ class ApiKeyIn(RequestModel):
 
     @field_validator("scopes", mode="before")
     @classmethod
-    def _scopes(cls, value: Any) -> Any:
+    def _scope_names(cls, value: Any) -> Any:
         # Strict mode takes enums by value only from JSON; these bodies are parsed JSON, so map them here.
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             known = {scope.value: scope for scope in Scope}
             unknown = [item for item in value if item not in known]
             if unknown:
                 raise ValueError(f"unknown scope {unknown[0]!r}; scopes are {', '.join(known)}")
-            return list(dict.fromkeys(known[item] for item in value))
+            return [known[item] for item in value]
         return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _distinct_scopes(cls, value: list[Scope]) -> list[Scope]:
+        # After the length check, so the document's maxItems holds for the list as sent.
+        return list(dict.fromkeys(value))
 
 
 # --- endpoints ------------------------------------------------------------------------------------------
