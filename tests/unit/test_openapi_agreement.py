@@ -35,6 +35,13 @@ def api_accepts(model: str, body: Any) -> bool:
 @pytest.mark.parametrize(
     ("model", "body", "valid"),
     [
+        # JSON Schema's integer is any number without a fractional part (schemathesis sent 1093.0).
+        ("ApiKeyIn", {"name": "ci", "scopes": ["events:read"], "expires_in": 1093.0}, True),
+        ("ApiKeyIn", {"name": "ci", "scopes": ["events:read"], "expires_in": 1e3}, True),
+        ("ApiKeyIn", {"name": "ci", "scopes": ["events:read"], "expires_in": 1093.5}, False),
+        ("ApiKeyIn", {"name": "ci", "scopes": ["events:read"], "expires_in": "1093"}, False),
+        ("EndpointPatch", {"rate_limit": 5.0}, True),
+        ("EndpointPatch", {"rate_limit": True}, False),
         # maxItems holds for the scopes as sent, duplicates included (five were accepted, as one).
         ("ApiKeyIn", {"name": "ci", "scopes": ["events:read"] * 5}, False),
         ("ApiKeyIn", {"name": "ci", "scopes": ["events:read"] * 2}, True),
@@ -44,3 +51,9 @@ def api_accepts(model: str, body: Any) -> bool:
 def test_the_document_and_the_models_agree(model: str, body: Any, valid: bool) -> None:
     assert document_accepts(model, body) is valid
     assert api_accepts(model, body) is valid
+
+
+def test_integral_floats_become_integers() -> None:
+    request = binding.validate(models.ApiKeyIn, {"name": "ci", "scopes": ["events:read"], "expires_in": 60.0})
+    assert request.expires_in == 60
+    assert type(request.expires_in) is int

@@ -10,7 +10,15 @@ are built on first use (``defer_build``), which keeps them out of the ingest fun
 import re
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from hookline.core import clock, signing
 from hookline.core.config import TargetPolicy
@@ -154,6 +162,17 @@ def check_iso_time(value: str) -> str:
     return value
 
 
+def whole_number(value: Any) -> Any:
+    """``5.0`` as ``5``: JSON Schema's ``integer`` (the document's) is any number with no fractional part, so
+    ``1e3`` and ``5.0`` are integers there; ``5.5``, ``"5"`` and ``true`` are still refused (strict)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = BeforeValidator(whole_number)
+
+
 # --- tenants and keys -----------------------------------------------------------------------------------
 
 
@@ -177,7 +196,7 @@ class ApiKeyIn(RequestModel):
 
     name: Name
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=len(Scope))]
-    expires_in: Annotated[int, Field(ge=1, le=MAX_KEY_LIFETIME_SECONDS)] | None = None
+    expires_in: Annotated[int, Field(ge=1, le=MAX_KEY_LIFETIME_SECONDS), WholeNumber] | None = None
 
     @field_validator("scopes", mode="before")
     @classmethod
@@ -203,7 +222,7 @@ class ApiKeyIn(RequestModel):
 EventTypes = Annotated[list[str], Field(min_length=1, max_length=MAX_EVENT_TYPES)]
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION)]
 Headers = Annotated[dict[str, str], Field(max_length=MAX_HEADERS)]
-RateLimit = Annotated[int, Field(ge=1, le=MAX_RATE_LIMIT)]
+RateLimit = Annotated[int, Field(ge=1, le=MAX_RATE_LIMIT), WholeNumber]
 Filter = dict[str, Any]
 
 
