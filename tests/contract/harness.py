@@ -1,16 +1,22 @@
 """schemathesis against the local stack, from the API's own document (``GET /v1/openapi.json``).
 
-``contract_stack`` starts the local stack as the e2e tests do (free ports, a fixed admin key), a receiver on
-127.0.0.1, and seeds what the routes' path parameters need: a tenant, an endpoint aimed at the receiver, a
-delivered event, a tenant key with every scope, and a second tenant that ``DELETE /v1/tenants/{tenant_id}``
-may delete. ``run_pass`` then runs ``schemathesis run`` (its CLI, in a child process) against the stack as
-one caller: the admin key, the tenant key, or nobody at all (so every 401 is exercised too).
+``contract_stack`` starts the local stack as the e2e tests do (free ports, a fixed admin key) and a receiver
+on 127.0.0.1, and seeds what the routes' path parameters need. ``run_pass`` then runs ``schemathesis run``
+(its CLI, in a child process) against the stack as one caller: the admin key, a tenant key, or nobody at
+all (so every 401 is exercised too).
 
-Path parameters come from the config file schemathesis reads (``[parameters]``), pinned per operation so
-that the ones that delete can only delete what was seeded for them: ``DELETE .../endpoints/{endpoint_id}``
-and ``DELETE .../keys/{key_id}`` get generated ids (404s), and the stateful phase creates endpoints and keys
-and deletes those through the document's inferred links. Endpoint URLs that the API would accept are
-pointed at the receiver before they are sent (``tests.contract.hooks``), so no delivery leaves 127.0.0.1.
+Two tenants keep the run's own load bounded. Every event is sent in the *events* tenant, which has one
+endpoint (aimed at the receiver) and a delivered event; endpoints are created in the *manage* tenant. Were
+they one tenant, each of the thousands of generated events and batches would fan out to every endpoint
+the run had created before it, and the run would spend itself on deliveries.
+
+Path parameters come from the config file schemathesis reads (``[parameters]``), pinned per operation.
+The stateless passes pin endpoint and event ids to the seeded ones, and pin ``DELETE .../{tenant_id}`` to a
+tenant seeded to be deleted; ``DELETE .../endpoints/{endpoint_id}`` and ``.../keys/{key_id}`` get generated
+ids (404s). The stateful passes pin no ids: their scenarios create endpoints, keys and events and use and
+delete those through the document's inferred links (a pinned id would override the linked one). Endpoint
+URLs that the API would accept are pointed at the receiver before they are sent (``tests.contract.hooks``),
+so no delivery leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +37,8 @@ from local_stack.process import REPO_ROOT, StackProcess
 from tests.receivers import Receiver
 
 ADMIN_KEY = "contract-admin-" + "k" * 24  # fixed, as the e2e tests' key is: it is in the config file anyway
-TENANT = "contract-acme"
+MANAGE_TENANT = "contract-manage"  # endpoints and keys are created here
+EVENTS_TENANT = "contract-events"  # events are sent here: one endpoint, one delivered event
 DOOMED_TENANT = "contract-doomed"  # the one tenant DELETE /v1/tenants/{tenant_id} is given
 RECEIVER_ENV = "HOOKLINE_CONTRACT_RECEIVER"  # read by tests.contract.hooks
 SCOPES = ("endpoints:read", "endpoints:write", "events:read", "events:write")
@@ -56,9 +63,10 @@ CHECKS = (
 )
 # The coverage phase also tries methods no path declares. Not TRACE: the local stack's HTTP server (it
 # plays API Gateway, local_stack/apigw.py) has no handler for it and answers 501 itself, without ever
-# calling the API; a deployed stack's API Gateway refuses it before Lambda too.
+# calling the API.
 UNEXPECTED_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "PATCH")
 
+# Operations on the seeded endpoint (pinned in the stateless passes)...
 ENDPOINT_OPERATIONS = (
     "get_endpoint",
     "update_endpoint",
@@ -68,18 +76,20 @@ ENDPOINT_OPERATIONS = (
     "recover_endpoint",
     "test_endpoint",
 )
+# ...on the seeded event (pinned in the stateless passes)...
 EVENT_OPERATIONS = ("get_event", "list_event_attempts", "retry_event")
+# ...and every operation that runs in the events tenant, always.
+EVENTS_TENANT_OPERATIONS = ("post_event", "post_event_batch", "search_events", *EVENT_OPERATIONS)
 
 
 @dataclass(frozen=True)
 class Seed:
     api_url: str
     admin_key: str
-    tenant_key: str
+    tenant_keys: Mapping[str, str]  # tenant id -> a key with every scope
     receiver_url: str
-    tenant_id: str
-    endpoint_id: str
-    event_id: str
+    endpoint_id: str  # in the events tenant
+    event_id: str  # in the events tenant, delivered
 
     @property
     def document_url(self) -> str:
@@ -96,31 +106,41 @@ class Budget:
 
 
 SHORT = Budget(max_examples=8, seed=20261130, stateful_steps=6)
-FULL = Budget(max_examples=150, seed=None, stateful_steps=20)
+FULL = Budget(max_examples=100, seed=None, stateful_steps=12)
 
 
 @dataclass(frozen=True)
 class Pass:
-    """One ``schemathesis run``: who calls (``caller``), which phases, and whether endpoint and event ids are
-    pinned to the seeded ones. The stateful phase runs unpinned and last: its scenarios take ids from what
-    they create and list (and may delete the seeded endpoint), and a pinned id would override theirs."""
+    """One ``schemathesis run``: who calls (the admin key, a tenant's key, or nobody), which phases, and
+    which operations. Stateless passes pin ids to the seeded ones; stateful passes run last, unpinned."""
 
     name: str
-    caller: str  # admin, tenant or anonymous
+    key: str | None  # "admin", a tenant id (that tenant's key), or None: no key at all
     phases: tuple[str, ...]
-    pinned: bool = True
+    included: tuple[str, ...] = ()  # only these operation ids (none: every one)...
+    excluded: tuple[str, ...] = ()  # ...but not these
+
+    @property
+    def stateful(self) -> bool:
+        return "stateful" in self.phases
 
     def token(self, seed: Seed) -> str | None:
-        return {"admin": seed.admin_key, "tenant": seed.tenant_key}.get(self.caller)
+        if self.key is None:
+            return None
+        return seed.admin_key if self.key == "admin" else seed.tenant_keys[self.key]
 
 
 STATELESS = ("examples", "coverage", "fuzzing")
+# What the stateless passes run in the events tenant. A tenant key works under its own tenant's path only,
+# so each tenant's operations get a pass of their own.
+EVENTS_SIDE = tuple(sorted(set(ENDPOINT_OPERATIONS) | set(EVENTS_TENANT_OPERATIONS)))
 PASSES = (
     Pass("admin", "admin", STATELESS),
-    Pass("tenant", "tenant", STATELESS),
-    Pass("anonymous", "anonymous", STATELESS),  # every call but the document's own is a 401
-    Pass("admin-stateful", "admin", ("stateful",), pinned=False),
-    Pass("tenant-stateful", "tenant", ("stateful",), pinned=False),
+    Pass("tenant-events", EVENTS_TENANT, STATELESS, included=EVENTS_SIDE),
+    Pass("tenant-manage", MANAGE_TENANT, STATELESS, excluded=EVENTS_SIDE),
+    Pass("anonymous", None, STATELESS),  # every call but the document's own is a 401
+    Pass("admin-stateful", "admin", ("stateful",)),
+    Pass("tenant-stateful", MANAGE_TENANT, ("stateful",), excluded=EVENTS_TENANT_OPERATIONS),
 )
 
 
@@ -171,18 +191,18 @@ def contract_stack(work_dir: Path) -> Iterator[Seed]:
 
 
 def _seed(client: HooklineClient, api_url: str, receiver_url: str) -> Seed:
-    client.put_tenant(TENANT, "Contract tests")
-    client.put_tenant(DOOMED_TENANT, "Deleted by the contract run")
-    endpoint = client.create_endpoint(TENANT, receiver_url + "/hook")
-    event = client.send_event(TENANT, "order.created", {"order_id": "ord_1"})
-    tenant_key = client.create_key(TENANT, "contract", list(SCOPES))
+    keys: dict[str, str] = {}
+    for tenant_id in (MANAGE_TENANT, EVENTS_TENANT, DOOMED_TENANT):
+        client.put_tenant(tenant_id, tenant_id.replace("-", " ").capitalize())
+        keys[tenant_id] = client.create_key(tenant_id, "contract", list(SCOPES))["key"]
+    endpoint = client.create_endpoint(EVENTS_TENANT, receiver_url + "/hook")
+    event = client.send_event(EVENTS_TENANT, "order.created", {"order_id": "ord_1"})
     _wait_delivered(client, event["id"])
     return Seed(
         api_url=api_url,
         admin_key=ADMIN_KEY,
-        tenant_key=tenant_key["key"],
+        tenant_keys=keys,
         receiver_url=receiver_url + "/hook",
-        tenant_id=TENANT,
         endpoint_id=endpoint["id"],
         event_id=event["id"],
     )
@@ -191,7 +211,7 @@ def _seed(client: HooklineClient, api_url: str, receiver_url: str) -> Seed:
 def _wait_delivered(client: HooklineClient, event_id: str, timeout: float = 30.0) -> None:
     """Until the seeded event has an attempt, so its attempts routes answer a full page."""
     deadline = time.monotonic() + timeout
-    while not client.list_event_attempts(TENANT, event_id)["data"]:
+    while not client.list_event_attempts(EVENTS_TENANT, event_id)["data"]:
         if time.monotonic() > deadline:
             raise RuntimeError(f"the seeded event {event_id} was not delivered within {timeout:.0f} s")
         time.sleep(0.1)
@@ -203,8 +223,6 @@ def _wait_delivered(client: HooklineClient, event_id: str, timeout: float = 30.0
 def _toml(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value)  # a TOML basic string: the same escapes as JSON's
-    if isinstance(value, bool):
-        return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, list | tuple):
@@ -212,6 +230,19 @@ def _toml(value: Any) -> str:
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
     raise TypeError(f"no TOML for {value!r}")
+
+
+def pinned_parameters(seed: Seed, run: Pass) -> dict[str, dict[str, str]]:
+    """Operation id -> the path parameters it is given (besides the default tenant, the manage one)."""
+    pinned: dict[str, dict[str, str]] = {"delete_tenant": {"path.tenant_id": DOOMED_TENANT}}
+    for operation in EVENTS_TENANT_OPERATIONS:
+        pinned[operation] = {"path.tenant_id": EVENTS_TENANT}
+    if not run.stateful:
+        for operation in EVENT_OPERATIONS:
+            pinned[operation]["path.event_id"] = seed.event_id
+        for operation in ENDPOINT_OPERATIONS:
+            pinned[operation] = {"path.tenant_id": EVENTS_TENANT, "path.endpoint_id": seed.endpoint_id}
+    return pinned
 
 
 def config_text(seed: Seed, run: Pass, budget: Budget) -> str:
@@ -227,21 +258,17 @@ def config_text(seed: Seed, run: Pass, budget: Budget) -> str:
         f"max-steps = {budget.stateful_steps}",
         "",
         "[parameters]",
-        f'"path.tenant_id" = {_toml(seed.tenant_id)}',
+        f'"path.tenant_id" = {_toml(MANAGE_TENANT)}',
     ]
     token = run.token(seed)
     if token is not None:
         lines += ["", "[auth.openapi.bearer]", f"bearer = {_toml(token)}"]
-    pinned = [("delete_tenant", {"path.tenant_id": DOOMED_TENANT})]
-    if run.pinned:
-        pinned += [(operation, {"path.endpoint_id": seed.endpoint_id}) for operation in ENDPOINT_OPERATIONS]
-        pinned += [(operation, {"path.event_id": seed.event_id}) for operation in EVENT_OPERATIONS]
-    for operation, parameters in pinned:
+    for operation, parameters in pinned_parameters(seed, run).items():
         lines += [
             "",
             "[[operations]]",
             f"include-operation-id = {_toml(operation)}",
-            f"parameters = {_toml({'path.tenant_id': seed.tenant_id} | parameters)}",
+            f"parameters = {_toml(parameters)}",
         ]
     return "\n".join(lines) + "\n"
 
@@ -271,6 +298,10 @@ def schemathesis_command(
         str(report),
         "--no-color",
     ]
+    for operation in run.included:
+        command += ["--include-operation-id", operation]
+    for operation in run.excluded:
+        command += ["--exclude-operation-id", operation]
     if budget.seed is not None:
         command += ["--seed", str(budget.seed)]
     return [*command, *extra]

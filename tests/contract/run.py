@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import signal
 import sys
 import tempfile
 from pathlib import Path
+from types import FrameType
 
 from tests.contract.harness import FULL, PASSES, SHORT, PassResult, contract_stack, run_pass
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # so the stack is stopped on the way out, as on Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(prog="python -m tests.contract.run", description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="the long run: many more cases, a new seed")
     parser.add_argument(
