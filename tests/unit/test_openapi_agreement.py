@@ -42,6 +42,9 @@ def api_accepts(model: str, body: Any) -> bool:
         ("ApiKeyIn", {"name": "ci", "scopes": ["events:read"], "expires_in": "1093"}, False),
         ("EndpointPatch", {"rate_limit": 5.0}, True),
         ("EndpointPatch", {"rate_limit": True}, False),
+        # A URL cannot be removed: null was documented as allowed and answered with a 400.
+        ("EndpointPatch", {"url": None}, False),
+        ("EndpointPatch", {"description": None, "rate_limit": None}, True),
         # maxItems holds for the scopes as sent, duplicates included (five were accepted, as one).
         ("ApiKeyIn", {"name": "ci", "scopes": ["events:read"] * 5}, False),
         ("ApiKeyIn", {"name": "ci", "scopes": ["events:read"] * 2}, True),

@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -260,16 +261,25 @@ class EndpointIn(_EndpointFields):
     _secret = field_validator("secret")(check_secret)
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 class EndpointPatch(_EndpointFields):
     """Change any subset of an endpoint's fields (not its secret: rotate it instead). Absent fields stay as
     they are; `null` clears `event_types`, `filter`, `rate_limit`, `headers` and `description`."""
 
-    url: str | None = None
+    # Absent (None here) keeps the URL; it cannot be removed, so the document has no null for it.
+    url: Annotated[str | None, WithJsonSchema({"type": "string"})] = Field(
+        default=None, json_schema_extra=_no_default
+    )
 
     @field_validator("url")
     @classmethod
-    def _url(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return None if value is None else check_url(value, info)
+    def _url(cls, value: str | None, info: ValidationInfo) -> str:
+        if value is None:  # only an explicit null gets here: an absent field is not validated
+            raise ValueError("cannot be removed; leave it out to keep the current URL")
+        return check_url(value, info)
 
 
 class RotateSecretIn(RequestModel):
