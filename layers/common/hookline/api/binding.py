@@ -158,7 +158,7 @@ LIMIT = QueryParam(
     {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
     "Items per page.",
 )
-CURSOR = QueryParam("cursor", {"type": "string"}, "The `next_cursor` of the previous page.")
+CURSOR = QueryParam("cursor", {"type": "string", "minLength": 1}, "The `next_cursor` of the previous page.")
 PAGING = (LIMIT, CURSOR)
 
 

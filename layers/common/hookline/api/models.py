@@ -25,7 +25,12 @@ from hookline.core import clock, signing
 from hookline.core.config import TargetPolicy
 from hookline.core.errors import InvalidRequestError
 from hookline.core.filters import validate_filter
-from hookline.core.matching import is_valid_event_type, is_valid_event_type_pattern
+from hookline.core.matching import (
+    EVENT_TYPE_PATTERN,
+    MAX_EVENT_TYPE_LENGTH,
+    is_valid_event_type,
+    is_valid_event_type_pattern,
+)
 from hookline.core.models import Scope
 from hookline.core.targets import validate_endpoint_url
 
@@ -44,6 +49,25 @@ TEST_EVENT_TYPE = "webhook.test"
 TEST_EVENT_DATA: dict[str, Any] = {
     "message": "A test event from Hookline: your endpoint received and can verify it.",
     "example": {"order_id": "ord_1001", "amount": 4200, "currency": "EUR"},
+}
+
+# The document's copies of rules that validators below enforce (with their own messages): JSON Schema
+# keywords only, so pydantic does not check them a second time. String keywords ignore a null.
+EVENT_TYPE_SCHEMA: dict[str, Any] = {
+    "pattern": f"^(?:{EVENT_TYPE_PATTERN.pattern})$",
+    "maxLength": MAX_EVENT_TYPE_LENGTH,
+}
+# 'whsec_' and the padded base64 of 24 to 64 bytes: 8-20 groups of four characters (24-60 bytes) and an
+# optional tail of one or two bytes, or 21 groups (63 bytes) and an optional one-byte tail.
+_B64 = "[A-Za-z0-9+/]"
+SECRET_SCHEMA: dict[str, Any] = {
+    "pattern": f"^whsec_(?:(?:{_B64}{{4}}){{8,20}}(?:{_B64}{{2}}==|{_B64}{{3}}=)?"
+    f"|(?:{_B64}{{4}}){{21}}(?:{_B64}{{2}}==)?)$"
+}
+IDEMPOTENCY_KEY_SCHEMA: dict[str, Any] = {
+    "pattern": "^[ -~]+$",
+    "minLength": 1,
+    "maxLength": MAX_IDEMPOTENCY_KEY,
 }
 
 # RFC 7230 token characters. Values: visible ASCII, with inner spaces and tabs (no CR, LF, NUL or anything
@@ -255,7 +279,11 @@ class EndpointIn(_EndpointFields):
     """Register an endpoint."""
 
     url: str = Field(examples=["https://example.com/webhooks"])
-    secret: str | None = Field(default=None, description="Bring your own `whsec_` secret (24-64 bytes).")
+    secret: str | None = Field(
+        default=None,
+        description="Bring your own `whsec_` secret (24-64 bytes).",
+        json_schema_extra=SECRET_SCHEMA,
+    )
 
     _url = field_validator("url")(check_url)
     _secret = field_validator("secret")(check_secret)
@@ -283,7 +311,9 @@ class EndpointPatch(_EndpointFields):
 
 
 class RotateSecretIn(RequestModel):
-    secret: str | None = Field(default=None, description="The new secret; generated when absent.")
+    secret: str | None = Field(
+        default=None, description="The new secret; generated when absent.", json_schema_extra=SECRET_SCHEMA
+    )
 
     _secret = field_validator("secret")(check_secret)
 
@@ -300,7 +330,9 @@ class RecoverIn(RequestModel):
 class EndpointTestIn(RequestModel):
     """A test event for one endpoint. Both fields are optional; the defaults are the example shown."""
 
-    type: str = Field(default=TEST_EVENT_TYPE, examples=[TEST_EVENT_TYPE])
+    type: str = Field(
+        default=TEST_EVENT_TYPE, examples=[TEST_EVENT_TYPE], json_schema_extra=EVENT_TYPE_SCHEMA
+    )
     data: dict[str, Any] = Field(default_factory=lambda: dict(TEST_EVENT_DATA), examples=[TEST_EVENT_DATA])
 
     _type = field_validator("type")(check_event_type)
@@ -312,7 +344,7 @@ class EndpointTestIn(RequestModel):
 class EventIn(RequestModel):
     """An event. `data` is any JSON object; the endpoint receives `{"type", "timestamp", "data"}`."""
 
-    type: str = Field(examples=["order.created"])
+    type: str = Field(examples=["order.created"], json_schema_extra=EVENT_TYPE_SCHEMA)
     data: dict[str, Any] = Field(examples=[{"order_id": "ord_1001", "amount": 4200}])
 
     _type = field_validator("type")(check_event_type)
@@ -327,7 +359,7 @@ def check_idempotency_key(value: str | None) -> str | None:
 class BatchEventIn(EventIn):
     """One event of a batch, with its own optional idempotency key."""
 
-    idempotency_key: str | None = None
+    idempotency_key: str | None = Field(default=None, json_schema_extra=IDEMPOTENCY_KEY_SCHEMA)
 
     _key = field_validator("idempotency_key")(check_idempotency_key)
 
