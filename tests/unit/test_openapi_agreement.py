@@ -56,6 +56,24 @@ def api_accepts(model: str, body: Any) -> bool:
         ),
         ("EndpointTestIn", {"type": "x y"}, False),
         *(
+            ("EndpointPatch", {"event_types": [pattern]}, True)
+            for pattern in ["*", "order.created", "order.*", "a" * 256, "a" * 256 + ".*"]
+        ),
+        *(
+            ("EndpointPatch", {"event_types": [pattern]}, False)
+            for pattern in [
+                "",
+                "**",
+                "order*",
+                "*.created",
+                "a" * 257,
+                "a" * 257 + ".*",
+                ".*",
+                "a.*\n",
+                "a b",
+            ]
+        ),
+        *(
             ("EndpointIn", {"url": URL, "secret": secret(size)}, True)
             for size in [24, 25, 26, 27, 62, 63, 64]
         ),

@@ -57,6 +57,18 @@ EVENT_TYPE_SCHEMA: dict[str, Any] = {
     "pattern": f"^(?:{EVENT_TYPE_PATTERN.pattern})$",
     "maxLength": MAX_EVENT_TYPE_LENGTH,
 }
+# An endpoint's event type filter: "*", an event type, or an event type and ".*" (a prefix wildcard).
+EVENT_TYPE_PATTERN_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "anyOf": [
+        {"const": "*"},
+        EVENT_TYPE_SCHEMA,
+        {
+            "pattern": f"^(?:{EVENT_TYPE_PATTERN.pattern})\\.\\*$",
+            "maxLength": MAX_EVENT_TYPE_LENGTH + len(".*"),
+        },
+    ],
+}
 # 'whsec_' and the padded base64 of 24 to 64 bytes: 8-20 groups of four characters (24-60 bytes) and an
 # optional tail of one or two bytes, or 21 groups (63 bytes) and an optional one-byte tail.
 _B64 = "[A-Za-z0-9+/]"
@@ -244,7 +256,10 @@ class ApiKeyIn(RequestModel):
 
 # --- endpoints ------------------------------------------------------------------------------------------
 
-EventTypes = Annotated[list[str], Field(min_length=1, max_length=MAX_EVENT_TYPES)]
+EventTypes = Annotated[
+    list[Annotated[str, WithJsonSchema(EVENT_TYPE_PATTERN_SCHEMA)]],
+    Field(min_length=1, max_length=MAX_EVENT_TYPES),
+]
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION)]
 Headers = Annotated[dict[str, str], Field(max_length=MAX_HEADERS)]
 RateLimit = Annotated[int, Field(ge=1, le=MAX_RATE_LIMIT), WholeNumber]
