@@ -1,7 +1,7 @@
 """schemathesis over ``/v1/openapi.json`` against the local stack: no 5xx, and no status, content type,
-header or body that the document does not declare, as the admin key, a tenant key and nobody.
+header or body that the document does not declare, as the admin key, each tenant's key and nobody.
 
-This is the short run (a fixed seed, a few thousand cases in all); ``make contract ARGS=--full`` is the
+This is the short run (a fixed seed, about 3,000 cases in all); ``make contract ARGS=--full`` is the
 long one. On a failure the message holds schemathesis's own report, with a curl line for each case.
 """
 
