@@ -35,6 +35,7 @@ def session() -> boto3.session.Session:
     # One session for every client: each new Session reloads botocore's data files (about 35 ms a client).
     return boto3.session.Session()
 
+
 _client_lock = threading.Lock()
 
 

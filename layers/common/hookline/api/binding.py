@@ -90,6 +90,11 @@ def _describe(error: Any, path: str) -> str:
     message = str(error.get("msg") or "is not valid")
     kind = error.get("type")
     message = _FRIENDLY.get(kind, message)
+    context = error.get("ctx") or {}
+    if kind == "too_long":  # pydantic says "at most 4 items after validation", which reads as a riddle
+        message = f"must have at most {context.get('max_length')} items"
+    elif kind == "too_short":
+        message = f"must have at least {context.get('min_length')} item(s)"
     if kind == "value_error":
         message = message.removeprefix("Value error, ")
     message = message.replace("Input should be", "must be").replace("Input should have", "must have")
@@ -153,7 +158,7 @@ LIMIT = QueryParam(
     {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE},
     "Items per page.",
 )
-CURSOR = QueryParam("cursor", {"type": "string"}, "The `next_cursor` of the previous page.")
+CURSOR = QueryParam("cursor", {"type": "string", "minLength": 1}, "The `next_cursor` of the previous page.")
 PAGING = (LIMIT, CURSOR)
 
 

@@ -100,9 +100,7 @@ class EndpointService:
         current = self.require(tenant_id, endpoint_id)
         given = request.model_fields_set
         changed = replace(current, updated_at=_later_than(current.updated_at))
-        if "url" in given:
-            if request.url is None:
-                raise InvalidRequestError("url: cannot be removed")
+        if request.url is not None:  # the model refuses an explicit null: a URL cannot be removed
             changed = replace(changed, url=request.url)
         if "event_types" in given:
             types = request.event_types

@@ -8,7 +8,7 @@ from typing import Any
 from hookline.api import binding, container, docs, openapi
 from hookline.api.auth import ADMIN_ONLY, EVENTS_READ, EVENTS_WRITE, PUBLIC
 from hookline.api.binding import PAGING, QueryParam
-from hookline.api.models import BatchIn, EventIn, RetryIn
+from hookline.api.models import IDEMPOTENCY_KEY_SCHEMA, BatchIn, EventIn, RetryIn
 from hookline.api.router import EVENT, TENANT, Request, Result, route
 from hookline.api.views import (
     AttemptPage,
@@ -54,7 +54,7 @@ EVENT_SEARCH = (
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                "schema": {"type": "string", **IDEMPOTENCY_KEY_SCHEMA},
             }
         ]
     },

@@ -10,13 +10,27 @@ are built on first use (``defer_build``), which keeps them out of the ingest fun
 import re
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from hookline.core import clock, signing
 from hookline.core.config import TargetPolicy
 from hookline.core.errors import InvalidRequestError
 from hookline.core.filters import validate_filter
-from hookline.core.matching import is_valid_event_type, is_valid_event_type_pattern
+from hookline.core.matching import (
+    EVENT_TYPE_PATTERN,
+    MAX_EVENT_TYPE_LENGTH,
+    is_valid_event_type,
+    is_valid_event_type_pattern,
+)
 from hookline.core.models import Scope
 from hookline.core.targets import validate_endpoint_url
 
@@ -35,6 +49,37 @@ TEST_EVENT_TYPE = "webhook.test"
 TEST_EVENT_DATA: dict[str, Any] = {
     "message": "A test event from Hookline: your endpoint received and can verify it.",
     "example": {"order_id": "ord_1001", "amount": 4200, "currency": "EUR"},
+}
+
+# The document's copies of rules that validators below enforce (with their own messages): JSON Schema
+# keywords only, so pydantic does not check them a second time. String keywords ignore a null.
+EVENT_TYPE_SCHEMA: dict[str, Any] = {
+    "pattern": f"^(?:{EVENT_TYPE_PATTERN.pattern})$",
+    "maxLength": MAX_EVENT_TYPE_LENGTH,
+}
+# An endpoint's event type filter: "*", an event type, or an event type and ".*" (a prefix wildcard).
+EVENT_TYPE_PATTERN_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "anyOf": [
+        {"const": "*"},
+        EVENT_TYPE_SCHEMA,
+        {
+            "pattern": f"^(?:{EVENT_TYPE_PATTERN.pattern})\\.\\*$",
+            "maxLength": MAX_EVENT_TYPE_LENGTH + len(".*"),
+        },
+    ],
+}
+# 'whsec_' and the padded base64 of 24 to 64 bytes: 8-20 groups of four characters (24-60 bytes) and an
+# optional tail of one or two bytes, or 21 groups (63 bytes) and an optional one-byte tail.
+_B64 = "[A-Za-z0-9+/]"
+SECRET_SCHEMA: dict[str, Any] = {
+    "pattern": f"^whsec_(?:(?:{_B64}{{4}}){{8,20}}(?:{_B64}{{2}}==|{_B64}{{3}}=)?"
+    f"|(?:{_B64}{{4}}){{21}}(?:{_B64}{{2}}==)?)$"
+}
+IDEMPOTENCY_KEY_SCHEMA: dict[str, Any] = {
+    "pattern": "^[ -~]+$",
+    "minLength": 1,
+    "maxLength": MAX_IDEMPOTENCY_KEY,
 }
 
 # RFC 7230 token characters. Values: visible ASCII, with inner spaces and tabs (no CR, LF, NUL or anything
@@ -154,6 +199,17 @@ def check_iso_time(value: str) -> str:
     return value
 
 
+def whole_number(value: Any) -> Any:
+    """``5.0`` as ``5``: JSON Schema's ``integer`` (the document's) is any number with no fractional part, so
+    ``1e3`` and ``5.0`` are integers there; ``5.5``, ``"5"`` and ``true`` are still refused (strict)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = BeforeValidator(whole_number)
+
+
 # --- tenants and keys -----------------------------------------------------------------------------------
 
 
@@ -177,27 +233,36 @@ class ApiKeyIn(RequestModel):
 
     name: Name
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=len(Scope))]
-    expires_in: Annotated[int, Field(ge=1, le=MAX_KEY_LIFETIME_SECONDS)] | None = None
+    expires_in: Annotated[int, Field(ge=1, le=MAX_KEY_LIFETIME_SECONDS), WholeNumber] | None = None
 
     @field_validator("scopes", mode="before")
     @classmethod
-    def _scopes(cls, value: Any) -> Any:
+    def _scope_names(cls, value: Any) -> Any:
         # Strict mode takes enums by value only from JSON; these bodies are parsed JSON, so map them here.
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             known = {scope.value: scope for scope in Scope}
             unknown = [item for item in value if item not in known]
             if unknown:
                 raise ValueError(f"unknown scope {unknown[0]!r}; scopes are {', '.join(known)}")
-            return list(dict.fromkeys(known[item] for item in value))
+            return [known[item] for item in value]
         return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _distinct_scopes(cls, value: list[Scope]) -> list[Scope]:
+        # After the length check, so the document's maxItems holds for the list as sent.
+        return list(dict.fromkeys(value))
 
 
 # --- endpoints ------------------------------------------------------------------------------------------
 
-EventTypes = Annotated[list[str], Field(min_length=1, max_length=MAX_EVENT_TYPES)]
+EventTypes = Annotated[
+    list[Annotated[str, WithJsonSchema(EVENT_TYPE_PATTERN_SCHEMA)]],
+    Field(min_length=1, max_length=MAX_EVENT_TYPES),
+]
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION)]
 Headers = Annotated[dict[str, str], Field(max_length=MAX_HEADERS)]
-RateLimit = Annotated[int, Field(ge=1, le=MAX_RATE_LIMIT)]
+RateLimit = Annotated[int, Field(ge=1, le=MAX_RATE_LIMIT), WholeNumber]
 Filter = dict[str, Any]
 
 
@@ -229,26 +294,41 @@ class EndpointIn(_EndpointFields):
     """Register an endpoint."""
 
     url: str = Field(examples=["https://example.com/webhooks"])
-    secret: str | None = Field(default=None, description="Bring your own `whsec_` secret (24-64 bytes).")
+    secret: str | None = Field(
+        default=None,
+        description="Bring your own `whsec_` secret (24-64 bytes).",
+        json_schema_extra=SECRET_SCHEMA,
+    )
 
     _url = field_validator("url")(check_url)
     _secret = field_validator("secret")(check_secret)
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
 
 
 class EndpointPatch(_EndpointFields):
     """Change any subset of an endpoint's fields (not its secret: rotate it instead). Absent fields stay as
     they are; `null` clears `event_types`, `filter`, `rate_limit`, `headers` and `description`."""
 
-    url: str | None = None
+    # Absent (None here) keeps the URL; it cannot be removed, so the document has no null for it.
+    url: Annotated[str | None, WithJsonSchema({"type": "string"})] = Field(
+        default=None, json_schema_extra=_no_default
+    )
 
     @field_validator("url")
     @classmethod
-    def _url(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return None if value is None else check_url(value, info)
+    def _url(cls, value: str | None, info: ValidationInfo) -> str:
+        if value is None:  # only an explicit null gets here: an absent field is not validated
+            raise ValueError("cannot be removed; leave it out to keep the current URL")
+        return check_url(value, info)
 
 
 class RotateSecretIn(RequestModel):
-    secret: str | None = Field(default=None, description="The new secret; generated when absent.")
+    secret: str | None = Field(
+        default=None, description="The new secret; generated when absent.", json_schema_extra=SECRET_SCHEMA
+    )
 
     _secret = field_validator("secret")(check_secret)
 
@@ -265,7 +345,9 @@ class RecoverIn(RequestModel):
 class EndpointTestIn(RequestModel):
     """A test event for one endpoint. Both fields are optional; the defaults are the example shown."""
 
-    type: str = Field(default=TEST_EVENT_TYPE, examples=[TEST_EVENT_TYPE])
+    type: str = Field(
+        default=TEST_EVENT_TYPE, examples=[TEST_EVENT_TYPE], json_schema_extra=EVENT_TYPE_SCHEMA
+    )
     data: dict[str, Any] = Field(default_factory=lambda: dict(TEST_EVENT_DATA), examples=[TEST_EVENT_DATA])
 
     _type = field_validator("type")(check_event_type)
@@ -277,7 +359,7 @@ class EndpointTestIn(RequestModel):
 class EventIn(RequestModel):
     """An event. `data` is any JSON object; the endpoint receives `{"type", "timestamp", "data"}`."""
 
-    type: str = Field(examples=["order.created"])
+    type: str = Field(examples=["order.created"], json_schema_extra=EVENT_TYPE_SCHEMA)
     data: dict[str, Any] = Field(examples=[{"order_id": "ord_1001", "amount": 4200}])
 
     _type = field_validator("type")(check_event_type)
@@ -292,16 +374,25 @@ def check_idempotency_key(value: str | None) -> str | None:
 class BatchEventIn(EventIn):
     """One event of a batch, with its own optional idempotency key."""
 
-    idempotency_key: str | None = None
+    idempotency_key: str | None = Field(default=None, json_schema_extra=IDEMPOTENCY_KEY_SCHEMA)
 
     _key = field_validator("idempotency_key")(check_idempotency_key)
+
+
+# What a batch item is, as the API treats it: meant to be a BatchEventIn, but anything else is accepted into
+# the batch and answered with its own 400 in the results (the 207), so the document must admit any value.
+BATCH_ITEM_SCHEMA: dict[str, Any] = {
+    "description": "An event (BatchEventIn). An item that is not a valid BatchEventIn gets its own 400 in "
+    "the results; the other items are still accepted.",
+    "anyOf": [{"$ref": "#/components/schemas/BatchEventIn"}, {}],
+}
 
 
 class BatchIn(RequestModel):
     """1 to 100 events. Each item is validated on its own: a bad item gets its own 400 in the results."""
 
     events: Annotated[list[Any], Field(min_length=1, max_length=MAX_BATCH)] = Field(
-        json_schema_extra={"items": {"$ref": "#/components/schemas/BatchEventIn"}}
+        json_schema_extra={"items": BATCH_ITEM_SCHEMA}
     )
 
 
