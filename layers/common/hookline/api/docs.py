@@ -4,11 +4,10 @@ Swagger UI 5, which renders OpenAPI 3.1), so the page works with no internet and
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from swagger_ui_bundle import swagger_ui_path
 
+from hookline.api.http import HttpResponse
 from hookline.core.errors import NotFoundError
 
 _ASSETS = {
@@ -45,10 +44,8 @@ PAGE = """<!DOCTYPE html>
 """
 
 
-def page() -> Response[Any]:
-    return Response(
-        status_code=200, content_type="text/html; charset=utf-8", body=PAGE, headers={"Cache-Control": _CACHE}
-    )
+def page() -> HttpResponse:
+    return HttpResponse(200, PAGE, "text/html; charset=utf-8", {"Cache-Control": _CACHE})
 
 
 @cache
@@ -57,10 +54,10 @@ def _read(name: str) -> bytes:
     return data
 
 
-def asset(name: str) -> Response[Any]:
+def asset(name: str) -> HttpResponse:
     content_type = _ASSETS.get(name)
     if content_type is None:
         raise NotFoundError(f"no documentation asset {name!r}")
     data = _read(name)
     body: str | bytes = data.decode() if content_type.endswith("utf-8") else data
-    return Response(status_code=200, content_type=content_type, body=body, headers={"Cache-Control": _CACHE})
+    return HttpResponse(200, body, content_type, {"Cache-Control": _CACHE})

@@ -9,11 +9,11 @@ import re
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 
 from hookline import __version__
+from hookline.api.http import JSON, HttpResponse
 from hookline.api.models import REQUEST_MODELS
 from hookline.api.router import ROUTES, RouteSpec
 from hookline.api.views import BatchAccepted, BatchFailed, ErrorOut
@@ -152,5 +152,5 @@ def _document_text() -> str:
     return json.dumps(document(), ensure_ascii=False, separators=(",", ":"))
 
 
-def response() -> Response[Any]:
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_document_text())
+def response() -> HttpResponse:
+    return HttpResponse(200, _document_text(), JSON)

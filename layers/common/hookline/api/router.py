@@ -1,4 +1,4 @@
-"""Declared routes on powertools' ``APIGatewayHttpResolver``, and the one place where errors meet HTTP.
+"""Declared routes, their dispatch, and the one place where errors meet HTTP.
 
 A route is declared once with ``route(...)``: its method and path, who may call it (``Access``), its body
 model, query parameters and response models. The same declaration serves requests (authenticate,
@@ -13,16 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-
 from hookline.api import binding, container
 from hookline.api.auth import ADMIN, Access, Principal, authorize
 from hookline.api.binding import QueryParam
+from hookline.api.http import JSON, HttpRequest, HttpResponse
 from hookline.api.models import RequestModel
 from hookline.core.errors import ApiError, HooklineError, UnauthorizedError
 from hookline.observability import logger
-
-app = APIGatewayHttpResolver()
 
 TENANT = "/v1/tenants/{tenant_id}"
 ENDPOINT = TENANT + "/endpoints/{endpoint_id}"
@@ -65,7 +62,7 @@ class Reply:
     view: View | None
 
 
-Result = View | Reply | Response[Any] | None
+Result = View | Reply | HttpResponse | None
 Handler = Callable[[Request], Result]
 
 
@@ -91,6 +88,7 @@ class RouteSpec:
 
 
 ROUTES: list[RouteSpec] = []
+_DISPATCH: list[tuple[str, re.Pattern[str], Callable[[HttpRequest, dict[str, str]], HttpResponse]]] = []
 
 
 def route(
@@ -124,20 +122,20 @@ def route(
             extra=extra or {},
         )
 
-        def serve(**params: str) -> Response[Any]:
-            return _serve(spec, handler, params)
+        def serve(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
+            return _serve(spec, handler, request, params)
 
-        app.route(re.sub(r"\{(\w+)\}", r"<\1>", path), method)(serve)
+        pattern = re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)))
+        _DISPATCH.append((method, pattern, serve))
         ROUTES.append(spec)
         return handler
 
     return register
 
 
-def _serve(spec: RouteSpec, handler: Handler, params: Mapping[str, str]) -> Response[Any]:
+def _serve(spec: RouteSpec, handler: Handler, event: HttpRequest, params: Mapping[str, str]) -> HttpResponse:
     try:
-        event = app.current_event
-        headers: Mapping[str, str] = event.headers or {}
+        headers = event.headers
         principal = ADMIN if spec.access.public else container.authenticator().authenticate(headers)
         tenant_id = params.get("tenant_id")
         authorize(principal, spec.access, tenant_id)
@@ -146,44 +144,35 @@ def _serve(spec: RouteSpec, handler: Handler, params: Mapping[str, str]) -> Resp
         body = None
         if not spec.access.public:
             settings = container.settings()
-            raw = binding.raw_body(event.body, bool(event.is_base64_encoded), settings.max_payload_bytes)
+            raw = binding.raw_body(event.body, event.is_base64, settings.max_payload_bytes)
             if spec.body is not None:
                 data = binding.json_object(raw, optional=spec.body_optional)
                 body = binding.validate(spec.body, data, {"target_policy": settings.target_policy})
-        query: Mapping[str, str] = event.query_string_parameters or {}
-        result = handler(Request(principal, params, query, headers, body))
+        result = handler(Request(principal, params, event.query, headers, body))
     except Exception as exc:  # noqa: BLE001 - every error becomes a JSON answer, here and nowhere else
         return error_response(exc)
-    if isinstance(result, Response):
+    if isinstance(result, HttpResponse):
         return result
     if isinstance(result, Reply):
         return json_response(result.status, result.view)
     return json_response(spec.status, result)
 
 
-def json_response(status: int, view: View | None) -> Response[Any]:
+def json_response(status: int, view: View | None) -> HttpResponse:
     if view is None:
-        return Response(status_code=status, body="")
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(view, ensure_ascii=False, separators=(",", ":")),
-    )
+        return HttpResponse(status)
+    return HttpResponse(status, json.dumps(view, ensure_ascii=False, separators=(",", ":")), JSON)
 
 
 # --- errors, in one place -------------------------------------------------------------------------------
 
 
-def error_body(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False),
-        headers=headers,
-    )
+def error_body(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> HttpResponse:
+    body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False)
+    return HttpResponse(status, body, JSON, headers or {})
 
 
-def error_response(exc: BaseException) -> Response[Any]:
+def error_response(exc: BaseException) -> HttpResponse:
     """An API error is its own answer; a retryable fault (AWS) is a 503 to retry; anything else is a bug."""
     if isinstance(exc, ApiError):
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, UnauthorizedError) else None
@@ -197,17 +186,21 @@ def error_response(exc: BaseException) -> Response[Any]:
     return error_body(500, "internal_error", "an unexpected error occurred")
 
 
-def _route_not_found(exc: Exception) -> Response[Any]:
+def _route_not_found(request: HttpRequest) -> HttpResponse:
     # Callers without a valid key learn nothing about which routes exist: 401 comes before 404.
     try:
-        container.authenticator().authenticate(app.current_event.headers or {})
+        container.authenticator().authenticate(request.headers)
     except Exception as failure:  # noqa: BLE001 - mapped like any route's error
         return error_response(failure)
     return error_body(404, "not_found", "no such route; see /v1/docs")
 
 
-app.not_found(_route_not_found)
-
-
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    """Route one HTTP API request (payload format 2.0) to its handler; the answer as Lambda returns it."""
+    request = HttpRequest.from_event(event)
+    for method, pattern, serve in _DISPATCH:
+        if method == request.method:
+            matched = pattern.fullmatch(request.path)
+            if matched is not None:
+                return serve(request, matched.groupdict()).to_event()
+    return _route_not_found(request).to_event()

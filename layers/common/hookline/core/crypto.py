@@ -19,9 +19,7 @@ import hmac
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import Any
 
 from hookline.core.errors import ConfigurationError, HooklineError
 
@@ -39,6 +37,14 @@ class UnknownKeyError(HooklineError):
 
 class SealBrokenError(HooklineError):
     """A sealed value does not open with its key: tampered with, or moved to another endpoint."""
+
+
+def _aesgcm() -> type[Any]:
+    """AES-GCM, imported on first use: most API requests (posting an event) never seal or open a secret,
+    and the import is a sizeable part of the API function's cold start."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415 - on first use
+
+    return AESGCM
 
 
 def _derive(key: str, purpose: bytes) -> bytes:
@@ -77,7 +83,7 @@ class Keyring:
     def seal(self, plaintext: str, context: str) -> str:
         key = self._keys[0]
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = AESGCM(key.sealing).encrypt(nonce, plaintext.encode(), context.encode())
+        sealed = _aesgcm()(key.sealing).encrypt(nonce, plaintext.encode(), context.encode())
         return f"{_SEAL_VERSION}.{key.key_id}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
     def open(self, sealed: str, context: str) -> str:
@@ -88,9 +94,13 @@ class Keyring:
         key = self._by_id.get(key_id)
         if key is None:
             raise UnknownKeyError(f"sealed with key {key_id}, which the keyring does not hold")
+        from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - see _aesgcm
+
         try:
             raw = base64.urlsafe_b64decode(payload.encode())
-            plain = AESGCM(key.sealing).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode())
+            plain: bytes = _aesgcm()(key.sealing).decrypt(
+                raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode()
+            )
         except (InvalidTag, ValueError) as exc:
             raise SealBrokenError("the sealed value does not open under its key and context") from exc
         return plain.decode()

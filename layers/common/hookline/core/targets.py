@@ -18,7 +18,6 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-import idna
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
@@ -212,6 +211,8 @@ def _check_hostname(host: str, policy: TargetPolicy) -> str:
     ascii_host = host
     if not host.isascii():
         try:
+            import idna  # noqa: PLC0415 - only hosts with non-ASCII names need it; keeps the API's cold start lean
+
             ascii_host = idna.encode(host, uts46=True).decode("ascii")
         except UnicodeError as exc:  # idna.IDNAError is one
             raise _invalid(f"host {host!r} is not a valid internationalised domain name: {exc}") from None
