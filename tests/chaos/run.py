@@ -9,6 +9,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -302,7 +303,12 @@ class ChaosRun:
                 deliveries=dict(observations.deliveries),
                 bad_signatures=len(observations.bad_signatures),
                 alerts=[alert_strings(alert) for alert in alerts.snapshot()],
-                crashed_bodies=[str(record["body"]) for entry in crashes for record in entry["records"]],
+                crashed=[
+                    (datetime.fromisoformat(entry["time"]).timestamp(), str(record["body"]))
+                    for entry in crashes
+                    for record in entry["records"]
+                ],
+                last_delivered_at=dict(observations.last_delivered_at),
                 endpoints_of_event=endpoints_of_event,
                 received_webhook_ids=frozenset(webhook_id for webhook_id, _ in observations.attempts),
                 received_data=dict(observations.bodies),
