@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from local_stack.apigw import ApiGatewayServer
-from local_stack.aws_faults import CONTROL_PATH as FAULTS_CONTROL_PATH
 from local_stack.control import ControlServer, CrashLog
 from local_stack.logs import LogRenderer
 from local_stack.moto_server import LOOPBACK, MotoServer, MotoStartError, connect_host, http_url, is_wildcard
 from local_stack.runtime import FunctionConfig, FunctionPool, PoolClosed, WorkerError
 from local_stack.sam_env import write_env_json
 from local_stack.sqs_poller import EventSourceConfig, SqsEventSource
+from local_stack.summary import render_banner, state_document
 
 if TYPE_CHECKING:
     from local_stack.cloudformation import DeployedStack, FunctionSpec
@@ -120,8 +120,8 @@ class LocalStack:
         self.api: ApiGatewayServer | None = None
         self.labels: dict[str, str] = {}
         self.started_in = 0.0
-        self._state_file: Path | None = None
-        self._env_json: Path | None = None
+        self.written_state_file: Path | None = None
+        self.env_json_written: Path | None = None
 
     # ---------------------------------------------------------------- start
 
@@ -334,55 +334,10 @@ class LocalStack:
         if self.options.env_json is None:
             return
         write_env_json(self.options.env_json, deployed, self.container_aws_endpoint_url)
-        self._env_json = self.options.env_json
+        self.env_json_written = self.options.env_json
 
     def state(self) -> dict[str, Any]:
-        deployed = self.deployed
-        assert deployed is not None
-        outputs = dict(deployed.outputs)
-        outputs["ApiUrl"] = self.api_url  # the local API Gateway (the template's output names AWS's)
-        return {
-            "pid": os.getpid(),
-            "api_url": self.api_url,
-            "api_key": self.api_key,
-            "aws_endpoint_url": self.moto.url,
-            "sam_env_json": str(self._env_json) if self._env_json is not None else None,
-            "container_aws_endpoint_url": self.container_aws_endpoint_url if self._env_json else None,
-            "pollers": self.options.pollers,
-            # Chaos runs: the functions' endpoint (faults injected there), the fault counters, the
-            # control server (GET /workers, GET /crashes) and the crash log (JSON lines).
-            "aws_function_endpoint_url": self.moto.function_url,
-            "aws_faults_url": None if self.moto.fault_port is None else self.moto.url + FAULTS_CONTROL_PATH,
-            "control_url": self.control.url if self.control is not None else "",
-            "crash_log": str(self.crash_log.path) if self.crash_log.path is not None else None,
-            "region": deployed.region,
-            "stack_name": deployed.stack_name,
-            "outputs": outputs,
-            "parameters": deployed.parameters,
-            "resources": deployed.resources,
-            "functions": {
-                logical_id: {
-                    "label": self.labels[logical_id],
-                    "function_name": spec.function_name,
-                    "handler": spec.handler,
-                    "timeout_seconds": spec.timeout_seconds,
-                    "workers": self.pools[logical_id].max_workers,
-                    "http_api_routes": list(spec.http_api_routes),
-                    "event_sources": [
-                        {
-                            "queue_url": source.queue_url,
-                            "batch_size": source.batch_size,
-                            "batching_window_seconds": source.batching_window_seconds,
-                            "report_batch_item_failures": source.report_batch_item_failures,
-                            "maximum_concurrency": source.maximum_concurrency,
-                        }
-                        for source in spec.event_sources
-                    ],
-                }
-                for logical_id, spec in deployed.functions.items()
-            },
-            "started_in_seconds": round(self.started_in, 3),
-        }
+        return state_document(self)
 
     def _write_state(self) -> None:
         path = self.options.state_file
@@ -392,7 +347,7 @@ class LocalStack:
         temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
         temporary.write_text(json.dumps(self.state(), indent=2) + "\n", encoding="utf-8")
         temporary.replace(path)
-        self._state_file = path
+        self.written_state_file = path
 
     def child_pids(self) -> list[int]:
         pids = [pid for pool in self.pools.values() for pid in pool.worker_pids()]
@@ -418,74 +373,16 @@ class LocalStack:
             thread.join(timeout=10)
         self.moto.stop()
         # Both files name this run's resources and ports: stale after it stops.
-        for written in (self._state_file, self._env_json):
+        for written in (self.written_state_file, self.env_json_written):
             if written is not None:
                 with contextlib.suppress(OSError):
                     written.unlink()
-        self._state_file = self._env_json = None
+        self.written_state_file = self.env_json_written = None
 
     # ---------------------------------------------------------------- banner
 
     def banner(self) -> str:
-        deployed = self.deployed
-        assert deployed is not None
-        moto = self.moto.url
-        region = deployed.region
-        lines = [
-            "",
-            f"Hookline local stack (template {self.options.template}, stack {deployed.stack_name})",
-            "",
-            f"  API URL        {self.api_url}    (requests go to {self.api_url}/v1/...)",
-            f"  API key        {self.api_key}",
-            f"                 send it as: Authorization: Bearer {self.api_key}",
-            f"  AWS endpoint   {moto}    (moto; region {region}; any credentials)",
-            f"                 aws --endpoint-url {moto} --region {region} sqs list-queues",
-            f'                 boto3.client("sqs", endpoint_url="{moto}", region_name="{region}",',
-            '                              aws_access_key_id="testing", aws_secret_access_key="testing")',
-            "",
-            "  Functions (each in its own worker processes, with only its template environment):",
-        ]
-        for logical_id, spec in sorted(deployed.functions.items()):
-            pool = self.pools[logical_id]
-            triggers = [f"HTTP API {route}" for route in spec.http_api_routes]
-            for source in spec.event_sources:
-                details = [f"batch {source.batch_size}"]
-                if source.batching_window_seconds:
-                    details.append(f"window {source.batching_window_seconds} s")
-                if source.report_batch_item_failures:
-                    details.append("ReportBatchItemFailures")
-                if not self.options.pollers:
-                    details.append("not polled: --no-pollers")
-                triggers.append(f"SQS {_queue_name(source.queue_arn)} ({', '.join(details)})")
-            lines.append(
-                f"    {self.labels[logical_id]:<12} {spec.handler}, timeout {spec.timeout_seconds} s, "
-                f"up to {pool.max_workers} worker(s) <- {'; '.join(triggers) or 'no trigger'}"
-            )
-        interesting = ("RetrySchedule", "AllowHttp", "AllowedPrivateCidrs", "MaxPayloadBytes")
-        shown = ", ".join(
-            f"{key}={deployed.parameters[key]!r}" for key in interesting if key in deployed.parameters
-        )
-        lines += ["", f"  Parameters     {shown}"]
-        if self.moto.fault_port is not None:
-            lines.append(
-                f"  AWS faults     {self.options.aws_fault_rate} of the functions' AWS calls "
-                f"(counts: {self.moto.url}{FAULTS_CONTROL_PATH})"
-            )
-        if self.options.crashed_batch_visibility_seconds is not None:
-            lines.append(
-                f"  Crashed batch  records back after {self.options.crashed_batch_visibility_seconds} s "
-                "(local-only shortcut)"
-            )
-        for key in ("AlertsTopicArn", "DeliveryQueueUrl", "DeadLetterQueueUrl", "TableName"):
-            if key in deployed.outputs:
-                lines.append(f"  {key:<14} {deployed.outputs[key]}")
-        if self._env_json is not None:
-            lines.append(f"  sam local      --env-vars {self._env_json}")
-            lines.append(f"                 (containers: AWS_ENDPOINT_URL={self.container_aws_endpoint_url})")
-        if self._state_file is not None:
-            lines.append(f"  State file     {self._state_file}  (all of the above as JSON)")
-        lines += ["", f"Ready in {self.started_in:.1f} s. Press Ctrl-C to stop.", ""]
-        return "\n".join(lines)
+        return render_banner(self)
 
 
 def _queue_name(arn: str) -> str:

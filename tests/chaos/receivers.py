@@ -19,6 +19,7 @@ import json
 import socket
 import struct
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -85,6 +86,7 @@ class Observations:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     deliveries: Counter[tuple[str, str]] = field(default_factory=Counter)  # (webhook-id, endpoint) -> 2xx
+    last_delivered_at: dict[tuple[str, str], float] = field(default_factory=dict)  # time.time() of the last
     attempts: Counter[tuple[str, str]] = field(default_factory=Counter)
     failures_served: Counter[str] = field(default_factory=Counter)
     bad_signatures: list[tuple[str, str, str]] = field(default_factory=list)  # (webhook-id, endpoint, why)
@@ -185,6 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._answer(200):
             with observations.lock:
                 observations.deliveries[pair] += 1
+                observations.last_delivered_at[pair] = time.time()
 
     def _fail(self, failure: Failure) -> None:
         if failure is Failure.STATUS_500:

@@ -7,8 +7,8 @@ Pure functions over what was observed, so the verdict is testable without a stac
 - ``lost``: never delivered, and neither stuck nor failed-and-reported (the API says it succeeded, or
   failed without an alert, or does not know the pair or the event);
 - ``duplicates``: pairs delivered more than once; ``explained`` when a worker killed mid-invocation held
-  a queue message for that event (and that endpoint, or for the whole event), since Lambda then
-  re-delivers the message: at-least-once, not a bug;
+  a queue message for that event (and that endpoint, or for the whole event) and the pair was delivered
+  again after that kill, since Lambda then re-delivers the message: at-least-once, not a bug;
 - ``mismatches``: the API's status disagrees with the receiver (delivered but not ``succeeded``, or
   ``succeeded`` but never delivered);
 - ``unexpected_events``: webhook-ids the receivers got that no accepted event had.
@@ -38,10 +38,11 @@ class Observed:
     deliveries: Mapping[tuple[str, str], int]  # (webhook-id, endpoint id) -> valid 2xx deliveries
     bad_signatures: int
     alerts: list[frozenset[str]]  # every string found in each alert
-    crashed_bodies: list[str]  # the body of every queue message a killed invocation held
+    crashed: list[tuple[float, str]]  # (when, body) of every queue message a killed invocation held
     endpoints_of_event: Mapping[str, frozenset[str]]
     received_webhook_ids: frozenset[str] = frozenset()
     received_data: Mapping[str, Any] = field(default_factory=dict)  # webhook-id -> the body's "data"
+    last_delivered_at: Mapping[tuple[str, str], float] = field(default_factory=dict)
 
 
 @dataclass
@@ -106,9 +107,13 @@ def alert_strings(document: Any) -> frozenset[str]:
     return frozenset(found)
 
 
-def _explained(pair: Pair, crashed_bodies: list[str], endpoints: frozenset[str]) -> bool:
-    for body in crashed_bodies:
-        if pair.event_id not in body:
+def _explained(pair: Pair, observed: Observed) -> bool:
+    """A kill explains a duplicate when the killed invocation held a message for this event (for this
+    endpoint, or for the whole event) and the pair was delivered again after the kill."""
+    endpoints = observed.endpoints_of_event.get(pair.event_id, frozenset())
+    last = observed.last_delivered_at.get((pair.event_id, pair.endpoint_id), float("inf"))
+    for killed_at, body in observed.crashed:
+        if pair.event_id not in body or killed_at > last:
             continue
         named = {endpoint for endpoint in endpoints if endpoint in body}
         if not named or pair.endpoint_id in named:
@@ -133,8 +138,7 @@ def reconcile(observed: Observed) -> Verdict:
                 verdict.mismatches += 1
                 verdict.note("mismatches", label)
             if delivered > 1:
-                endpoints = observed.endpoints_of_event.get(pair.event_id, frozenset())
-                if _explained(pair, observed.crashed_bodies, endpoints):
+                if _explained(pair, observed):
                     verdict.duplicates_explained += 1
                 else:
                     verdict.duplicates_unexplained += 1

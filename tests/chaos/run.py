@@ -9,6 +9,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,7 @@ class ChaosRun:
         self.accepted: dict[str, Accepted] = {}
         self.phases: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.log_file = config.log_dir / f"stack-{self.run_id}.log"
 
     def _phase(self, name: str, started: float) -> None:
         self.phases[name] = round(time.monotonic() - started, 1)
@@ -104,7 +106,7 @@ class ChaosRun:
     def execute(self) -> Report:
         config = self.config
         config.log_dir.mkdir(parents=True, exist_ok=True)
-        log_file = config.log_dir / f"stack-{self.run_id}.log"
+        log_file = self.log_file
         print(
             f"chaos run {self.run_id}: {config.events} events x 3 endpoints, stack log {log_file}", flush=True
         )
@@ -162,6 +164,7 @@ class ChaosRun:
                 "delivery requests received": sum(observations.attempts.values()),
                 "pairs delivered n > 1 times": dict(count_duplicates(observations.deliveries)),
                 "alerts received": len(alerts.snapshot()),
+                "invocations failed as a whole, not killed (stack log)": self._whole_batch_failures(),
                 "API retries by the driver (status -> count)": dict(api.retried),
                 "queues drained at the end": quiet,
                 "injected AWS faults": fault_stats(info),
@@ -268,6 +271,17 @@ class ChaosRun:
     def _read_all(self, api: Api) -> dict[str, dict[str, str] | None]:
         return self._read(api, sorted(self.accepted))
 
+    def _whole_batch_failures(self) -> dict[str, int]:
+        """Invocations of an SQS-triggered function that failed as a whole for another reason than a
+        kill (their records all go back to the queue, delivered or not), by error type."""
+        failures: dict[str, int] = {}
+        for line in self.log_file.read_text(errors="replace").splitlines():
+            if "invocation failed (" in line:
+                error = _error_type(line)
+                if error not in {"Runtime.ExitError", "Sandbox.Timedout"}:
+                    failures[error] = failures.get(error, 0) + 1
+        return failures
+
     def _observed(
         self, statuses: dict[str, dict[str, str] | None], alerts: AlertWatcher, crashes: list[dict[str, Any]]
     ) -> Observed:
@@ -289,11 +303,20 @@ class ChaosRun:
                 deliveries=dict(observations.deliveries),
                 bad_signatures=len(observations.bad_signatures),
                 alerts=[alert_strings(alert) for alert in alerts.snapshot()],
-                crashed_bodies=[str(record["body"]) for entry in crashes for record in entry["records"]],
+                crashed=[
+                    (datetime.fromisoformat(entry["time"]).timestamp(), str(record["body"]))
+                    for entry in crashes
+                    for record in entry["records"]
+                ],
+                last_delivered_at=dict(observations.last_delivered_at),
                 endpoints_of_event=endpoints_of_event,
                 received_webhook_ids=frozenset(webhook_id for webhook_id, _ in observations.attempts),
                 received_data=dict(observations.bodies),
             )
+
+
+def _error_type(line: str) -> str:
+    return line.split("invocation failed (", 1)[1].split(":", 1)[0].split(")", 1)[0]
 
 
 def print_report(report: Report) -> None:

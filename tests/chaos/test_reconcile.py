@@ -17,7 +17,8 @@ def _observed(**overrides: object) -> Observed:
         "deliveries": {(EVENT, HEALTHY): 1, (EVENT, FLAKY): 1},
         "bad_signatures": 0,
         "alerts": [],
-        "crashed_bodies": [],
+        "crashed": [],
+        "last_delivered_at": {(EVENT, HEALTHY): 100.0, (EVENT, FLAKY): 100.0},
         "endpoints_of_event": {EVENT: frozenset({HEALTHY, FLAKY})},
         "received_webhook_ids": frozenset({EVENT}),
     }
@@ -65,19 +66,17 @@ def test_pending_is_stuck_and_succeeded_without_a_delivery_is_lost_and_a_mismatc
 
 def test_a_duplicate_is_explained_only_by_a_killed_message_for_that_event_and_endpoint() -> None:
     deliveries = {(EVENT, HEALTHY): 2, (EVENT, FLAKY): 2}
-    crashed = [f'{{"kind": "deliver", "event_id": "{EVENT}", "endpoint_id": "{HEALTHY}"}}']
+    crashed = [(50.0, f'{{"kind": "deliver", "event_id": "{EVENT}", "endpoint_id": "{HEALTHY}"}}')]
 
-    verdict = reconcile(_observed(deliveries=deliveries, crashed_bodies=crashed))
+    verdict = reconcile(_observed(deliveries=deliveries, crashed=crashed))
 
     assert (verdict.duplicates_explained, verdict.duplicates_unexplained) == (1, 1)
 
 
 def test_a_killed_job_for_the_whole_event_explains_a_duplicate_to_any_of_its_endpoints() -> None:
-    crashed = [f'{{"kind": "fanout", "event_id": "{EVENT}"}}', f'{{"event_id": "{OTHER}"}}']
+    crashed = [(50.0, f'{{"kind": "fanout", "event_id": "{EVENT}"}}'), (50.0, f'{{"event_id": "{OTHER}"}}')]
 
-    verdict = reconcile(
-        _observed(deliveries={(EVENT, HEALTHY): 3, (EVENT, FLAKY): 1}, crashed_bodies=crashed)
-    )
+    verdict = reconcile(_observed(deliveries={(EVENT, HEALTHY): 3, (EVENT, FLAKY): 1}, crashed=crashed))
 
     assert (verdict.duplicates_explained, verdict.duplicates_unexplained, verdict.ok) == (1, 0, True)
 
@@ -88,3 +87,11 @@ def test_bad_signatures_mismatches_and_unexpected_events_fail_the_run() -> None:
     assert not reconcile(_observed(bad_signatures=1)).ok
     assert reconcile(_observed(api_status=delivered_but_failed)).mismatches == 1
     assert reconcile(_observed(received_webhook_ids=frozenset({EVENT, OTHER}))).unexpected_events == 1
+
+
+def test_a_kill_after_the_last_delivery_explains_nothing() -> None:
+    crashed = [(150.0, f'{{"event_id": "{EVENT}"}}')]  # delivered at 100, killed at 150
+
+    verdict = reconcile(_observed(deliveries={(EVENT, HEALTHY): 2, (EVENT, FLAKY): 1}, crashed=crashed))
+
+    assert (verdict.duplicates_explained, verdict.duplicates_unexplained) == (0, 1)
