@@ -14,6 +14,7 @@ import pytest
 
 from hookline.core import jsonsafe
 from hookline.core.config import BreakerSettings, DispatchSettings, TargetPolicy
+from hookline.core.errors import DependencyError
 from hookline.core.jobs import DeliverJob, EventJob, Job
 from hookline.core.models import (
     AttemptOutcome,
@@ -456,3 +457,51 @@ def test_a_resend_job_sends_only_while_its_claim_holds(world: World) -> None:
     assert len(world.sender.requests) == 2
     delivery: Delivery = world.record(job).deliveries[endpoint.endpoint_id]
     assert (delivery.status, delivery.attempts, delivery.resend) == (DeliveryStatus.SUCCEEDED, 2, None)
+
+
+def test_outcomes_carried_past_a_provisional_record_are_not_sent_again(world: World) -> None:
+    """A slow first round writes a provisional record (all pending); if writing the outcomes then fails, the
+    replacement job's outcomes must win over those pending entries, or the 2xx would be sent again."""
+    endpoint = world.endpoint()
+    job = world.event_job()
+    world.run(job)  # the record exists now
+    record = world.record(job)
+    record.deliveries[endpoint.endpoint_id] = Delivery(endpoint.endpoint_id, DeliveryStatus.PENDING)
+    delivered = world.sender.requests[:]
+    succeeded = Delivery(endpoint.endpoint_id, DeliveryStatus.SUCCEEDED, attempts=1)
+    replacement = replace(job, read_first=True, known=(succeeded,))
+    world.run(replacement)
+    for deliver, _ in world.queue.take():
+        world.run(deliver)
+    assert world.sender.requests == delivered
+    assert world.status(job, endpoint) is DeliveryStatus.SUCCEEDED
+
+
+def test_a_retry_outcome_carried_on_is_written_and_not_sent_again(world: World) -> None:
+    endpoint = world.endpoint()
+    world.sender.answer(endpoint.url, failed(500), ok())
+    job = world.event_job()
+    world.run(job)
+    [(deliver, _)] = world.deliver_jobs()
+    world.queue.take()
+    world.clock.advance(6)
+    original_swap = world.log.swap
+    swaps: list[Delivery] = []
+
+    def claim_then_fail(ref: Any, seen: Any, new: Delivery, *rest: Any) -> bool:
+        swaps.append(new)
+        if len(swaps) == 2:  # the claim went through; writing the outcome fails (after botocore's retries)
+            raise DependencyError("injected")
+        return original_swap(ref, seen, new, *rest)
+
+    world.log.swap = claim_then_fail  # type: ignore[method-assign]
+    assert world.run(deliver) == set()
+    world.log.swap = original_swap  # type: ignore[method-assign]
+    [(replacement, _)] = world.queue.take()
+    assert isinstance(replacement, DeliverJob) and replacement.known is not None
+    assert replacement.known.status is DeliveryStatus.SUCCEEDED
+    world.run(replacement)
+    for again, _ in world.queue.take():
+        world.run(again)
+    assert len(world.sender.to(endpoint.url)) == 2  # the first failure and the one success
+    assert world.status(job, endpoint) is DeliveryStatus.SUCCEEDED

@@ -125,6 +125,16 @@ class PlanSettings:
     inline_budget: InlineBudget
 
 
+def is_newer(known: Delivery, stored: Delivery | None) -> bool:
+    """Is an outcome carried in a job (or remembered by this container) later than what is stored? Such an
+    outcome could not be written when it happened; it must win, or its 2xx would be sent again."""
+    if stored is None:
+        return True
+    if known.attempts != stored.attempts:
+        return known.attempts > stored.attempts
+    return known.status.final and not stored.status.final
+
+
 def endpoint_wants(endpoint: Endpoint, event: Event, body: Mapping[str, object] | None) -> bool:
     """Event-type patterns first (cheap), then the endpoint's content filter over the delivered body."""
     if not event_type_matches(endpoint.event_types, event.event_type):
@@ -168,7 +178,7 @@ def plan_event(received: Received, job: EventJob, snapshot: Snapshot, settings: 
     deliveries = dict(record.deliveries) if record else {}
     remembered = [d for (t, e, _), d in snapshot.known.items() if (t, e) == key]
     for known in (*job.known, *remembered):
-        if known.endpoint_id not in deliveries:
+        if is_newer(known, deliveries.get(known.endpoint_id)):
             deliveries[known.endpoint_id] = plan.carried[known.endpoint_id] = known
     for endpoint_id in matched:
         seen = deliveries.get(endpoint_id)
@@ -216,11 +226,17 @@ def plan_deliver(
     if record is None:
         return plan  # expired or never written: nothing to deliver
     plan.event = record.event
-    seen = snapshot.known.get((job.tenant_id, job.event_id, job.endpoint_id)) or record.deliveries.get(
-        job.endpoint_id
-    )
-    if job.known is not None:
-        seen = seen if seen is not None and seen.attempts >= job.known.attempts else job.known
+    seen = record.deliveries.get(job.endpoint_id)
+    for known in (job.known, snapshot.known.get((job.tenant_id, job.event_id, job.endpoint_id))):
+        if known is not None and is_newer(known, seen):
+            seen = plan.carried[job.endpoint_id] = known
+    if plan.carried and seen is not None and not seen.status.final:
+        # Write what was carried first; this job comes straight back to go on from it.
+        ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
+        plan.tasks.append(
+            PairTask(received.index, ref, record.event, None, seen, Step.WAIT, resend_token=job.resend_token)
+        )
+        return plan
     ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
     endpoint = snapshot.endpoints.get(job.tenant_id, {}).get(job.endpoint_id)
     base = PairTask(

@@ -151,16 +151,16 @@ class Recorder:
         plan = work.plan
         assert plan.event is not None
         expires = expiry_for(plan.event.event_id, self._retention_days)
-        for task in plan.tasks:
-            new = deliveries.get(task.ref.endpoint_id)
-            if new is None:
-                continue
-            seen = work.claimed_as.get(task.ref.endpoint_id) or task.seen
-            failure = failures[0] if failures else None
-            if not self._log.swap(task.ref, seen, new, failure, expires):
+        stored = plan.record.deliveries if plan.record is not None else {}
+        overflow = plan.record.overflow if plan.record is not None else False
+        for endpoint_id, new in deliveries.items():
+            ref = DeliveryRef(plan.event.tenant_id, plan.event.event_id, endpoint_id, overflow)
+            seen = work.claimed_as.get(endpoint_id) or stored.get(endpoint_id)
+            failure = next((f for f in failures if f.endpoint_id == endpoint_id), None)
+            if not self._log.swap(ref, seen, new, failure, expires):
                 logger.warning(
                     "a delivery changed under its claim; its outcome was not recorded",
-                    extra={"event_id": task.ref.event_id, "endpoint_id": task.ref.endpoint_id},
+                    extra={"event_id": ref.event_id, "endpoint_id": endpoint_id},
                 )
 
     # --- what comes next -------------------------------------------------------------------------------
