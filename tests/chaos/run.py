@@ -257,10 +257,17 @@ class ChaosRun:
         visible, in flight or delayed, so no invocation holds a record) and every alert read."""
         sqs = aws_client(info, "sqs")
         queues = [info.outputs["DeliveryQueueUrl"], info.outputs["DeadLetterQueueUrl"]]
+        # A dead letter whose alert could not be published stays on the DLQ and is tried again once its
+        # visibility timeout ends, so the wait must outlast that timeout.
+        dlq_visibility = int(
+            sqs.get_queue_attributes(
+                QueueUrl=info.outputs["DeadLetterQueueUrl"], AttributeNames=["VisibilityTimeout"]
+            )["Attributes"]["VisibilityTimeout"]
+        )
         try:
             wait_until(
                 lambda: all(queue_empty(sqs, url) for url in queues) and alerts.drained(),
-                60.0,
+                max(60.0, dlq_visibility + 30.0),
                 "the delivery queue and the DLQ drained and every alert read",
             )
         except Deadline as exc:
