@@ -126,10 +126,12 @@ class Scenario:
             )
         self.say(f"  sam local invoke {function} -e {label}  ({seconds:.1f} s)")
         self.say(f"    -> {_short(json.dumps(answer))}")
+        # The function's own log lines (a traceback, say) are on sam's stderr.
+        function_log = _short(result.stderr[-3000:], 3000)
         if status is not None and (not isinstance(answer, dict) or answer.get("statusCode") != status):
-            raise CheckFailed(f"{label}: expected statusCode {status}, got {answer}")
+            raise CheckFailed(f"{label}: expected statusCode {status}, got {answer}\n{function_log}")
         if status is None and answer != {"batchItemFailures": []}:
-            raise CheckFailed(f"{label}: expected no batch item failures, got {answer}")
+            raise CheckFailed(f"{label}: expected no batch item failures, got {answer}\n{function_log}")
         return answer
 
     def _queued_batch(self, info: StackInfo, function: str) -> Path:
