@@ -94,11 +94,6 @@ def refusal_reason(body_kind: str, value: Any) -> str:
         return ""
     if body_kind in {"event", "test_send"} and _has_control(value.get("type")):
         return "a control character in an event type"
-    items = value.get("events") if body_kind == "batch" else None
-    if isinstance(items, list) and any(
-        isinstance(item, dict) and _has_control(item.get("type")) for item in items
-    ):
-        return "a control character in an event type"
     if body_kind in {"endpoint", "endpoint_patch"}:
         if isinstance(value.get("event_types"), list) and any(_has_control(t) for t in value["event_types"]):
             return "a control character in an endpoint's event type"
@@ -110,6 +105,19 @@ def refusal_reason(body_kind: str, value: Any) -> str:
                 if isinstance(header_value, str) and any(ord(char) > 0xFF for char in header_value):
                     return "a delivery header value that is not Latin-1"
     return ""
+
+
+def item_refusals(body_kind: str, value: Any) -> tuple[tuple[int, str], ...]:
+    """The items of a batch that must each get their own 4xx in the 207 (one bad item never fails the
+    others, so the batch as a whole is not refused for them)."""
+    items = value.get("events") if body_kind == "batch" and isinstance(value, dict) else None
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        (index, "a control character in an event type")
+        for index, item in enumerate(items)
+        if isinstance(item, dict) and _has_control(item.get("type"))
+    )
 
 
 # ------------------------------------------------------------------------------------- body fields

@@ -71,6 +71,26 @@ def _error_shape_ok(response: FuzzResponse) -> bool:
     return isinstance(error.get("code"), str) and isinstance(error.get("message"), str)
 
 
+def _unrefused_items(request: FuzzRequest, response: FuzzResponse) -> list[Violation]:
+    """A batch answered 2xx must give each known-bad item a 4xx of its own."""
+    try:
+        results = response.json()["data"]
+    except (ValueError, KeyError, TypeError):
+        return [Violation("known-bad input refused", f"a batch answered {response.status} without results")]
+    violations = []
+    for index, reason in request.refuse_items:
+        status = (
+            results[index].get("status")
+            if index < len(results) and isinstance(results[index], dict)
+            else None
+        )
+        if not (isinstance(status, int) and 400 <= status < 500):
+            violations.append(
+                Violation("known-bad input refused", f"{reason}, in a batch item: got {status}")
+            )
+    return violations
+
+
 def check(request: FuzzRequest, response: FuzzResponse) -> list[Violation]:
     if response.error:
         return [Violation("an answer", response.error)]
@@ -83,6 +103,8 @@ def check(request: FuzzRequest, response: FuzzResponse) -> list[Violation]:
         violations.append(
             Violation("known-bad input refused", f"{request.must_refuse}: got {response.status}")
         )
+    if request.refuse_items and 200 <= response.status < 300:
+        violations += _unrefused_items(request, response)
     # The API's own documentation (OpenAPI, Swagger UI) names schemas and ships JavaScript: not a leak.
     documentation = request.route in DOCUMENTATION_ROUTES and response.status < 300
     leaks = [] if documentation else _leaks(request, response)

@@ -11,7 +11,16 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tests.fuzz.bodies import bodies, encode, json_values, mostly, refusal_reason, weighted, weird_text
+from tests.fuzz.bodies import (
+    bodies,
+    encode,
+    item_refusals,
+    json_values,
+    mostly,
+    refusal_reason,
+    weighted,
+    weird_text,
+)
 from tests.fuzz.routes import ROUTES, Live, Route
 from tests.fuzz.wire import FuzzRequest
 
@@ -153,12 +162,16 @@ def structured(draw: st.DrawFn, live: Live) -> tuple[FuzzRequest, Any]:
     body_value: Any = None
     body: bytes | None = None
     reason = ""
+    refused_items: tuple[tuple[int, str], ...] = ()
     if route.body:
         body_value = draw(bodies(route.body, live))
         body = encode(body_value)
         reason = refusal_reason(route.body, body_value)
+        refused_items = item_refusals(route.body, body_value)
     headers = draw(request_headers(live, route, route.body == "event"))
-    request = FuzzRequest(route.method, target, headers, body, route.template, "structured", reason)
+    request = FuzzRequest(
+        route.method, target, headers, body, route.template, "structured", reason, refused_items
+    )
     return request, body_value
 
 

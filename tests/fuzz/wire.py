@@ -21,6 +21,8 @@ class FuzzRequest:
     route: str = ""  # the route template it aims at, for grouping
     kind: str = ""  # structured / mutated / raw / special
     must_refuse: str = ""  # non-empty: a known-bad input that must get a 4xx; says why
+    # Batch items that must each get a 4xx of their own when the batch is answered 207: (index, why).
+    refuse_items: tuple[tuple[int, str], ...] = ()
 
     def wire(self, host: str) -> bytes:
         # The framing headers come first: a fuzzed header that ends the header block early must not
