@@ -12,7 +12,7 @@ BAD_ITEM = {"events": [{"type": "order.created", "data": {}}, {"type": "order\nc
 
 
 def _batch_answer(second_status: int) -> FuzzResponse:
-    second = {"status": second_status}
+    second: dict[str, object] = {"status": second_status}
     if second_status >= 400:
         second["error"] = {"code": "invalid_request", "message": "events[1].type: ..."}
     body = {"data": [{"status": 202, "id": "evt_x", "type": "order.created"}, second]}

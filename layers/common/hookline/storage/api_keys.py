@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from hookline.core.errors import ConditionNotMet, NotFoundError
 from hookline.core.models import ApiKey, Scope
 from hookline.storage.table import (
@@ -84,15 +82,9 @@ class ApiKeyStore:
         return _from_item(item) if item else None
 
     def page(self, tenant_id: str, limit: int, start: Item | None) -> tuple[list[ApiKey], Item | None]:
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": s(tenant_pk(tenant_id)), ":prefix": s("KEY#")},
-            "Limit": limit,
-            "ConsistentRead": True,
-        }
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        items, last = self._table.query("list API keys", **kwargs)
+        items, last = self._table.prefix_page(
+            "list API keys", tenant_pk(tenant_id), "KEY#", limit, start, consistent=True
+        )
         return [_from_item(item) for item in items], last
 
     def revoke(self, tenant_id: str, key_id: str) -> ApiKey:

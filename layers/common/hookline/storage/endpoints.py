@@ -153,15 +153,9 @@ class EndpointStore:
     def page(
         self, tenant_id: str, limit: int, start: Item | None, consistent: bool = False
     ) -> tuple[list[Endpoint], Item | None]:
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": s(tenant_pk(tenant_id)), ":prefix": s("EP#")},
-            "Limit": limit,
-            "ConsistentRead": consistent,
-        }
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        items, last = self._table.query("list endpoints", **kwargs)
+        items, last = self._table.prefix_page(
+            "list endpoints", tenant_pk(tenant_id), "EP#", limit, start, consistent
+        )
         return [self._codec.from_item(item) for item in items], last
 
     def all(self, tenant_id: str) -> list[Endpoint]:

@@ -275,6 +275,20 @@ class Table:
             response = self._client.query(TableName=self.name, **kwargs)
         return list(response.get("Items", [])), response.get("LastEvaluatedKey")
 
+    def prefix_page(
+        self, action: str, pk: str, sk_prefix: str, limit: int, start: Item | None, consistent: bool
+    ) -> tuple[list[Item], Item | None]:
+        """One page of the items under ``pk`` whose sort key starts with ``sk_prefix``."""
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": s(pk), ":prefix": s(sk_prefix)},
+            "Limit": limit,
+            "ConsistentRead": consistent,
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        return self.query(action, **kwargs)
+
     def scan(self, action: str, **kwargs: Any) -> tuple[list[Item], Item | None]:
         """One page of a scan (operator maintenance only, such as re-sealing under a new key)."""
         with aws_errors(action):
