@@ -49,7 +49,7 @@ lint: setup
 # The README's test command: installs everything, lints, runs every test tier, then proves sam local
 # (SKIPPED, with the reason, where no container engine can run).
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 	$(PY) -m tests.chaos
 	$(PY) -m tests.fuzz
 	$(PY) -m local_stack.sam_local_check
