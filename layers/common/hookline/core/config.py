@@ -108,7 +108,7 @@ class IngestSettings:
             admin_api_key_secret_arn=env.required("ADMIN_API_KEY_SECRET_ARN"),
             encryption_keys_secret_arn=env.required("ENCRYPTION_KEYS_SECRET_ARN"),
             max_payload_bytes=env.integer("MAX_PAYLOAD_BYTES", 262_144, 1_024, 350_000),
-            retention_days=env.integer("RETENTION_DAYS", 30, 1, 3_650),
+            retention_days=_retention_days(env),
             secret_rotation_grace_seconds=env.integer("SECRET_ROTATION_GRACE_SECONDS", 86_400, 0, 2_592_000),
             api_key_cache_seconds=env.integer("API_KEY_CACHE_SECONDS", 30, 0, 30),
             retry_schedule=env.schedule("RETRY_SCHEDULE"),
@@ -148,7 +148,7 @@ class DispatchSettings:
             retry_schedule=env.schedule("RETRY_SCHEDULE"),
             delivery_timeout_seconds=float(env.integer("DELIVERY_TIMEOUT_SECONDS", 15, 1, 30)),
             max_concurrent_deliveries=env.integer("MAX_CONCURRENT_DELIVERIES", 10, 1, 100),
-            retention_days=env.integer("RETENTION_DAYS", 30, 1, 3_650),
+            retention_days=_retention_days(env),
             endpoint_cache_seconds=env.integer("ENDPOINT_CACHE_SECONDS", 10, 0, 300),
             target_policy=_target_policy(env),
             breaker=BreakerSettings(
@@ -177,10 +177,14 @@ class DeadLetterSettings:
             table_name=env.required("TABLE_NAME"),
             alerts_topic_arn=env.required("ALERTS_TOPIC_ARN"),
             encryption_keys_secret_arn=env.required("ENCRYPTION_KEYS_SECRET_ARN"),
-            retention_days=env.integer("RETENTION_DAYS", 30, 1, 3_650),
+            retention_days=_retention_days(env),
         )
         env.done()
         return settings
+
+
+def _retention_days(env: _Env) -> int:
+    return env.integer("RETENTION_DAYS", 30, 1, 3_650)
 
 
 def _target_policy(env: _Env) -> TargetPolicy:

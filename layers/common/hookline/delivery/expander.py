@@ -151,17 +151,10 @@ class Expander:
             if record is None:
                 done.append(entry)
                 continue
-            claimed = resend.claim(
-                self._log,
-                record,
-                job.endpoint_id,
-                now,
-                True,
-                expiry_for(entry.event_id, self._retention_days),
-            )
+            claimed, settled = self._claim_failed(record, job.endpoint_id, now)
             if claimed is not None:
                 claims.append((entry, claimed))
-            elif not resend.claimable(record.deliveries.get(job.endpoint_id), now, only_failed=True):
+            elif settled:
                 done.append(entry)  # no longer failed (resent or delivered meanwhile)
         queued = resend.queue_claimed(self._log, self._deliveries, [c for _, c in claims])
         queued_refs = {c.ref for c in queued}
@@ -194,17 +187,10 @@ class Expander:
                 if record is None:
                     moved.append(letter.key)  # the event aged out: nothing left to deliver
                     continue
-                claimed = resend.claim(
-                    self._log,
-                    record,
-                    letter.endpoint_id,
-                    now,
-                    True,
-                    expiry_for(letter.event_id, self._retention_days),
-                )
+                claimed, settled = self._claim_failed(record, letter.endpoint_id, now)
                 if claimed is not None:
                     claims.append((letter.key, claimed))
-                elif not resend.claimable(record.deliveries.get(letter.endpoint_id), now, only_failed=True):
+                elif settled:
                     moved.append(letter.key)  # recovered or delivered meanwhile
             elif letter.kind != "unreadable":
                 bodies.append((letter.job, 0))
@@ -222,6 +208,17 @@ class Expander:
             # What was moved is gone; what stayed (unreadable ones) is passed over by the cursor.
             self._deliveries.send(RedriveJob(encode_position(last)))
         logger.info("dead letters redriven", extra={"deliveries": len(moved)})
+
+    def _claim_failed(
+        self, record: EventRecord, endpoint_id: str, now: float
+    ) -> tuple[resend.ResendClaimed | None, bool]:
+        """Claim a failed delivery for another round (recover, redrive). Returns the claim, or None and
+        whether the delivery is settled: no longer failed, so there is nothing left to resend."""
+        expires = expiry_for(record.event.event_id, self._retention_days)
+        claimed = resend.claim(self._log, record, endpoint_id, now, True, expires)
+        if claimed is not None:
+            return claimed, False
+        return None, not resend.claimable(record.deliveries.get(endpoint_id), now, only_failed=True)
 
 
 def _parsed(body: str) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from hookline.core import clock
@@ -132,14 +132,10 @@ class Recorder:
         if work.provisional:
             stored.update(work.provisional)
         overflow = record.overflow if record else False
-        for endpoint_id, new in deliveries.items():
-            ref = DeliveryRef(plan.event.tenant_id, plan.event.event_id, endpoint_id, overflow)
-            seen = work.claimed_as.get(endpoint_id) or stored.get(endpoint_id)
-            failure = next((f for f in failures if f.endpoint_id == endpoint_id), None)
-            if not self._log.swap(ref, seen, new, failure, expires):
-                logger.info(
-                    "a delivery changed meanwhile; keeping the stored one", extra={"endpoint_id": endpoint_id}
-                )
+        for ref in self._swap_each(work, stored, overflow, deliveries, failures, expires):
+            logger.info(
+                "a delivery changed meanwhile; keeping the stored one", extra={"endpoint_id": ref.endpoint_id}
+            )
         if record is not None and (record.fanout is not FanoutState.DONE or record.endpoint_ids is None):
             self._log.set_fanout(
                 plan.event.tenant_id, plan.event.event_id, FanoutState.DONE, plan.endpoint_ids
@@ -153,15 +149,32 @@ class Recorder:
         expires = expiry_for(plan.event.event_id, self._retention_days)
         stored = plan.record.deliveries if plan.record is not None else {}
         overflow = plan.record.overflow if plan.record is not None else False
+        for ref in self._swap_each(work, stored, overflow, deliveries, failures, expires):
+            logger.warning(
+                "a delivery changed under its claim; its outcome was not recorded",
+                extra={"event_id": ref.event_id, "endpoint_id": ref.endpoint_id},
+            )
+
+    def _swap_each(
+        self,
+        work: RecordWork,
+        stored: Mapping[str, Delivery],
+        overflow: bool,
+        deliveries: dict[str, Delivery],
+        failures: list[FailureEntry],
+        expires: int,
+    ) -> list[DeliveryRef]:
+        """Swap each new delivery in over the one it was planned against; returns the ones that changed."""
+        event = work.plan.event
+        assert event is not None
+        lost: list[DeliveryRef] = []
         for endpoint_id, new in deliveries.items():
-            ref = DeliveryRef(plan.event.tenant_id, plan.event.event_id, endpoint_id, overflow)
+            ref = DeliveryRef(event.tenant_id, event.event_id, endpoint_id, overflow)
             seen = work.claimed_as.get(endpoint_id) or stored.get(endpoint_id)
             failure = next((f for f in failures if f.endpoint_id == endpoint_id), None)
             if not self._log.swap(ref, seen, new, failure, expires):
-                logger.warning(
-                    "a delivery changed under its claim; its outcome was not recorded",
-                    extra={"event_id": ref.event_id, "endpoint_id": endpoint_id},
-                )
+                lost.append(ref)
+        return lost
 
     # --- what comes next -------------------------------------------------------------------------------
 
