@@ -26,17 +26,17 @@ import base64
 import json
 import re
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from local_stack.background_server import BackgroundServer
 from local_stack.http_framing import read_body
 from local_stack.runtime import Invocation, PoolClosed
 
@@ -257,7 +257,7 @@ def _header_value(value: Any) -> str:
     return str(value)
 
 
-class ApiGatewayServer:
+class ApiGatewayServer(BackgroundServer):
     """The local HTTP API: one ``ThreadingHTTPServer`` in a background thread."""
 
     def __init__(
@@ -274,33 +274,7 @@ class ApiGatewayServer:
         self.api_id = secrets.token_hex(5)
         self.report = report
         handler = type("Handler", (_Handler,), {"gateway": self, "timeout": read_timeout})
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def host(self) -> str:
-        return str(self._server.server_address[0])
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="api-gateway", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        super().__init__(host, port, handler, "api-gateway")
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -15,10 +15,11 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from local_stack.background_server import BackgroundServer
 from local_stack.runtime import Invocation
 
 WorkerStates = Callable[[], dict[str, list[dict[str, Any]]]]
@@ -66,29 +67,10 @@ class CrashLog:
             return list(self._entries)
 
 
-class ControlServer:
+class ControlServer(BackgroundServer):
     def __init__(self, host: str, port: int, workers: WorkerStates, crashes: CrashLog) -> None:
         handler = type("ControlHandler", (_Handler,), {"workers": staticmethod(workers), "crashes": crashes})
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="control", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        super().__init__(host, port, handler, "control")
 
 
 class _Handler(BaseHTTPRequestHandler):
