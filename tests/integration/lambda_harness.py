@@ -113,6 +113,10 @@ class Stack:
         return self.env("DispatchFunction", "DELIVERY_QUEUE_URL")
 
     @property
+    def ordered_queue_url(self) -> str:
+        return self.env("DispatchFunction", "ORDERED_QUEUE_URL")
+
+    @property
     def dead_letter_queue_url(self) -> str:
         return self.env("DispatchFunction", "DEAD_LETTER_QUEUE_URL")
 
@@ -128,17 +132,19 @@ class Stack:
     def poll_once(self, function: str) -> tuple[int, set[str]]:
         """One event-source poll: receive a batch, invoke, delete all but the reported failures.
         Returns (records delivered to the function, ids it reported as failed)."""
-        spec = self.deployed.functions[function]
-        source = spec.event_sources[0]
-        messages = self.receive(source.queue_url, source.batch_size)
-        if not messages:
-            return 0, set()
-        response = self.functions[function].invoke(sqs_event(messages, source.queue_arn))
-        failed = {item["itemIdentifier"] for item in (response or {}).get("batchItemFailures", [])}
-        for message in messages:
-            if message["MessageId"] not in failed:
-                self.sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=message["ReceiptHandle"])
-        return len(messages), failed
+        delivered, failed = 0, set[str]()
+        for source in self.deployed.functions[function].event_sources:
+            messages = self.receive(source.queue_url, source.batch_size)
+            if not messages:
+                continue
+            response = self.functions[function].invoke(sqs_event(messages, source.queue_arn))
+            refused = {item["itemIdentifier"] for item in (response or {}).get("batchItemFailures", [])}
+            for message in messages:
+                if message["MessageId"] not in refused:
+                    self.sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            delivered += len(messages)
+            failed |= refused
+        return delivered, failed
 
     def run_until(
         self,

@@ -49,6 +49,7 @@ LOCAL_ONLY_ENV = {"AWS_ENDPOINT_URL"}
 FUNCTION_ENV = {
     "IngestFunction": {
         "DELIVERY_QUEUE_URL",
+        "ORDERED_QUEUE_URL",
         "ADMIN_API_KEY_SECRET_ARN",
         "MAX_PAYLOAD_BYTES",
         "SECRET_ROTATION_GRACE_SECONDS",
@@ -56,7 +57,9 @@ FUNCTION_ENV = {
     },
     "DispatchFunction": {
         "DELIVERY_QUEUE_URL",
+        "ORDERED_QUEUE_URL",
         "DEAD_LETTER_QUEUE_URL",
+        "ENDPOINT_MAX_IN_FLIGHT",
         "DELIVERY_TIMEOUT_SECONDS",
         "MAX_CONCURRENT_DELIVERIES",
         "BREAKER_FAILURE_THRESHOLD",
@@ -160,17 +163,24 @@ def test_retry_schedule_parameter_accepts_1_to_12_whole_numbers(template: dict[s
         assert not re.fullmatch(pattern, bad), bad
 
 
-def test_both_sqs_events_report_batch_item_failures(template: dict[str, Any]) -> None:
-    events = dict(sqs_events(template))
-    assert set(events) == {"DispatchFunction", "DlqHandlerFunction"}
-    for properties in events.values():
+def test_every_sqs_event_reports_batch_item_failures(template: dict[str, Any]) -> None:
+    events = sqs_events(template)
+    queues = {(name, properties["Queue"]["Fn::GetAtt"][0]) for name, properties in events}
+    assert queues == {
+        ("DispatchFunction", "DeliveryQueue"),
+        ("DispatchFunction", "OrderedDeliveryQueue"),
+        ("DlqHandlerFunction", "DeadLetterQueue"),
+        ("DlqHandlerFunction", "OrderedDeadLetterQueue"),
+    }
+    for _, properties in events:
         assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert properties["BatchSize"] == 10
-    assert events["DispatchFunction"]["Queue"] == {"Fn::GetAtt": ["DeliveryQueue", "Arn"]}
-    assert events["DlqHandlerFunction"]["Queue"] == {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
-    dispatch = events["DispatchFunction"]
+    by_queue = {properties["Queue"]["Fn::GetAtt"][0]: properties for _, properties in events}
+    dispatch = by_queue["DeliveryQueue"]
     assert dispatch["MaximumBatchingWindowInSeconds"] == {"Ref": "DispatchBatchingWindowSeconds"}
     assert dispatch["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "DispatchMaximumConcurrency"}}
+    # FIFO event sources take no batching window.
+    assert "MaximumBatchingWindowInSeconds" not in by_queue["OrderedDeliveryQueue"]
 
 
 def test_visibility_timeout_is_at_least_six_times_the_consumer_timeout(template: dict[str, Any]) -> None:
@@ -473,14 +483,17 @@ def test_environment_names_real_resources(stack: DeployedStack) -> None:
 
 def test_event_sources_poll_the_queues_the_functions_are_told_about(stack: DeployedStack) -> None:
     dispatch = stack.functions["DispatchFunction"]
-    (deliveries,) = dispatch.event_sources
+    deliveries, ordered = dispatch.event_sources
+    assert ordered.queue_url == dispatch.environment["ORDERED_QUEUE_URL"]
+    assert ordered.queue_url.endswith(".fifo") and ordered.maximum_concurrency == 10
     assert deliveries.queue_url == dispatch.environment["DELIVERY_QUEUE_URL"]
     assert deliveries.batch_size == 10
     assert deliveries.batching_window_seconds == 0
     assert deliveries.report_batch_item_failures is True
     assert deliveries.maximum_concurrency == 10
     assert deliveries.enabled is True
-    (dead_letters,) = stack.functions["DlqHandlerFunction"].event_sources
+    dead_letters, ordered_dead_letters = stack.functions["DlqHandlerFunction"].event_sources
+    assert ordered_dead_letters.queue_url.endswith("-ordered-dlq.fifo")
     assert dead_letters.queue_url == dispatch.environment["DEAD_LETTER_QUEUE_URL"]
     assert dead_letters.batch_size == 10
     assert dead_letters.report_batch_item_failures is True
@@ -491,7 +504,7 @@ def test_event_source_mappings_are_disabled_in_moto(stack: DeployedStack) -> Non
     # An enabled mapping would make moto invoke the function itself (in Docker) on every SendMessage.
     mappings = boto3.client("lambda", region_name=REGION).list_event_source_mappings()["EventSourceMappings"]
     ours = {m["UUID"] for m in mappings} & set(stack.resources.values())
-    assert len(ours) == 2
+    assert len(ours) == 4
     assert all(m["State"] == "Disabled" for m in mappings if m["UUID"] in ours)
 
 
@@ -520,7 +533,7 @@ def test_parameter_overrides_reach_environment_and_event_sources(aws: None) -> N
     assert dispatch.environment["ALLOWED_PRIVATE_CIDRS"] == "127.0.0.0/8,10.0.0.0/8"
     assert dispatch.environment["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
     assert dispatch.environment["DELIVERY_TIMEOUT_SECONDS"] == "3"
-    (deliveries,) = dispatch.event_sources
+    deliveries, _ = dispatch.event_sources
     assert deliveries.maximum_concurrency == 5
     assert deliveries.batching_window_seconds == 2
 
@@ -571,4 +584,4 @@ def test_a_template_change_reaches_the_local_stack_with_no_other_file_changed(aw
     dispatch = stack.functions["DispatchFunction"]
     assert dispatch.environment["HOOKLINE_DRIFT_CHECK"] == "checked"
     assert "HOOKLINE_DRIFT_CHECK" not in stack.functions["IngestFunction"].environment
-    assert [source.batch_size for source in dispatch.event_sources] == [7]
+    assert [source.batch_size for source in dispatch.event_sources] == [7, 10]

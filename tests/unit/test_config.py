@@ -8,6 +8,7 @@ from hookline.core.errors import ConfigurationError
 DISPATCH_ENV = {
     "TABLE_NAME": "t",
     "DELIVERY_QUEUE_URL": "http://q",
+    "ORDERED_QUEUE_URL": "http://q.fifo",
     "DEAD_LETTER_QUEUE_URL": "http://dlq",
     "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
     "ENCRYPTION_KEYS_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:keys",

@@ -10,7 +10,7 @@ from hookline.api.views import DeadLetterPage, QueuedOut, ResealOut, dead_letter
 from hookline.core.jobs import RedriveJob
 from hookline.storage.dead_letter_store import DeadLetterStore
 from hookline.storage.endpoints import EndpointStore
-from hookline.storage.queue import JobQueue
+from hookline.storage.queue import DeliveryQueues
 from hookline.storage.table import DEAD_LETTERS_PK, key
 
 RESEAL_PAGE = 100
@@ -20,7 +20,7 @@ class AdminService:
     def __init__(
         self,
         letters: DeadLetterStore,
-        queue: JobQueue,
+        queue: DeliveryQueues,
         pager: Pager,
         resealer: Callable[[], EndpointStore],
     ) -> None:

@@ -26,7 +26,7 @@ from hookline.storage.endpoints import EndpointCodec, EndpointStore
 from hookline.storage.event_log import EventLog
 from hookline.storage.event_search import EventSearch
 from hookline.storage.idempotency import IdempotencyStore
-from hookline.storage.queue import JobQueue
+from hookline.storage.queue import DeliveryQueues, JobQueue, OrderedJobQueue
 from hookline.storage.secrets import KeyringSource, SecretValue
 from hookline.storage.table import Table, aws_errors
 from hookline.storage.tenants import TenantStore
@@ -53,8 +53,11 @@ def pool() -> ThreadPoolExecutor:
 
 
 @cache
-def queue() -> JobQueue:
-    return JobQueue(settings().delivery_queue_url, aws.sqs())
+def queue() -> DeliveryQueues:
+    return DeliveryQueues(
+        JobQueue(settings().delivery_queue_url, aws.sqs()),
+        OrderedJobQueue(settings().ordered_queue_url, aws.sqs()),
+    )
 
 
 @cache

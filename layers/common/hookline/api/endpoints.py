@@ -24,7 +24,7 @@ from hookline.core.models import Endpoint, EndpointSecret
 from hookline.core.signing import generate_secret
 from hookline.storage.breaker_state import BreakerStateStore
 from hookline.storage.endpoints import EndpointStore
-from hookline.storage.queue import JobQueue
+from hookline.storage.queue import DeliveryQueues
 from hookline.storage.table import endpoint_key
 
 DISABLED_THROUGH_API = "disabled through the API"
@@ -37,7 +37,7 @@ class EndpointService:
         settings: IngestSettings,
         endpoints: EndpointStore,
         breakers: BreakerStateStore,
-        queue: JobQueue,
+        queue: DeliveryQueues,
         pager: Pager,
         tenants: KnownTenants,
     ) -> None:

@@ -35,7 +35,7 @@ from hookline.core.jobs import EventJob, encode_job
 from hookline.core.models import Event, EventRecord, FanoutState
 from hookline.storage.event_log import EventLog
 from hookline.storage.idempotency import IdempotencyRecord, IdempotencyStore
-from hookline.storage.queue import JobQueue
+from hookline.storage.queue import DeliveryQueues
 from hookline.storage.table import retention_expiry
 
 SPILL_BYTES = 200_000  # a job larger than this travels without its body (SQS's limit is 256 KiB)
@@ -59,7 +59,7 @@ class IngestService:
         tenants: KnownTenants,
         idempotency: IdempotencyStore,
         log: EventLog,
-        queue: JobQueue,
+        queue: DeliveryQueues,
         pool: Executor,
     ) -> None:
         self._settings = settings
@@ -78,7 +78,9 @@ class IngestService:
             except ValueError as exc:
                 raise InvalidRequestError(f"Idempotency-Key: {exc}") from None
         self._tenants.require(tenant_id)
-        prepared, answer = self._prepare(tenant_id, request.type, request.data, idempotency_key)
+        prepared, answer = self._prepare(
+            tenant_id, request.type, request.data, idempotency_key, request.ordering_key
+        )
         if prepared is None:
             return answer
         try:
@@ -111,7 +113,9 @@ class IngestService:
 
         def prepare(entry: tuple[int, BatchEventIn]) -> tuple[int, _Prepared | None, EventAccepted]:
             index, item = entry
-            prepared, answer = self._prepare(tenant_id, item.type, item.data, item.idempotency_key)
+            prepared, answer = self._prepare(
+                tenant_id, item.type, item.data, item.idempotency_key, item.ordering_key
+            )
             return index, prepared, answer
 
         to_send: list[tuple[int, _Prepared]] = []
@@ -146,17 +150,22 @@ class IngestService:
     # --- the shared steps -----------------------------------------------------------------------------
 
     def _prepare(
-        self, tenant_id: str, event_type: str, data: dict[str, Any], idempotency_key: str | None
+        self,
+        tenant_id: str,
+        event_type: str,
+        data: dict[str, Any],
+        idempotency_key: str | None,
+        ordering_key: str | None = None,
     ) -> tuple[_Prepared | None, EventAccepted]:
         """The event to queue and its answer; with a key already used for this body, nothing to queue (or a
         healing resend) and the first answer."""
-        event = self._event(tenant_id, event_type, data)
+        event = self._event(tenant_id, event_type, data, ordering_key)
         if idempotency_key is None:
             return self._prepared(event), _accepted(event)
         claim = IdempotencyRecord(
             tenant_id=tenant_id,
             key_digest=hashlib.sha256(idempotency_key.encode()).hexdigest(),
-            body_digest=_body_digest(event_type, data),
+            body_digest=_body_digest(event_type, data, ordering_key),
             event_id=event.event_id,
             event_type=event.event_type,
             timestamp=event.timestamp,
@@ -173,6 +182,7 @@ class IngestService:
             holder.event_type,
             holder.timestamp,
             _body(holder.event_type, holder.timestamp, data),
+            ordering_key,
         )
         answer = _accepted(first)
         if self._needs_healing(holder):
@@ -185,9 +195,12 @@ class IngestService:
             return False
         return self._log.get(holder.tenant_id, holder.event_id) is None
 
-    def _event(self, tenant_id: str, event_type: str, data: dict[str, Any]) -> Event:
+    def _event(
+        self, tenant_id: str, event_type: str, data: dict[str, Any], ordering_key: str | None = None
+    ) -> Event:
         timestamp = clock.now_iso()
-        return Event(tenant_id, ids.new_event_id(), event_type, timestamp, _body(event_type, timestamp, data))
+        body = _body(event_type, timestamp, data)
+        return Event(tenant_id, ids.new_event_id(), event_type, timestamp, body, ordering_key)
 
     def _prepared(
         self,
@@ -204,6 +217,7 @@ class IngestService:
             event.body,
             only_endpoint=only_endpoint,
             read_first=read_first,
+            ordering_key=event.ordering_key,
         )
         if len(encode_job(job).encode()) > SPILL_BYTES:
             record = EventRecord(
@@ -218,6 +232,7 @@ class IngestService:
                 None,
                 only_endpoint=only_endpoint,
                 read_first=True,
+                ordering_key=event.ordering_key,
             )
         return _Prepared(event, job, self._settings.retry_schedule.delays[0], claim)
 
@@ -232,10 +247,11 @@ def _body(event_type: str, timestamp: str, data: dict[str, Any]) -> str:
     return jsonsafe.dumps({"type": event_type, "timestamp": timestamp, "data": data})
 
 
-def _body_digest(event_type: str, data: dict[str, Any]) -> str:
-    canonical = json.dumps(
-        {"type": event_type, "data": data}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+def _body_digest(event_type: str, data: dict[str, Any], ordering_key: str | None = None) -> str:
+    request: dict[str, Any] = {"type": event_type, "data": data}
+    if ordering_key is not None:  # absent otherwise, so digests of keys claimed before ordering still match
+        request["ordering_key"] = ordering_key
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

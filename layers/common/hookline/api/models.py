@@ -32,6 +32,7 @@ from hookline.core.matching import (
     is_valid_event_type_pattern,
 )
 from hookline.core.models import Scope
+from hookline.core.ordering import MAX_ORDERING_KEY, check_ordering_key
 from hookline.core.targets import validate_endpoint_url
 
 MAX_NAME = 256
@@ -87,6 +88,7 @@ IDEMPOTENCY_KEY_SCHEMA: dict[str, Any] = {
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _HEADER_VALUE = re.compile(r"([\x21-\x7e]([\x20-\x7e\t]*[\x21-\x7e])?)?")
 _IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]+")
+ORDERING_KEY_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]+$"
 RESERVED_HEADERS = frozenset(
     {
         "content-type",
@@ -361,8 +363,16 @@ class EventIn(RequestModel):
 
     type: str = Field(examples=["order.created"], json_schema_extra=EVENT_TYPE_SCHEMA)
     data: dict[str, Any] = Field(examples=[{"order_id": "ord_1001", "amount": 4200}])
+    ordering_key: str | None = Field(
+        default=None,
+        description="Deliveries to each endpoint keep the order of the events sent with this key: no attempt "
+        "of an event is made before the previous event of its key has succeeded or finally failed.",
+        examples=["ord_1001"],
+        json_schema_extra={"minLength": 1, "maxLength": MAX_ORDERING_KEY, "pattern": ORDERING_KEY_PATTERN},
+    )
 
     _type = field_validator("type")(check_event_type)
+    _ordering_key = field_validator("ordering_key")(check_ordering_key)
 
 
 def check_idempotency_key(value: str | None) -> str | None:

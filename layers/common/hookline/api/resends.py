@@ -18,13 +18,13 @@ from hookline.core.models import EventRecord
 from hookline.delivery import resend
 from hookline.storage.endpoints import EndpointStore
 from hookline.storage.event_log import EventLog
-from hookline.storage.queue import JobQueue
+from hookline.storage.queue import DeliveryQueues
 from hookline.storage.table import retention_expiry
 
 
 class ResendService:
     def __init__(
-        self, settings: IngestSettings, log: EventLog, endpoints: EndpointStore, queue: JobQueue
+        self, settings: IngestSettings, log: EventLog, endpoints: EndpointStore, queue: DeliveryQueues
     ) -> None:
         self._settings = settings
         self._log = log

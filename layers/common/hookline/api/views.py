@@ -197,6 +197,9 @@ class EventOut(TypedDict):
         ),
     ]
     deliveries: list[DeliveryOut]
+    ordering_key: Annotated[
+        str | None, Field(description="The event's ordering key; null for an event sent without one.")
+    ]
 
 
 class EventPage(TypedDict):
@@ -270,6 +273,7 @@ def event_view(record: EventRecord) -> EventOut:
         data=json.loads(event.body)["data"],
         fanout=record.fanout,
         deliveries=deliveries,
+        ordering_key=event.ordering_key,
     )
 
 

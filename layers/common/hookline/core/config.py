@@ -90,6 +90,7 @@ class BreakerSettings:
 class IngestSettings:
     table_name: str
     delivery_queue_url: str
+    ordered_queue_url: str
     admin_api_key_secret_arn: str
     encryption_keys_secret_arn: str
     max_payload_bytes: int
@@ -105,6 +106,7 @@ class IngestSettings:
         settings = cls(
             table_name=env.required("TABLE_NAME"),
             delivery_queue_url=env.required("DELIVERY_QUEUE_URL"),
+            ordered_queue_url=env.required("ORDERED_QUEUE_URL"),
             admin_api_key_secret_arn=env.required("ADMIN_API_KEY_SECRET_ARN"),
             encryption_keys_secret_arn=env.required("ENCRYPTION_KEYS_SECRET_ARN"),
             max_payload_bytes=env.integer("MAX_PAYLOAD_BYTES", 262_144, 1_024, 350_000),
@@ -122,12 +124,14 @@ class IngestSettings:
 class DispatchSettings:
     table_name: str
     delivery_queue_url: str
+    ordered_queue_url: str
     dead_letter_queue_url: str
     alerts_topic_arn: str
     encryption_keys_secret_arn: str
     retry_schedule: RetrySchedule
     delivery_timeout_seconds: float
     max_concurrent_deliveries: int
+    endpoint_max_in_flight: int
     retention_days: int
     endpoint_cache_seconds: int
     target_policy: TargetPolicy
@@ -142,12 +146,14 @@ class DispatchSettings:
         settings = cls(
             table_name=env.required("TABLE_NAME"),
             delivery_queue_url=env.required("DELIVERY_QUEUE_URL"),
+            ordered_queue_url=env.required("ORDERED_QUEUE_URL"),
             dead_letter_queue_url=env.required("DEAD_LETTER_QUEUE_URL"),
             alerts_topic_arn=env.required("ALERTS_TOPIC_ARN"),
             encryption_keys_secret_arn=env.required("ENCRYPTION_KEYS_SECRET_ARN"),
             retry_schedule=env.schedule("RETRY_SCHEDULE"),
             delivery_timeout_seconds=float(env.integer("DELIVERY_TIMEOUT_SECONDS", 15, 1, 30)),
             max_concurrent_deliveries=env.integer("MAX_CONCURRENT_DELIVERIES", 10, 1, 100),
+            endpoint_max_in_flight=env.integer("ENDPOINT_MAX_IN_FLIGHT", 10, 1, 1_000),
             retention_days=_retention_days(env),
             endpoint_cache_seconds=env.integer("ENDPOINT_CACHE_SECONDS", 10, 0, 300),
             target_policy=_target_policy(env),

@@ -5,6 +5,8 @@
   failed or had to wait to a ``deliver`` job. ``body`` is None when the event was too large for a message
   and is read from its record instead. ``known`` carries outcomes that could not be written (a 2xx must
   never be sent twice); ``after`` continues a large fan-out past that endpoint id.
+- With an ``ordering_key``, event jobs and the deliver jobs of their fan-outs travel on the ordered (FIFO)
+  queue instead (``hookline.core.ordering``).
 - ``deliver``: one (event, endpoint) pair after its first round, or a resend (``resend_token``).
   Attempts are counted in the record, not by the queue's receive count.
 - ``recover``: resend an endpoint's failed deliveries since a time, a page per job.
@@ -39,6 +41,7 @@ class EventJob:
     read_first: bool = False  # a repeat or a replacement: the record may already hold outcomes
     known: tuple[Delivery, ...] = ()
     after: str | None = None  # a large fan-out continues past this endpoint id
+    ordering_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,7 @@ class DeliverJob:
     endpoint_id: str
     resend_token: str | None = None
     known: Delivery | None = None  # an outcome that could not be written when it happened
+    ordering_key: str | None = None  # set on the ordered queue's jobs only (a resend goes unordered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,13 @@ class RedriveJob:
 
 
 Job = EventJob | DeliverJob | RecoverJob | RedriveJob
+
+
+def is_ordered(job: Job) -> bool:
+    """Does this job travel on the ordered queue? A resend (a claimed, operator-made job) never does."""
+    if isinstance(job, EventJob):
+        return job.ordering_key is not None
+    return isinstance(job, DeliverJob) and job.ordering_key is not None and job.resend_token is None
 
 
 def job_kind(job: Job) -> str:
@@ -163,12 +174,16 @@ def encode_job(job: Job) -> str:
             payload["known"] = [delivery_to_json(d) for d in job.known]
         if job.after:
             payload["after"] = job.after
+        if job.ordering_key is not None:
+            payload["ordering_key"] = job.ordering_key
     elif isinstance(job, DeliverJob):
         payload |= {"tenant_id": job.tenant_id, "event_id": job.event_id, "endpoint_id": job.endpoint_id}
         if job.resend_token:
             payload["resend_token"] = job.resend_token
         if job.known:
             payload["known"] = delivery_to_json(job.known)
+        if job.ordering_key is not None:
+            payload["ordering_key"] = job.ordering_key
     elif isinstance(job, RecoverJob):
         payload |= {"tenant_id": job.tenant_id, "endpoint_id": job.endpoint_id, "since": job.since}
         if job.cursor:
@@ -211,6 +226,7 @@ def decode_job(body: str) -> Job:
                 read_first=payload.get("read_first") is True,
                 known=tuple(delivery_from_json(d) for d in payload.get("known") or ()),
                 after=_text(payload, "after", optional=True),
+                ordering_key=_text(payload, "ordering_key", optional=True),
             )
         if kind == "deliver":
             known = payload.get("known")
@@ -220,6 +236,7 @@ def decode_job(body: str) -> Job:
                 endpoint_id=_text(payload, "endpoint_id"),
                 resend_token=_text(payload, "resend_token", optional=True),
                 known=None if known is None else delivery_from_json(known),
+                ordering_key=_text(payload, "ordering_key", optional=True),
             )
         if kind == "recover":
             return RecoverJob(

@@ -119,6 +119,7 @@ class Event:
     event_type: str
     timestamp: str  # ISO-8601, UTC
     body: str  # the exact JSON every endpoint receives: {"type", "timestamp", "data"}
+    ordering_key: str | None = None  # deliveries to each endpoint keep the order of this key's events
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from hookline.storage.breaker_state import BreakerStateStore
 from hookline.storage.dead_letter_store import DeadLetterStore
 from hookline.storage.endpoints import EndpointCodec, EndpointDirectory, EndpointStore
 from hookline.storage.event_log import EventLog
-from hookline.storage.queue import JobQueue
+from hookline.storage.queue import DeliveryQueues, JobQueue, OrderedJobQueue
 from hookline.storage.rate_slots import RateSlotStore
 from hookline.storage.secrets import KeyringSource, SecretValue
 from hookline.storage.table import Table
@@ -35,7 +35,8 @@ def dispatcher() -> Dispatcher:
     endpoints = EndpointStore(table, EndpointCodec(keys))
     directory = EndpointDirectory(endpoints, settings.endpoint_cache_seconds)
     log = EventLog(table)
-    deliveries = JobQueue(settings.delivery_queue_url, aws.sqs())
+    ordered = OrderedJobQueue(settings.ordered_queue_url, aws.sqs())
+    deliveries = DeliveryQueues(JobQueue(settings.delivery_queue_url, aws.sqs()), ordered)
     sender = WebhookSender(
         settings.target_policy,
         settings.delivery_timeout_seconds,
@@ -71,4 +72,5 @@ def dispatcher() -> Dispatcher:
         dead_letters=JobQueue(settings.dead_letter_queue_url, aws.sqs()),
         alerts=OperationalAlerts(AlertTopic(settings.alerts_topic_arn, aws.sns()), operator, sender),
         expander=Expander(log, directory, DeadLetterStore(table), deliveries, settings.retention_days),
+        ordered=ordered,
     )

@@ -93,7 +93,11 @@ class Expander:
             key=lambda e: e.endpoint_id,
         )
         wanted = [e for e in wanted if job.only_endpoint or endpoint_wants(e, event, body)]
-        page = [e for e in wanted if job.after is None or e.endpoint_id > job.after][:SPILL_PAGE]
+        after = job.after
+        page = [e for e in wanted if after is None or e.endpoint_id > after][:SPILL_PAGE]
+        if event.ordering_key is not None:
+            # A continuation would queue behind later events of its key: an ordered fan-out spills whole.
+            page = [e for e in wanted if after is None or e.endpoint_id > after]
         now = self._now()
         jobs: list[tuple[Job, int]] = []
         for endpoint in page:
@@ -102,7 +106,10 @@ class Expander:
                     endpoint.endpoint_id, DeliveryStatus.PENDING, updated_at=clock.iso_from_unix(now)
                 )
                 self._log.create_overflow_delivery(record, delivery, expires)
-                jobs.append((DeliverJob(event.tenant_id, event.event_id, endpoint.endpoint_id), 0))
+                deliver = DeliverJob(
+                    event.tenant_id, event.event_id, endpoint.endpoint_id, ordering_key=event.ordering_key
+                )
+                jobs.append((deliver, 0))
             else:
                 failed = Delivery(
                     endpoint.endpoint_id,

@@ -78,6 +78,7 @@ class Dispatcher:
         alerts: Alerts,
         expander: Expander,
         clock_now: Callable[[], float] = time.time,
+        ordered: Jobs | None = None,
     ) -> None:
         self._settings = settings
         self._loader = loader
@@ -92,6 +93,7 @@ class Dispatcher:
         self._alerts = alerts
         self._expander = expander
         self._now = clock_now
+        self._ordered = ordered or deliveries  # receipts of the ordered queue are changed there
         # One pool per container: threads, like the sender's connections, outlive an invocation.
         self._pool = ThreadPoolExecutor(
             max_workers=settings.max_concurrent_deliveries, thread_name_prefix="deliver"
@@ -107,7 +109,11 @@ class Dispatcher:
     def run(self, records: Sequence[dict[str, Any]], remaining_seconds: float = 60.0) -> set[str]:
         """Process a batch; returns the message ids that come back to the queue later."""
         received = [_decode(index, record) for index, record in enumerate(records)]
+        by_index = {r.index: r for r in received}
         fates: dict[int, int | None] = dict.fromkeys(_duplicates(received))
+        # A FIFO batch may hold several messages of one group, in order: only the first goes now; the
+        # others come straight back, behind it (the group stays held while the first is in flight).
+        fates |= dict.fromkeys(_behind_in_group(received), 0)
         received = [r for r in received if r.index not in fates]
         snapshot = self._loader.load(received)
         now = self._now()
@@ -123,7 +129,7 @@ class Dispatcher:
             if index not in fates:
                 fates[index] = self._fate(plan, works.get(index), persisted.get(index))
         self._observe(works, set(snapshot.breakers))
-        return self._report({r.index: r for r in received}, fates)
+        return self._report(by_index, fates)
 
     # --- plan ------------------------------------------------------------------------------------------
 
@@ -136,6 +142,9 @@ class Dispatcher:
                 logger.error(
                     "unreadable job", extra={"message_id": received.message_id, "reason": received.problem}
                 )
+                if received.ordered:
+                    # Waiting for the queue's redrive would hold its group for maxReceiveCount receives.
+                    return RecordPlan(received, kind, dead_letter_body=True)
             return RecordPlan(received, kind, retry_after=retry)
         try:
             if isinstance(job, EventJob):
@@ -233,13 +242,24 @@ class Dispatcher:
 
     def _fate(self, plan: RecordPlan, work: RecordWork | None, persisted: Persisted | None) -> int | None:
         """None: done, the record is deleted. A number: it comes back after that many seconds."""
+        if plan.dead_letter_body:
+            return self._dead_letter_body(plan.received)
         if plan.retry_after is not None:
             return plan.retry_after
         if plan.kind is RecordKind.EXPAND:
             return self._expand(plan)
         if persisted is None or not persisted.ok:
             return self._settings.retry_schedule.min_delay
-        return None  # what comes later travels on new messages (hand-overs, retries, waits)
+        # An ordered delivery's retry or wait keeps its message in flight; anything else travels on new
+        # messages (hand-overs, retries, waits).
+        return persisted.come_back
+
+    def _dead_letter_body(self, received: Received) -> int | None:
+        try:
+            refused = self._dead_letters.send_bodies([(received.body, 0)])
+        except HooklineError:
+            refused = [0]
+        return UNREADABLE_RETRY_SECONDS if refused else None
 
     def _expand(self, plan: RecordPlan) -> int | None:
         job = plan.received.job
@@ -318,11 +338,14 @@ class Dispatcher:
 
     def _report(self, received: dict[int, Received], fates: dict[int, int | None]) -> set[str]:
         coming_back = [(received[index], seconds) for index, seconds in fates.items() if seconds is not None]
-        if coming_back:
+        for ordered, queue in ((False, self._deliveries), (True, self._ordered)):
+            receipts = [(r.receipt, s) for r, s in coming_back if r.ordered is ordered]
+            if not receipts:
+                continue
             try:
-                failed = self._deliveries.change_visibility([(r.receipt, s) for r, s in coming_back])
+                failed = queue.change_visibility(receipts)
             except HooklineError as exc:
-                failed = list(range(len(coming_back)))
+                failed = list(range(len(receipts)))
                 logger.warning("could not reschedule retries", extra={"reason": str(exc)})
             if failed:
                 # They still come back, after the queue's own visibility timeout.
@@ -336,10 +359,7 @@ def _wait(work: RecordWork, task: PairTask, seconds: float) -> None:
     if work.plan.kind is RecordKind.EVENT:
         work.handed.append((task, seconds))
     else:
-        ref = task.ref
-        work.requeue.append(
-            (DeliverJob(ref.tenant_id, ref.event_id, ref.endpoint_id, task.resend_token), seconds)
-        )
+        work.requeue.append((task.deliver_job(), seconds))
 
 
 def _duplicates(received: Sequence[Received]) -> list[int]:
@@ -360,6 +380,19 @@ def _duplicates(received: Sequence[Received]) -> list[int]:
     return repeats
 
 
+def _behind_in_group(received: Sequence[Received]) -> list[int]:
+    """Records of the ordered queue that follow an earlier record of their group in this batch."""
+    heads: set[str] = set()
+    behind: list[int] = []
+    for r in received:
+        if not r.ordered or r.group is None:
+            continue
+        if r.group in heads:
+            behind.append(r.index)
+        heads.add(r.group)
+    return behind
+
+
 def _decode(index: int, record: dict[str, Any]) -> Received:
     body = str(record.get("body", ""))
     message_id = str(record.get("messageId", ""))
@@ -368,11 +401,13 @@ def _decode(index: int, record: dict[str, Any]) -> Received:
         receive_count = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
     except (TypeError, ValueError):
         receive_count = 1
+    ordered = str(record.get("eventSourceARN", "")).endswith(".fifo")
+    group = record.get("attributes", {}).get("MessageGroupId") if ordered else None
     try:
         job = decode_job(body)
     except ValueError as exc:
-        return Received(index, message_id, receipt, receive_count, body, None, str(exc))
-    return Received(index, message_id, receipt, receive_count, body, job)
+        return Received(index, message_id, receipt, receive_count, body, None, str(exc), ordered, group)
+    return Received(index, message_id, receipt, receive_count, body, job, None, ordered, group)
 
 
 def _log_attempt(settled: Any, now: float) -> None:

@@ -63,6 +63,8 @@ class Received:
     body: str
     job: Job | None
     problem: str | None = None
+    ordered: bool = False  # from the ordered (FIFO) queue: waits keep the message in flight
+    group: str | None = None  # its FIFO message group
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,12 @@ class PairTask:
     probe: bool = False
     resend_token: str | None = None
 
+    def deliver_job(self) -> DeliverJob:
+        """The deliver job that carries this pair on (on the ordered queue when its event has a key)."""
+        ref = self.ref
+        key = self.event.ordering_key
+        return DeliverJob(ref.tenant_id, ref.event_id, ref.endpoint_id, self.resend_token, ordering_key=key)
+
 
 @dataclass
 class RecordPlan:
@@ -89,6 +97,7 @@ class RecordPlan:
     endpoint_ids: tuple[str, ...] | None = None
     tasks: list[PairTask] = field(default_factory=list)
     retry_after: int | None = None  # decided at planning: come back after this many seconds
+    dead_letter_body: bool = False  # an unreadable ordered message: to the DLQ now, not after many receives
     carried: dict[str, Delivery] = field(
         default_factory=dict
     )  # outcomes a job carried that are not stored yet
@@ -155,7 +164,9 @@ def plan_event(received: Received, job: EventJob, snapshot: Snapshot, settings: 
     event = (
         record.event
         if record
-        else Event(job.tenant_id, job.event_id, job.event_type, job.timestamp, job.body or "")
+        else Event(
+            job.tenant_id, job.event_id, job.event_type, job.timestamp, job.body or "", job.ordering_key
+        )
     )
     plan = RecordPlan(received, RecordKind.EVENT, event=event, record=record)
     tenant_endpoints = snapshot.endpoints.get(job.tenant_id, {})
@@ -210,6 +221,8 @@ def _first_round_task(
     if seen is not None:
         # Stored before: a retry, owned by a deliver job (or it will be once this job hands it over).
         return replace(base, delay=max(0.0, (seen.next_attempt_at or settings.now) - settings.now))
+    if event.ordering_key is not None:
+        return base  # handed to its (endpoint, key) group, which attempts it when the key's turn comes
     gate, wait = Breaker.admit(snapshot.breakers.get((event.tenant_id, endpoint_id)), settings.now)
     if gate is Gate.WAIT:
         return replace(base, delay=wait)

@@ -47,6 +47,7 @@ class Persisted:
     split: list[tuple[DeliverJob, int]] = field(default_factory=list)
     dead_letters: list[DeliverJob] = field(default_factory=list)
     spooled: bool = False
+    come_back: int | None = None  # an ordered delivery's retry or wait: its message stays in flight
 
 
 class Unrecorded:
@@ -84,7 +85,7 @@ class Recorder:
         record_complete = plan.record is not None and plan.record.fanout is FanoutState.DONE
         if unchanged and (plan.kind is not RecordKind.EVENT or record_complete):
             # Nothing happened to any delivery (a dropped or repeated job, or one that waits).
-            return Persisted(ok=True, split=[(job, round(delay)) for job, delay in work.requeue])
+            return self._keep_order(work, Persisted(ok=True, split=[(j, round(d)) for j, d in work.requeue]))
         deliveries = self._new_deliveries(work, now)
         event = plan.event
         failures = [
@@ -182,7 +183,7 @@ class Recorder:
         persisted = Persisted(ok=True)
         for settled in work.settled:
             ref = settled.task.ref
-            job = DeliverJob(ref.tenant_id, ref.event_id, ref.endpoint_id, settled.task.resend_token)
+            job = settled.task.deliver_job()
             if settled.next is Next.DEAD_LETTER:
                 persisted.dead_letters.append(job)
             elif settled.next is Next.RETRY:
@@ -191,17 +192,31 @@ class Recorder:
                 due = deliveries[ref.endpoint_id].next_attempt_at or now
                 persisted.split.append((job, max(0, round(due - now))))
         for task, delay in work.handed:
-            ref = task.ref
-            job = DeliverJob(ref.tenant_id, ref.event_id, ref.endpoint_id, task.resend_token)
-            persisted.split.append((job, round(delay)))
+            persisted.split.append((task.deliver_job(), round(delay)))
         persisted.split.extend((job, round(delay)) for job, delay in work.requeue)
+        return self._keep_order(work, persisted)
+
+    @staticmethod
+    def _keep_order(work: RecordWork, persisted: Persisted) -> Persisted:
+        """An ordered deliver job never sends itself again: a new message would queue behind later events
+        of its key. Its retry or wait keeps it in flight (a visibility timeout) and holds only its group."""
+        plan = work.plan
+        job = plan.received.job
+        if not plan.received.ordered or not isinstance(job, DeliverJob):
+            return persisted
+        own = [delay for later, delay in persisted.split if _same_pair(later, job)]
+        if own:
+            persisted.split = [(later, d) for later, d in persisted.split if not _same_pair(later, job)]
+            persisted.come_back = max(0, min(own))
         return persisted
 
     def _spool(self, work: RecordWork, deliveries: dict[str, Delivery]) -> Persisted:
         plan = work.plan
         job = plan.received.job
         replacement: Job | None = None
-        if isinstance(job, EventJob) and plan.event is not None:
+        if plan.received.ordered:
+            replacement = None  # a replacement would queue behind later events of its key
+        elif isinstance(job, EventJob) and plan.event is not None:
             replacement = EventJob(
                 job.tenant_id,
                 job.event_id,
@@ -237,6 +252,14 @@ class Recorder:
 
 class _Missing(HooklineError):
     retryable = True
+
+
+def _same_pair(job: DeliverJob, other: DeliverJob) -> bool:
+    return (job.tenant_id, job.event_id, job.endpoint_id) == (
+        other.tenant_id,
+        other.event_id,
+        other.endpoint_id,
+    )
 
 
 def _with_delay(task: PairTask, delay: float) -> PairTask:

@@ -131,6 +131,8 @@ def record_item(record: EventRecord, expires_at: int) -> Item:
         item["c"] = status_counts(record.deliveries)
     if record.only_endpoint:
         item["only"] = s(record.only_endpoint)
+    if event.ordering_key is not None:
+        item["ok"] = s(event.ordering_key)
     return item
 
 
@@ -142,6 +144,7 @@ def record_from_item(item: Mapping[str, Any]) -> EventRecord:
         event_type=get_str(item, "ty"),
         timestamp=get_str(item, "ts"),
         body=get_str(item, "b"),
+        ordering_key=get_opt_str(item, "ok"),
     )
     endpoint_ids = item.get("eps")
     inline = item.get("d", {}).get("M", {})
