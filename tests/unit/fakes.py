@@ -8,6 +8,7 @@ without moto or sockets. ``fail(name, times)`` makes the next calls of a method 
 from __future__ import annotations
 
 import copy
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -170,6 +171,7 @@ class FakeJobs(Faulty):
         super().__init__()
         self.sent: list[tuple[Job, int]] = []
         self.visibility: list[tuple[str, int]] = []
+        self.raw: list[str] = []
         self.refuse_entries = 0  # the next N batch entries are refused (per-entry failure)
 
     def send(self, job: Job, delay_seconds: int = 0) -> None:
@@ -191,7 +193,13 @@ class FakeJobs(Faulty):
         return refused
 
     def send_bodies(self, bodies: Sequence[tuple[str, int]]) -> list[int]:
-        return self.send_batch([(decode_job(body), delay) for body, delay in bodies])
+        readable = []
+        for body, delay in bodies:
+            try:
+                readable.append((decode_job(body), delay))
+            except ValueError:
+                self.raw.append(body)  # an unreadable message, dead-lettered as it came
+        return self.send_batch(readable)
 
     def change_visibility(self, receipts: Sequence[tuple[str, int]]) -> list[int]:
         self._enter("change_visibility")
@@ -276,6 +284,37 @@ class FakeBreakerStates(Faulty):
 
     def clear(self, tenant_id: str, endpoint_id: str) -> None:
         self.states.pop((tenant_id, endpoint_id), None)
+
+    def mark_slow(self, tenant_id: str, endpoint_id: str, until: float) -> None:
+        self._enter("mark_slow")
+        state = self.states.get((tenant_id, endpoint_id)) or BreakerState(tenant_id, endpoint_id)
+        self.states[(tenant_id, endpoint_id)] = replace(state, slow_until=until)
+
+
+class FakeInFlight(Faulty):
+    """In-flight leases per endpoint, as the DynamoDB store keeps them (expired leases are reclaimed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holders: dict[tuple[str, str], dict[str, float]] = {}
+        self.taken = 0
+        self._lock = threading.Lock()
+
+    def acquire(self, tenant_id: str, endpoint_id: str, limit: int, now: float, until: float) -> str | None:
+        self._enter("acquire")
+        with self._lock:
+            live = {t: u for t, u in self.holders.get((tenant_id, endpoint_id), {}).items() if u >= now}
+            if len(live) >= limit:
+                return None
+            self.taken += 1
+            token = f"lease-{self.taken}"
+            self.holders[(tenant_id, endpoint_id)] = live | {token: until}
+            return token
+
+    def release(self, tenant_id: str, endpoint_id: str, token: str) -> None:
+        self._enter("release")
+        with self._lock:
+            self.holders.get((tenant_id, endpoint_id), {}).pop(token, None)
 
 
 class FakeRateSlots(Faulty):
@@ -438,11 +477,19 @@ class FakeLoader(Faulty):
         )
 
 
-def sqs_record(job: Job | str, message_id: str = "m1", receive_count: int = 1) -> dict[str, Any]:
+def sqs_record(
+    job: Job | str, message_id: str = "m1", receive_count: int = 1, group: str | None = None
+) -> dict[str, Any]:
+    """A record of the delivery queue's event source; with ``group``, of the ordered (FIFO) queue's."""
     body = job if isinstance(job, str) else encode_job(job)
-    return {
+    record: dict[str, Any] = {
         "messageId": message_id,
         "receiptHandle": f"receipt-{message_id}",
         "body": body,
         "attributes": {"ApproximateReceiveCount": str(receive_count)},
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:hookline-deliveries",
     }
+    if group is not None:
+        record["attributes"]["MessageGroupId"] = group
+        record["eventSourceARN"] = "arn:aws:sqs:us-east-1:123456789012:hookline-ordered.fifo"
+    return record

@@ -15,7 +15,7 @@ import pytest
 from hookline.core import jsonsafe
 from hookline.core.config import BreakerSettings, DispatchSettings, TargetPolicy
 from hookline.core.errors import DependencyError
-from hookline.core.jobs import DeliverJob, EventJob, Job
+from hookline.core.jobs import DeliverJob, EventJob, Job, is_ordered
 from hookline.core.models import (
     AttemptOutcome,
     AttemptResult,
@@ -34,6 +34,7 @@ from hookline.delivery.expander import Expander
 from hookline.delivery.pipeline import Dispatcher
 from hookline.delivery.rate_limit import RateLimiter
 from hookline.delivery.recorder import Recorder, Unrecorded
+from hookline.storage.queue import ordered_message_ids
 from tests.unit.fakes import (
     FakeAlerts,
     FakeBreakerStates,
@@ -41,6 +42,7 @@ from tests.unit.fakes import (
     FakeDeadLetters,
     FakeDirectory,
     FakeEventLog,
+    FakeInFlight,
     FakeJobs,
     FakeLoader,
     FakeRateSlots,
@@ -82,6 +84,7 @@ class World:
     directory: FakeDirectory = field(default_factory=FakeDirectory)
     breakers: FakeBreakerStates = field(default_factory=FakeBreakerStates)
     slots: FakeRateSlots = field(default_factory=FakeRateSlots)
+    leases: FakeInFlight = field(default_factory=FakeInFlight)
     sender: FakeSender = field(default_factory=FakeSender)
     queue: FakeJobs = field(default_factory=FakeJobs)
     dlq: FakeJobs = field(default_factory=FakeJobs)
@@ -113,6 +116,8 @@ class World:
                     owner="me",
                     clock=self.clock,
                     sleep=self.clock.advance,
+                    leases=self.leases,
+                    max_in_flight=config.endpoint_max_in_flight,
                 ),
                 recorder=Recorder(self.log, self.queue, config.retention_days, self.unrecorded),
                 deliveries=self.queue,
@@ -144,7 +149,7 @@ class World:
         records = []
         for index, item in enumerate(jobs):
             job, receives = item if isinstance(item, tuple) else (item, 1)
-            records.append(sqs_record(job, f"m{index}", receives))
+            records.append(sqs_record(job, f"m{index}", receives, group=ordered_message_group(job)))
         return self.dispatcher.run(records, remaining)
 
     def record(self, job: EventJob | DeliverJob) -> EventRecord:
@@ -155,6 +160,11 @@ class World:
 
     def deliver_jobs(self) -> list[tuple[DeliverJob, int]]:
         return [(job, delay) for job, delay in self.queue.sent if isinstance(job, DeliverJob)]
+
+
+def ordered_message_group(job: Job) -> str | None:
+    """The FIFO group a job has on the ordered queue, as the queue would give it; None for other jobs."""
+    return ordered_message_ids(job)[0] if is_ordered(job) else None
 
 
 @pytest.fixture

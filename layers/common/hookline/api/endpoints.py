@@ -61,6 +61,7 @@ class EndpointService:
             enabled=True if request.enabled is None else request.enabled,
             headers=request.headers or {},
             rate_limit=request.rate_limit,
+            max_in_flight=request.max_in_flight,
             disabled_reason=None if request.enabled is not False else DISABLED_THROUGH_API,
             created_at=now,
             updated_at=now,
@@ -113,6 +114,8 @@ class EndpointService:
             changed = replace(changed, headers=request.headers or {})
         if "rate_limit" in given:
             changed = replace(changed, rate_limit=request.rate_limit)
+        if "max_in_flight" in given:
+            changed = replace(changed, max_in_flight=request.max_in_flight)
         if "enabled" in given and request.enabled is not None and request.enabled != current.enabled:
             reason = None if request.enabled else DISABLED_THROUGH_API
             changed = replace(changed, enabled=request.enabled, disabled_reason=reason)

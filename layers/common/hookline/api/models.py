@@ -265,6 +265,7 @@ EventTypes = Annotated[
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION)]
 Headers = Annotated[dict[str, str], Field(max_length=MAX_HEADERS)]
 RateLimit = Annotated[int, Field(ge=1, le=MAX_RATE_LIMIT), WholeNumber]
+MaxInFlight = Annotated[int, Field(ge=1, le=1_000), WholeNumber]
 Filter = dict[str, Any]
 
 
@@ -286,6 +287,11 @@ class _EndpointFields(RequestModel):
         description="Extra headers sent with every delivery. Write-only: responses show `****`.",
     )
     rate_limit: RateLimit | None = Field(default=None, description="Deliveries per second; null: no limit.")
+    max_in_flight: MaxInFlight | None = Field(
+        default=None,
+        description="Most deliveries in flight to this endpoint at once while it answers slowly (1 s or "
+        "more); null: the deployment's EndpointMaxInFlight (10 by default).",
+    )
 
     _event_types = field_validator("event_types")(check_event_types)
     _filter = field_validator("filter")(check_filter)
@@ -312,7 +318,8 @@ def _no_default(schema: dict[str, Any]) -> None:
 
 class EndpointPatch(_EndpointFields):
     """Change any subset of an endpoint's fields (not its secret: rotate it instead). Absent fields stay as
-    they are; `null` clears `event_types`, `filter`, `rate_limit`, `headers` and `description`."""
+    they are; `null` clears `event_types`, `filter`, `rate_limit`, `max_in_flight`, `headers` and
+    `description`."""
 
     # Absent (None here) keeps the URL; it cannot be removed, so the document has no null for it.
     url: Annotated[str | None, WithJsonSchema({"type": "string"})] = Field(

@@ -103,6 +103,7 @@ class EndpointOut(TypedDict):
         dict[str, str], Field(description="Header names; values are write-only and shown as `****`.")
     ]
     rate_limit: int | None
+    max_in_flight: int | None
     created_at: str
     updated_at: str
 
@@ -145,6 +146,7 @@ def endpoint_view(endpoint: Endpoint) -> EndpointOut:
         disabled_reason=endpoint.disabled_reason,
         headers=dict.fromkeys(endpoint.headers, MASK),
         rate_limit=endpoint.rate_limit,
+        max_in_flight=endpoint.max_in_flight,
         created_at=endpoint.created_at,
         updated_at=endpoint.updated_at,
     )

@@ -83,6 +83,7 @@ class Endpoint:
     enabled: bool = True
     headers: dict[str, str] = field(default_factory=dict)
     rate_limit: int | None = None
+    max_in_flight: int | None = None  # None: the deployment's EndpointMaxInFlight
     disabled_reason: str | None = None
     created_at: str = ""
     updated_at: str = ""
@@ -246,6 +247,14 @@ class BreakerState:
     opened_at: float | None = None
     probe_until: float | None = None
     alerted_failing: bool = False
+    slow_until: float | None = None  # answers took a second or more: its in-flight limit is leased until then
+
+    @property
+    def failing(self) -> bool:
+        return bool(self.consecutive_failures or self.failing_since or self.open_until)
+
+    def slow(self, now: float) -> bool:
+        return self.slow_until is not None and self.slow_until > now
 
 
 @dataclass(frozen=True, slots=True)

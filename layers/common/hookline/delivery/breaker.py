@@ -101,5 +101,8 @@ class Breaker:
                 return BreakerChange(Transition.FAILING, state.consecutive_failures, until)
         return None
 
+    def mark_slow(self, tenant_id: str, endpoint_id: str, until: float) -> None:
+        self._store.mark_slow(tenant_id, endpoint_id, until)
+
     def reset(self, tenant_id: str, endpoint_id: str) -> None:
         self._store.clear(tenant_id, endpoint_id)

@@ -20,6 +20,7 @@ from hookline.storage.breaker_state import BreakerStateStore
 from hookline.storage.dead_letter_store import DeadLetterStore
 from hookline.storage.endpoints import EndpointCodec, EndpointDirectory, EndpointStore
 from hookline.storage.event_log import EventLog
+from hookline.storage.in_flight import InFlightLeases
 from hookline.storage.queue import DeliveryQueues, JobQueue, OrderedJobQueue
 from hookline.storage.rate_slots import RateSlotStore
 from hookline.storage.secrets import KeyringSource, SecretValue
@@ -66,6 +67,8 @@ def dispatcher() -> Dispatcher:
             sender,
             settings.retry_schedule,
             owner=secrets.token_hex(8),
+            leases=InFlightLeases(table),
+            max_in_flight=settings.endpoint_max_in_flight,
         ),
         recorder=Recorder(log, deliveries, settings.retention_days, unrecorded),
         deliveries=deliveries,

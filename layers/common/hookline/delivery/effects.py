@@ -7,8 +7,12 @@ wrong while sending (a header the endpoint's data made invalid, a bug) is this d
 
 from __future__ import annotations
 
+import random
+import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from hookline import USER_AGENT
@@ -18,13 +22,16 @@ from hookline.core.schedule import RetrySchedule
 from hookline.core.signing import webhook_headers
 from hookline.delivery.breaker import Breaker
 from hookline.delivery.plan import PairTask
-from hookline.delivery.ports import DeliveryLog, Sender
+from hookline.delivery.ports import DeliveryLog, InFlightSlots, Sender
 from hookline.delivery.rate_limit import RateLimiter
 from hookline.delivery.settle import Settled, after_attempt, blank, claimed
 from hookline.observability import logger
 
 CLAIM_MARGIN_SECONDS = 10.0
 AWS_TROUBLE_DELAY_SECONDS = 5.0
+# A delivery that finds its endpoint's in-flight slots taken waits this long (jittered, so the waiting ones do
+# not all come back at once), without spending an attempt.
+IN_FLIGHT_WAIT_SECONDS = (1.0, 4.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +67,15 @@ class Attempts:
         owner: str,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        leases: InFlightSlots | None = None,
+        max_in_flight: int = 10,
     ) -> None:
+        self._leases = leases
+        self._max_in_flight = max_in_flight
+        # Sends in flight per endpoint in this container: the in-flight limit holds here whatever the
+        # endpoint's speed, at no cost; across invocations, slow endpoints lease their slots.
+        self._local: Counter[tuple[str, str]] = Counter()
+        self._local_lock = threading.Lock()
         self._log = log
         self._breaker = breaker
         self._limiter = limiter
@@ -73,6 +88,50 @@ class Attempts:
     def run(self, task: PairTask) -> AttemptEffect:
         endpoint = task.endpoint
         assert endpoint is not None  # planning sends only to endpoints it found
+        limit = task.lease_limit or endpoint.max_in_flight or self._max_in_flight
+        with self._slot(endpoint.tenant_id, endpoint.endpoint_id, limit, task.lease_limit) as slot:
+            if not slot:
+                return Deferred(random.uniform(*IN_FLIGHT_WAIT_SECONDS), "in_flight_limit")
+            return self._run(task)
+
+    @contextmanager
+    def _slot(self, tenant_id: str, endpoint_id: str, limit: int, leased: int | None) -> Iterator[bool]:
+        """One of the endpoint's in-flight slots: in this container, and for a slow endpoint, a lease."""
+        key = (tenant_id, endpoint_id)
+        with self._local_lock:
+            admitted = self._local[key] < limit
+            if admitted:
+                self._local[key] += 1
+        if not admitted:
+            yield False
+            return
+        token: str | None = None
+        try:
+            if leased is not None and self._leases is not None:
+                now = self._clock()
+                hold = self._sender.timeout_seconds + CLAIM_MARGIN_SECONDS
+                try:
+                    token = self._leases.acquire(tenant_id, endpoint_id, leased, now, now + hold)
+                except HooklineError as exc:
+                    logger.warning("could not lease an in-flight slot", extra={"reason": str(exc)})
+                if token is None:
+                    yield False
+                    return
+            yield True
+        finally:
+            with self._local_lock:
+                self._local[key] -= 1
+                if self._local[key] <= 0:
+                    del self._local[key]
+            if token is not None and self._leases is not None:
+                try:
+                    self._leases.release(tenant_id, endpoint_id, token)
+                except HooklineError as exc:  # it expires on its own
+                    logger.warning("could not release an in-flight slot", extra={"reason": str(exc)})
+
+    def _run(self, task: PairTask) -> AttemptEffect:
+        endpoint = task.endpoint
+        assert endpoint is not None
         try:
             now = self._clock()
             if task.probe and not self._breaker.lease_probe(

@@ -34,7 +34,14 @@ from hookline.core import clock
 from hookline.core.config import DispatchSettings
 from hookline.core.errors import HooklineError
 from hookline.core.jobs import DeliverJob, EventJob, decode_job, encode_job
-from hookline.core.models import AttemptOutcome, Delivery, DeliveryStatus, EventRecord, FanoutState
+from hookline.core.models import (
+    AttemptOutcome,
+    Delivery,
+    DeliveryStatus,
+    EventRecord,
+    FailureKind,
+    FanoutState,
+)
 from hookline.delivery.batch_response import report_failures
 from hookline.delivery.breaker import Breaker, BreakerChange, Observed, Transition
 from hookline.delivery.effects import AttemptEffect, Attempts, ClaimLost, Deferred, Sent
@@ -57,6 +64,8 @@ from hookline.delivery.settle import Next, without_attempt
 from hookline.observability import logger, metrics
 
 PROVISIONAL_RECORD_AFTER_SECONDS = 1.0  # a slow first round makes its event visible before it settles
+SLOW_ATTEMPT_SECONDS = 1.0  # an endpoint whose answer takes this long (or never comes) is slow...
+SLOW_FOR_SECONDS = 300.0  # ...for this long: its in-flight limit then holds across invocations
 UNREADABLE_RETRY_SECONDS = 60
 LOST_CLAIM_RETRY_SECONDS = 5
 _TIME_MARGIN_SECONDS = 10.0
@@ -120,15 +129,17 @@ class Dispatcher:
         capacity = self._settings.max_concurrent_deliveries * max(
             1, int((remaining_seconds - _TIME_MARGIN_SECONDS) // self._settings.delivery_timeout_seconds)
         )
-        plan_settings = PlanSettings(self._settings.retry_schedule, now, InlineBudget(capacity))
+        plan_settings = PlanSettings(
+            self._settings.retry_schedule, now, InlineBudget(capacity), self._settings.endpoint_max_in_flight
+        )
         plans = {r.index: self._plan(r, snapshot, plan_settings) for r in received}
-        works = self._run_effects(plans)
+        works = self._run_effects(plans, snapshot)
         persisted = dict(zip(works, self._pool.map(self._persist, works.values()), strict=True))
         self._hand_over(works, persisted, fates)
         for index, plan in plans.items():
             if index not in fates:
                 fates[index] = self._fate(plan, works.get(index), persisted.get(index))
-        self._observe(works, set(snapshot.breakers))
+        self._observe(works, snapshot)
         return self._report(by_index, fates)
 
     # --- plan ------------------------------------------------------------------------------------------
@@ -160,7 +171,7 @@ class Dispatcher:
 
     # --- effects ---------------------------------------------------------------------------------------
 
-    def _run_effects(self, plans: dict[int, RecordPlan]) -> dict[int, RecordWork]:
+    def _run_effects(self, plans: dict[int, RecordPlan], snapshot: Snapshot) -> dict[int, RecordWork]:
         works = {
             index: RecordWork(plan)
             for index, plan in plans.items()
@@ -179,6 +190,9 @@ class Dispatcher:
         if futures:
             _, pending = wait(futures, timeout=PROVISIONAL_RECORD_AFTER_SECONDS)
             if pending:
+                # Still waiting after a second: those endpoints are slow now, not when their answers (or
+                # timeouts) come, so other invocations lease their slots from here on.
+                self._mark_slow({futures[f][1].ref.pair for f in pending}, snapshot)
                 self._write_provisional(works, {futures[f][0] for f in pending})
         for future, (index, task) in futures.items():
             effect = future.result()
@@ -275,8 +289,27 @@ class Dispatcher:
 
     # --- health, alerts, logs --------------------------------------------------------------------------
 
-    def _observe(self, works: dict[int, RecordWork], with_state: set[tuple[str, str]]) -> None:
+    def _mark_slow(self, keys: set[tuple[str, str]], snapshot: Snapshot) -> None:
+        """One write per endpoint per half window, however many of its deliveries are slow."""
+        now = self._now()
+        stale = [
+            key
+            for key in keys
+            if not (state := snapshot.breakers.get(key)) or not state.slow(now + SLOW_FOR_SECONDS / 2)
+        ]
+        for key in stale:
+            try:
+                self._breaker.mark_slow(*key, now + SLOW_FOR_SECONDS)
+            except HooklineError as exc:
+                logger.warning("could not mark an endpoint slow", extra={"reason": str(exc)})
+        if stale:
+            logger.info("endpoints answer slowly: in-flight slots leased", extra={"endpoints": len(stale)})
+            self._loader.forget_breakers(stale)
+
+    def _observe(self, works: dict[int, RecordWork], snapshot: Snapshot) -> None:
         """Feed each endpoint's results to its breaker; a success writes only to end a failure streak."""
+        with_state = {key for key, state in snapshot.breakers.items() if state.failing}
+        slow: set[tuple[str, str]] = set()
         by_endpoint: dict[tuple[str, str], list[Observed]] = defaultdict(list)
         endpoints: dict[tuple[str, str], Any] = {}
         now = self._now()
@@ -288,6 +321,8 @@ class Dispatcher:
                 key = (task.ref.tenant_id, task.ref.endpoint_id)
                 endpoints[key] = task.endpoint
                 by_endpoint[key].append(Observed(result, settled.started_at, task.probe))
+                if result.latency_ms >= SLOW_ATTEMPT_SECONDS * 1000 or result.failure is FailureKind.TIMEOUT:
+                    slow.add(key)
                 _log_attempt(settled, now)
                 if settled.next is Next.DISABLE:
                     self._disable(task.endpoint, "the endpoint answered 410 Gone", {"status_code": 410})
@@ -302,6 +337,7 @@ class Dispatcher:
                 self._report_change(endpoints[key], change)
 
         list(self._pool.map(observe, list(by_endpoint)))
+        self._mark_slow(slow, snapshot)
         changed = [
             key
             for key, seen in by_endpoint.items()

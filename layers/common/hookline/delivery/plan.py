@@ -80,6 +80,7 @@ class PairTask:
     claim: bool = False
     probe: bool = False
     resend_token: str | None = None
+    lease_limit: int | None = None  # a slow endpoint: the attempt first leases one of this many slots
 
     def deliver_job(self) -> DeliverJob:
         """The deliver job that carries this pair on (on the ordered queue when its event has a key)."""
@@ -132,6 +133,7 @@ class PlanSettings:
     schedule: RetrySchedule
     now: float
     inline_budget: InlineBudget
+    max_in_flight: int = 10  # the deployment's EndpointMaxInFlight
 
 
 def is_newer(known: Delivery, stored: Delivery | None) -> bool:
@@ -228,7 +230,7 @@ def _first_round_task(
         return replace(base, delay=wait)
     if not settings.inline_budget.take():
         return base  # this invocation has sent all it safely can: a deliver job takes it at once
-    return replace(base, step=Step.SEND, probe=gate is Gate.PROBE)
+    return _send(base, endpoint, snapshot, settings, probe=gate is Gate.PROBE)
 
 
 def plan_deliver(
@@ -282,8 +284,19 @@ def plan_deliver(
         if gate is Gate.WAIT:
             plan.tasks.append(replace(base, step=Step.SPLIT, delay=wait))
         else:
-            plan.tasks.append(replace(base, step=Step.SEND, claim=True, probe=gate is Gate.PROBE))
+            task = _send(base, endpoint, snapshot, settings, probe=gate is Gate.PROBE)
+            plan.tasks.append(replace(task, claim=True))
     return plan
+
+
+def _send(
+    base: PairTask, endpoint: Endpoint, snapshot: Snapshot, settings: PlanSettings, probe: bool
+) -> PairTask:
+    """An attempt now; to a slow endpoint, under a lease on one of its in-flight slots."""
+    state = snapshot.breakers.get((endpoint.tenant_id, endpoint.endpoint_id))
+    limit = endpoint.max_in_flight or settings.max_in_flight
+    slow = state is not None and state.slow(settings.now)
+    return replace(base, step=Step.SEND, probe=probe, lease_limit=limit if slow else None)
 
 
 def _parsed(body: str) -> dict[str, object] | None:

@@ -88,6 +88,8 @@ class BreakerStates(Protocol):
 
     def clear(self, tenant_id: str, endpoint_id: str) -> None: ...
 
+    def mark_slow(self, tenant_id: str, endpoint_id: str, until: float) -> None: ...
+
 
 class RateSlots(Protocol):
     def next_slot(self, tenant_id: str, endpoint_id: str) -> float | None: ...
@@ -95,6 +97,14 @@ class RateSlots(Protocol):
     def claim(
         self, tenant_id: str, endpoint_id: str, seen: float | None, next_slot: float, expires_at: int
     ) -> bool: ...
+
+
+class InFlightSlots(Protocol):
+    def acquire(
+        self, tenant_id: str, endpoint_id: str, limit: int, now: float, until: float
+    ) -> str | None: ...
+
+    def release(self, tenant_id: str, endpoint_id: str, token: str) -> None: ...
 
 
 class Sender(Protocol):

@@ -29,6 +29,7 @@ def breaker_from_item(item: Item) -> BreakerState:
         opened_at=get_opt_float(item, "opened_at"),
         probe_until=get_opt_float(item, "probe_until"),
         alerted_failing=get_bool(item, "alerted_failing", default=False),
+        slow_until=get_opt_float(item, "slow_until"),
     )
 
 
@@ -100,17 +101,45 @@ class BreakerStateStore:
         """Forget the failure streak after a success, unless the breaker opened after that success's attempt
         started (a batch already in flight must not close a breaker its own failures opened). Returns the
         state it cleared, or None."""
+        condition = "attribute_exists(pk) AND (attribute_not_exists(opened_at) OR opened_at < :started)"
+        started = {":started": n(round(success_started_at, 3))}
         try:
             old = self._table.delete(
                 health_key(tenant_id, endpoint_id),
                 "close breaker",
-                "attribute_exists(pk) AND (attribute_not_exists(opened_at) OR opened_at < :started)",
+                condition + " AND (attribute_not_exists(slow_until) OR slow_until < :started)",
                 return_old=True,
-                ExpressionAttributeValues={":started": n(round(success_started_at, 3))},
+                ExpressionAttributeValues=started,
             )
         except ConditionNotMet:
-            return None
+            # Still slow: keep that, forget only the failure streak.
+            try:
+                old = self._table.update(
+                    health_key(tenant_id, endpoint_id),
+                    "close breaker",
+                    "REMOVE consecutive_failures, failing_since, open_until, opened_at, probe_until, "
+                    "alerted_failing",
+                    condition=condition,
+                    return_values="ALL_OLD",
+                    ExpressionAttributeValues=started,
+                )
+            except ConditionNotMet:
+                return None
         return breaker_from_item(old) if old else None
+
+    def mark_slow(self, tenant_id: str, endpoint_id: str, until: float) -> None:
+        """The endpoint answers slowly: until then, its deliveries lease their in-flight slots."""
+        self._table.update(
+            health_key(tenant_id, endpoint_id),
+            "mark endpoint slow",
+            "SET slow_until = :until, tenant_id = :tid, endpoint_id = :ep, k = :kind",
+            ExpressionAttributeValues={
+                ":until": n(round(until, 3)),
+                ":tid": s(tenant_id),
+                ":ep": s(endpoint_id),
+                ":kind": s("health"),
+            },
+        )
 
     def clear(self, tenant_id: str, endpoint_id: str) -> None:
         """A fresh start (an endpoint re-enabled through the API)."""

@@ -68,6 +68,7 @@ class EndpointCodec:
         if endpoint.filter is not None:
             item["filter"] = s(json.dumps(endpoint.filter))
         put_optional(item, "rate_limit", endpoint.rate_limit)
+        put_optional(item, "max_in_flight", endpoint.max_in_flight)
         put_optional(item, "disabled_reason", endpoint.disabled_reason)
         return item
 
@@ -106,6 +107,7 @@ class EndpointCodec:
             enabled=get_bool(item, "enabled", default=True),
             headers=headers,
             rate_limit=get_opt_int(item, "rate_limit"),
+            max_in_flight=get_opt_int(item, "max_in_flight"),
             disabled_reason=get_opt_str(item, "disabled_reason"),
             created_at=get_str(item, "created_at"),
             updated_at=get_str(item, "updated_at"),

@@ -43,6 +43,11 @@ class DeliveryRef:
     endpoint_id: str
     overflow: bool = False
 
+    @property
+    def pair(self) -> tuple[str, str]:
+        """(tenant, endpoint): the key of the endpoint's breaker and in-flight state."""
+        return self.tenant_id, self.endpoint_id
+
 
 @dataclass(frozen=True, slots=True)
 class FailureEntry:

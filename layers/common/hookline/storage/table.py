@@ -71,6 +71,10 @@ def health_key(tenant_id: str, endpoint_id: str) -> Item:
     return key(tenant_pk(tenant_id), f"HEALTH#{endpoint_id}")
 
 
+def in_flight_key(tenant_id: str, endpoint_id: str) -> Item:
+    return key(f"INFLIGHT#{tenant_id}#{endpoint_id}", "INFLIGHT")
+
+
 def rate_key(tenant_id: str, endpoint_id: str) -> Item:
     return key(f"RATE#{tenant_id}#{endpoint_id}", "RATE")
 
