@@ -373,10 +373,18 @@ class HooklineClient:
     # ------------------------------------------------------------------------------------ events
 
     def send_event(
-        self, tenant_id: str, event_type: str, data: JsonObject, *, idempotency_key: str | None = None
+        self,
+        tenant_id: str,
+        event_type: str,
+        data: JsonObject,
+        *,
+        idempotency_key: str | None = None,
+        ordering_key: str | None = None,
     ) -> JsonObject:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        body = {"type": event_type, "data": data}
+        body: JsonObject = {"type": event_type, "data": data}
+        if ordering_key is not None:
+            body["ordering_key"] = ordering_key
         path = _path("tenants", tenant_id, "events")
         return _json_object(self.call("POST", path, json=body, headers=headers))
 

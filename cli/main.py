@@ -175,7 +175,11 @@ def keys(ctx: Context) -> Shown:
 def send(ctx: Context) -> Shown:
     args = ctx.args
     body = ctx.client.send_event(
-        args.tenant, args.event_type, args.data, idempotency_key=args.idempotency_key
+        args.tenant,
+        args.event_type,
+        args.data,
+        idempotency_key=args.idempotency_key,
+        ordering_key=args.ordering_key,
     )
     return Shown(body, output.fields(list(body.items())))
 

@@ -191,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("event_type", metavar="TYPE")
     send.add_argument("--data", type=json_object, default={}, metavar="JSON", help="the event's data ({})")
     send.add_argument("--idempotency-key", metavar="K", help="a repeat with the same key creates nothing")
+    send.add_argument(
+        "--ordering-key", metavar="K", help="deliveries to each endpoint keep the order of this key's events"
+    )
 
     events = groups.add_parser("events", help="find and show events").add_subparsers(
         dest="verb", metavar="VERB", required=True

@@ -131,10 +131,17 @@ class Api:
         return created["id"], self.client.endpoint_secret(tenant_id, created["id"])["secret"]
 
     def send(
-        self, tenant_id: str, event_type: str, data: Any, idempotency_key: str | None = None
+        self,
+        tenant_id: str,
+        event_type: str,
+        data: Any,
+        idempotency_key: str | None = None,
+        ordering_key: str | None = None,
     ) -> dict[str, Any]:
         """The accepted event (202 ``{"id", "type", "timestamp"}``); any other answer raises ApiError."""
-        return self.client.send_event(tenant_id, event_type, data, idempotency_key=idempotency_key)
+        return self.client.send_event(
+            tenant_id, event_type, data, idempotency_key=idempotency_key, ordering_key=ordering_key
+        )
 
     def event(self, tenant_id: str, event_id: str) -> dict[str, Any]:
         return self.client.get_event(tenant_id, event_id)
