@@ -13,8 +13,8 @@ are noisy, the one with the fewest messages in flight comes first. A tenant stop
 backlog has drained, or after it has sent nothing for 5 minutes. No order is implied.
 
 Where AWS leaves a detail open, the choice here is written down in docs/fairness.md ("processing time" is
-receive -> delete or visibility change or the visibility timeout's end; "recent" is the last 60 s of
-finished processing; "backlog" is the messages a receive could return now).
+receive -> delete or visibility change or the visibility timeout's end; "recent" is the messages whose
+processing ended in the last 60 s; "backlog" is the messages a receive could return now).
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class FairQueue:
     def __init__(self, rule: FairQueueRule | None = None) -> None:
         self.rule = rule or FairQueueRule()
         self._spans: deque[tuple[float, str, float]] = deque()  # (ended at, group, seconds), by end time
+        self._totals: dict[str, float] = {}  # group -> seconds of its spans in the deque
         self._noisy: set[str] = set()
 
     @property
@@ -56,21 +57,27 @@ class FairQueue:
 
     def processed(self, group: str, seconds: float, ended_at: float) -> None:
         """A message of ``group`` stopped being processed (deleted, hidden again, or timed out)."""
-        self._spans.append((ended_at, group, max(0.0, seconds)))
+        seconds = max(0.0, seconds)
+        self._spans.append((ended_at, group, seconds))
+        self._totals[group] = self._totals.get(group, 0.0) + seconds
 
     def processing_shares(self, now: float) -> dict[str, float]:
-        """Each group's share of the processing time that falls inside the recent window."""
+        """Each group's share of the processing time of the messages that finished in the recent window
+        (kept as running totals: a receive must not cost more the more messages were processed)."""
         start = now - self.rule.processing_window_seconds
         while self._spans and self._spans[0][0] <= start:
-            self._spans.popleft()
-        totals: dict[str, float] = {}
-        for ended_at, group, seconds in self._spans:
-            inside = min(seconds, ended_at - start)
-            totals[group] = totals.get(group, 0.0) + inside
-        overall = sum(totals.values())
+            _, group, seconds = self._spans.popleft()
+            left = self._totals.get(group, 0.0) - seconds
+            if left <= 1e-9:
+                self._totals.pop(group, None)
+            else:
+                self._totals[group] = left
+        if not self._spans:
+            self._totals.clear()  # no rounding residue outlives the spans
+        overall = sum(self._totals.values())
         if overall <= 0:
             return {}
-        return {group: time / overall for group, time in totals.items()}
+        return {group: time / overall for group, time in self._totals.items()}
 
     def detect(self, loads: Mapping[str, GroupLoad], now: float) -> frozenset[str]:
         """Update and return the noisy groups, given every group's load now."""
