@@ -65,7 +65,8 @@ SCENARIOS = (
     Scenario("flood", 3_000, 0.0, 200, 200, "3,000 events to a fast endpoint"),
     Scenario("slow", 1_000, 1.0, 200, 40, "1,000 events to an endpoint answering 200 after 1 s"),
     Scenario("hanging", 1_000, HANG_SECONDS, 200, 10, "1,000 events to an endpoint that never answers"),
-    Scenario("failing", 1_000, 0.0, 500, 100, "1,000 events to an endpoint answering 500"),
+    # The breaker opens after 5 failures (BreakerFailureThreshold): few requests ever arrive after that.
+    Scenario("failing", 1_000, 0.0, 500, 5, "1,000 events to an endpoint answering 500"),
 )
 QUICK_EVENTS = {"flood": 1_500, "slow": 500, "hanging": 500, "failing": 500}
 
