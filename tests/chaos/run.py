@@ -174,6 +174,8 @@ class ChaosRun:
                 "records in those invocations": sum(len(entry["records"]) for entry in crashes),
                 "receiver failures served": dict(observations.failures_served),
                 "delivery requests received": sum(observations.attempts.values()),
+                "requests cut short by their sender (killed mid-request)": len(observations.cut_short),
+                "bad signatures (webhook-id, endpoint, why)": observations.bad_signatures[:5],
                 "pairs delivered n > 1 times": dict(count_duplicates(observations.deliveries)),
                 "alerts received": len(alerts.snapshot()),
                 "invocations failed as a whole, not killed (stack log)": self._whole_batch_failures(),
