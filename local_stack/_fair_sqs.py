@@ -32,7 +32,7 @@ class _Received:
 
 
 @dataclass
-class _QueueState:
+class QueueState:
     policy: FairQueue = field(default_factory=FairQueue)
     by_receipt: dict[str, _Received] = field(default_factory=dict)
     receipt_of: dict[str, str] = field(default_factory=dict)  # message id -> its latest receipt handle
@@ -57,17 +57,17 @@ def group_of(message: Any) -> str:
     return str(group) if group is not None else f"\x00{message.id}"
 
 
-def _state(queue: Any) -> _QueueState:
-    state: _QueueState | None = getattr(queue, _ATTRIBUTE, None)
+def queue_state(queue: Any) -> QueueState:
+    state: QueueState | None = getattr(queue, _ATTRIBUTE, None)
     if state is None:
-        state = _QueueState()
+        state = QueueState()
         setattr(queue, _ATTRIBUTE, state)
     return state
 
 
 def fair_order(queue: Any, now: float) -> list[Any]:
     """The queue's receivable messages, in fair order; settles the spans of messages that timed out."""
-    state = _state(queue)
+    state = queue_state(queue)
     now_ms = now * 1000.0
     loads: dict[str, list[float]] = {}  # group -> [in flight, backlog, last sent]
     receivable: list[Any] = []
@@ -118,7 +118,7 @@ def install() -> None:
             result = list(original_receive(self, queue_name, *args, **kwargs))
         finally:
             ordering.queue = None
-        state, now = _state(queue), time.time()
+        state, now = queue_state(queue), time.time()
         for message in result:
             state.received(message, now)
         return result
@@ -133,13 +133,13 @@ def install() -> None:
 
     def delete_message(self: Any, receipt_handle: str) -> None:
         original_delete(self, receipt_handle)
-        _state(self).finished(receipt_handle, time.time())
+        queue_state(self).finished(receipt_handle, time.time())
 
     def change_message_visibility(
         self: Any, queue_name: str, receipt_handle: str, visibility_timeout: int
     ) -> None:
         original_change(self, queue_name, receipt_handle, visibility_timeout)
-        _state(self.get_queue(queue_name)).finished(receipt_handle, time.time())
+        queue_state(self.get_queue(queue_name)).finished(receipt_handle, time.time())
 
     sqs_models.Queue.messages = property(messages)  # type: ignore[method-assign,assignment]
     sqs_models.SQSBackend.receive_message = receive_message  # type: ignore[method-assign]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from local_stack._fair_sqs import fair_order
+from local_stack._fair_sqs import fair_order, queue_state
 from local_stack.fair_queue import FairQueue, FairQueueRule, GroupLoad
 
 NOW = 10_000.0
@@ -136,3 +136,18 @@ def test_messages_without_a_group_are_each_a_tenant_of_their_own() -> None:
     ]
     waiting = [_Msg("a", None), _Msg("b", "g")]
     assert [m.id for m in fair_order(_Queue(in_flight + waiting), NOW)] == ["a", "b"]
+
+
+def test_processing_time_runs_from_receive_to_delete_or_to_the_end_of_the_visibility_timeout() -> None:
+    queue = _Queue()
+    state = queue_state(queue)
+    timed_out = _Msg("t", "hanging", receipt_handle="r-t", visible_at=(NOW + 15) * 1000)
+    deleted = _Msg("d", "fast", receipt_handle="r-d")
+    state.received(timed_out, NOW)
+    state.received(deleted, NOW)
+    state.finished("r-d", NOW + 0.5)  # a delete
+    queue._messages = [timed_out]
+    fair_order(queue, NOW + 20)  # the hanging one is visible again: its consumer gave up at NOW + 15
+    shares = state.policy.processing_shares(NOW + 20)
+    assert abs(shares["hanging"] - 15 / 15.5) < 1e-9
+    assert state.by_receipt == {}
