@@ -10,7 +10,10 @@
    its endpoints fail;
 3. each handler's import time in a fresh process next to ``import boto3`` (bench.coldstart);
 4. the cost model: $ per million events by service, per scenario, beside EventBridge API destinations
-   (bench.cost). Its last lines, one per scenario, end the output.
+   (bench.cost). Its last lines, one per scenario, end the output;
+5. noisy neighbours: a quiet tenant's p50/p95 from 202 to delivery through the local stack, alone and
+   beside a flood, a slow, a hanging and a failing endpoint of another tenant (bench.noisy_bench), one
+   ``noisy: ...`` line per scenario. ``--no-fair-queues`` runs it without the local SQS fair queues.
 
 Every timing is compared with a baseline measured in the same run. The figures also go to
 bench/results/latest.json. The local stack has its own benchmark: ``python -m bench.local_stack_bench``.
@@ -33,7 +36,7 @@ from typing import Any
 
 # bench._lambda_env prepares the process (sys.path, powertools' environment) before hookline is imported.
 import bench._lambda_env  # noqa: F401
-from bench import coldstart, cost, dispatch_bench
+from bench import coldstart, cost, dispatch_bench, noisy_bench
 from bench.coldstart import BASELINE, GOAL_MARGIN_MS, ImportTimes
 from bench.dispatch_bench import (
     GOAL_BILLED_MS,
@@ -48,7 +51,7 @@ from bench.lambda_stack import Stack, deployed_stack
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO / "bench" / "results" / "latest.json"
-BENCHMARKS = ("throughput", "billed", "failures", "coldstart", "cost")
+BENCHMARKS = ("throughput", "billed", "failures", "coldstart", "cost", "noisy")
 ON_THE_STACK = ("throughput", "billed", "failures", "coldstart")  # what needs the deployed stack here
 
 
@@ -63,6 +66,7 @@ class Settings:
     import_repeats: int
     cost_events: int | None
     intercept_requests: bool
+    fair_queues: bool
     output: Path | None
 
 
@@ -93,6 +97,11 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         action="store_true",
         help="keep moto's `responses` patch on requests' transport (off by default: Lambda has none)",
     )
+    parser.add_argument(
+        "--no-fair-queues",
+        action="store_true",
+        help="noisy: the local stack plays no SQS fair queues (to see what they change)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON")
     parser.add_argument("--no-output", action="store_true", help="print only; write no JSON")
     args = parser.parse_args(argv)
@@ -107,6 +116,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         import_repeats=args.import_repeats or (3 if quick else 5),
         cost_events=args.cost_events,
         intercept_requests=args.moto_intercepts_requests,
+        fair_queues=not args.no_fair_queues,
         output=None if args.no_output else args.output,
     )
     counts = (settings.deliveries, settings.repeats, settings.rounds, settings.failure_events)
@@ -254,6 +264,7 @@ def _meta(settings: Settings) -> dict[str, Any]:
             "import_repeats": settings.import_repeats,
             "cost_events": settings.cost_events,
             "moto_intercepts_requests": settings.intercept_requests,
+            "fair_queues": settings.fair_queues,
         },
     }
 
@@ -300,6 +311,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             "",
             "moto's `responses` patch was left on requests' transport (--moto-intercepts-requests)",
         ]
+    if "noisy" in settings.only:
+        _progress("noisy neighbours")
+        noisy = noisy_bench.measure(quick=settings.quick, fair_queues=settings.fair_queues)
+        results["noisy"] = noisy_bench.as_json(noisy)
+        fairness = "with" if settings.fair_queues else "WITHOUT"
+        table.section(
+            f"5. Noisy neighbours: a quiet tenant's 202 -> delivery through the local stack, {fairness} "
+            "its SQS fair queues (goal: ratio <= 2)"
+        )
+        table.lines += noisy_bench.report(noisy).splitlines()
     cost_report = ""
     if "cost" in settings.only:
         outcomes = cost.measure(events=settings.cost_events, quick=settings.quick)

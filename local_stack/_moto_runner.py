@@ -1,6 +1,7 @@
 """moto's server in a process of its own (so its work never competes with the stack's for one GIL).
 
-Run as a script: ``python -P _moto_runner.py <host> <port> [--fault-rate R [--fault-seed S]]``, with the
+Run as a script: ``python -P _moto_runner.py <host> <port> [--fault-rate R [--fault-seed S]]
+[--no-fair-queues]``, with the
 repository on ``PYTHONPATH``. It prints ``{"port": N, "fault_port": M}`` once it listens (port 0 picks a free
 one) and stops when its stdin reaches EOF, which happens when the parent closes it or dies: the server never
 outlives the stack that started it.
@@ -32,6 +33,12 @@ an API call answers):
   two datetimes.
 - moto lists its own package directory on disk for every request to find the service; that list and
   the host -> service lookup are cached.
+
+One more change does alter what a receive answers, as AWS would: SQS fair queues (``local_stack._fair_sqs``,
+the rule in ``local_stack.fair_queue``, docs/fairness.md). On a standard queue, while one message group
+(tenant) is a noisy neighbour, receives return the other groups' visible messages first. moto 5.2.5
+accepts ``MessageGroupId`` on a standard queue but plays no fairness. ``--no-fair-queues`` leaves it out,
+to measure what it changes.
 """
 
 from __future__ import annotations
@@ -253,6 +260,7 @@ def main() -> int:
     parser.add_argument("port", type=int)
     parser.add_argument("--fault-rate", type=float, default=None)
     parser.add_argument("--fault-seed", type=int, default=None)
+    parser.add_argument("--no-fair-queues", action="store_true")
     args = parser.parse_args()
     # Ctrl-C reaches the whole process group; the parent decides when moto stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -260,11 +268,14 @@ def main() -> int:
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from local_stack import _fair_sqs
     from local_stack.aws_faults import FaultControl, FaultInjector
 
     _patch_dynamodb()
     _serialise_sqs()
     _patch_sqs()
+    if not args.no_fair_queues:
+        _fair_sqs.install()
     _patch_dispatch()
     app = DomainDispatcherApplication(create_backend_app)
     ports: dict[str, int] = {}

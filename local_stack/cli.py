@@ -126,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
         f"or your own consumer [{ENV_PREFIX}NO_POLLERS=1]",
     )
     parser.add_argument(
+        "--no-fair-queues",
+        action="store_true",
+        default=_env_flag("NO_FAIR_QUEUES"),
+        help="do not play SQS fair queues (receives then serve every tenant in arrival order, as moto does); "
+        f"to measure what fairness changes, see docs/fairness.md [{ENV_PREFIX}NO_FAIR_QUEUES=1]",
+    )
+    parser.add_argument(
         "--api-key",
         default=_env("API_KEY"),
         help=f"use this admin API key (stored in the template's secret); otherwise the key the template "
@@ -248,6 +255,7 @@ def options_from_args(args: argparse.Namespace) -> StackOptions:
         pollers=not args.no_pollers,
         env_json=env_json,
         container_host=args.container_host or None,
+        fair_queues=not args.no_fair_queues,
         aws_fault_rate=args.inject_aws_faults,
         aws_fault_seed=args.aws_fault_seed,
         crashed_batch_visibility_seconds=args.crashed_batch_visibility,

@@ -54,6 +54,7 @@ class MotoServer:
         log: LogRenderer,
         fault_rate: float | None = None,
         fault_seed: int | None = None,
+        fair_queues: bool = True,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -61,6 +62,7 @@ class MotoServer:
         self._fault_args = [] if fault_rate is None else ["--fault-rate", str(fault_rate)]
         if fault_rate is not None and fault_seed is not None:
             self._fault_args += ["--fault-seed", str(fault_seed)]
+        self._fairness_args = [] if fair_queues else ["--no-fair-queues"]
         self._process: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.fault_port: int | None = None
@@ -82,12 +84,20 @@ class MotoServer:
     def start(self) -> None:
         env = dict(os.environ)
         env.pop("AWS_ENDPOINT_URL", None)
-        # The runner imports local_stack.aws_faults (and nothing else of the repository).
+        # The runner imports local_stack.aws_faults, _fair_sqs and fair_queue (nothing else of ours).
         env["PYTHONPATH"] = os.pathsep.join(
             filter(None, [str(MOTO_RUNNER.parent.parent), env.get("PYTHONPATH")])
         )
         self._process = subprocess.Popen(
-            [sys.executable, "-P", str(MOTO_RUNNER), self.host, str(self._requested_port), *self._fault_args],
+            [
+                sys.executable,
+                "-P",
+                str(MOTO_RUNNER),
+                self.host,
+                str(self._requested_port),
+                *self._fault_args,
+                *self._fairness_args,
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

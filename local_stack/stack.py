@@ -66,6 +66,7 @@ class StackOptions:
     pollers: bool = True  # play the template's SQS event sources
     env_json: Path | None = None  # where to write sam local's --env-vars file
     container_host: str | None = None  # how a container reaches this machine (default: host)
+    fair_queues: bool = True  # play SQS fair queues on standard queues (docs/fairness.md)
 
     def container_endpoint_host(self) -> str:
         host = self.container_host or self.host
@@ -109,7 +110,12 @@ class LocalStack:
         self.options = options
         self.log = log
         self.moto = MotoServer(
-            options.host, options.moto_port, log, options.aws_fault_rate, options.aws_fault_seed
+            options.host,
+            options.moto_port,
+            log,
+            options.aws_fault_rate,
+            options.aws_fault_seed,
+            fair_queues=options.fair_queues,
         )
         self.crash_log = CrashLog(crash_log_path(options.state_file))
         self.control: ControlServer | None = None

@@ -2,8 +2,9 @@
 
 N events x 3 endpoints per event (healthy; flaky: ~30% of first attempts fail with 500, 503 +
 Retry-After, a reset connection or no answer, ~2% of events fail every attempt; slow) through the local
-stack, with dispatch workers SIGKILLed during the run and a share of the functions' AWS calls answered
-with throttling errors and 500s. Every (event, endpoint) pair must end delivered with a valid signature,
+stack, beside a noisy tenant flooding a slow endpoint of its own with N / 2 events (in batches), with
+dispatch workers SIGKILLed during the run and a share of the functions' AWS calls answered with
+throttling errors and 500s. Every (event, endpoint) pair must end delivered with a valid signature,
 or failed and reported (API and SNS alert). Exits 1 unless lost, stuck, unexplained duplicates, bad
 signatures, status mismatches and unexpected events are all 0.
 """
@@ -40,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-limit", type=int, default=DEFAULT.rate_limit, help="per endpoint (0: none)")
     parser.add_argument("--settle-timeout", type=float, help="seconds for every pair to settle")
     parser.add_argument("--seed", type=int, default=DEFAULT.seed)
+    parser.add_argument(
+        "--noisy-events",
+        type=int,
+        help="the noisy tenant's events to its slow endpoint (default N / 2; 0: none)",
+    )
     parser.add_argument("--parameter-overrides", default="", help="more template parameters for the stack")
     parser.add_argument("--log-dir", type=Path, default=DEFAULT.log_dir)
     args = parser.parse_args(argv)
@@ -57,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         rate_limit=args.rate_limit,
         settle_timeout=args.settle_timeout or DEFAULT.settle_timeout * max(1.0, scale / 2),
         seed=args.seed,
+        noisy_events=args.noisy_events if args.noisy_events is not None else events // 2,
         extra_overrides=args.parameter_overrides,
         log_dir=args.log_dir,
     )

@@ -91,6 +91,9 @@ class Observations:
     failures_served: Counter[str] = field(default_factory=Counter)
     bad_signatures: list[tuple[str, str, str]] = field(default_factory=list)  # (webhook-id, endpoint, why)
     unknown_paths: int = 0
+    cut_short: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (webhook-id, path): body shorter than declared
     bodies: dict[str, Any] = field(default_factory=dict)  # webhook-id -> the delivered body's "data"
 
 
@@ -150,8 +153,15 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        declared = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(declared)
         owner = self.owner
+        if len(body) < declared:
+            # The sender died mid-request (a SIGKILLed worker): no whole request to verify or answer.
+            with owner.observations.lock:
+                owner.observations.cut_short.append((self.headers.get("webhook-id", ""), self.path))
+            self.close_connection = True
+            return
         registration = owner.registration(self.path)
         if registration is None:
             with owner.observations.lock:

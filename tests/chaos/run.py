@@ -1,5 +1,8 @@
 """One chaos run, phase by phase: start the stack with faults on, register endpoints, send events while
-workers are killed, wait for every pair to settle and for the queues to drain, then reconcile."""
+workers are killed, wait for every pair to settle and for the queues to drain, then reconcile.
+
+Beside the regular tenants, a noisy one floods a slow endpoint of its own (``noisy_events``, posted in
+batches while the others send one event at a time): its pairs are reconciled like everyone else's."""
 
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ from tests.chaos.reconcile import (
 )
 
 API_CONCURRENCY = 4
+NOISY_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class RunConfig:
     rate_limit: int = 50  # per endpoint: every delivery then claims a rate slot (0: no limit)
     settle_timeout: float = 150.0
     seed: int = 1
+    noisy_events: int = 150  # the noisy tenant's, to its slow endpoint (0: no noisy tenant)
     log_dir: Path = Path(".aws-sam/chaos")
     extra_overrides: str = ""
 
@@ -86,6 +91,7 @@ class Report:
 class Accepted:
     tenant: str
     number: int
+    ordering_key: str | None = None  # what the event was sent with (for order checks at the receivers)
 
 
 class ChaosRun:
@@ -94,6 +100,7 @@ class ChaosRun:
         self.run_id = uuid.uuid4().hex[:8]
         self.receivers = ChaosReceivers(Plan(delivery_timeout=float(config.delivery_timeout)))
         self.endpoints: dict[str, list[str]] = {}  # tenant -> endpoint ids
+        self.noisy_tenant = f"chaos-{self.run_id}-noisy" if config.noisy_events > 0 else None
         self.accepted: dict[str, Accepted] = {}
         self.phases: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -108,7 +115,9 @@ class ChaosRun:
         config.log_dir.mkdir(parents=True, exist_ok=True)
         log_file = self.log_file
         print(
-            f"chaos run {self.run_id}: {config.events} events x 3 endpoints, stack log {log_file}", flush=True
+            f"chaos run {self.run_id}: {config.events} events x 3 endpoints and {config.noisy_events} noisy "
+            f"events to a slow endpoint, stack log {log_file}",
+            flush=True,
         )
         started = time.monotonic()
         stack = StackProcess(config.stack_args(), log_file=log_file)
@@ -157,11 +166,16 @@ class ChaosRun:
         with observations.lock:
             facts: dict[str, Any] = {
                 "events accepted": len(self.accepted),
+                "of which the noisy tenant's": sum(
+                    1 for accepted in self.accepted.values() if accepted.tenant == self.noisy_tenant
+                ),
                 "workers SIGKILLed": len(killer.kills),
                 "invocations lost to kills (crash log)": len(crashes),
                 "records in those invocations": sum(len(entry["records"]) for entry in crashes),
                 "receiver failures served": dict(observations.failures_served),
                 "delivery requests received": sum(observations.attempts.values()),
+                "requests cut short by their sender (killed mid-request)": len(observations.cut_short),
+                "bad signatures (webhook-id, endpoint, why)": observations.bad_signatures[:5],
                 "pairs delivered n > 1 times": dict(count_duplicates(observations.deliveries)),
                 "alerts received": len(alerts.snapshot()),
                 "invocations failed as a whole, not killed (stack log)": self._whole_batch_failures(),
@@ -178,20 +192,56 @@ class ChaosRun:
             tenant = f"chaos-{self.run_id}-{index}"
             api.expect(201, "PUT", f"/v1/tenants/{tenant}", json={"name": f"Chaos {index}"})
             for behaviour in Behaviour:
-                path = self.receivers.path_for(tenant, behaviour)
-                body: dict[str, Any] = {"url": self.receivers.base_url + path, "description": behaviour.value}
-                if self.config.rate_limit:
-                    body["rate_limit"] = self.config.rate_limit
-                created = api.expect(201, "POST", f"/v1/tenants/{tenant}/endpoints", json=body)
-                endpoint_id = created["id"]
-                secret = api.expect(200, "GET", f"/v1/tenants/{tenant}/endpoints/{endpoint_id}/secret")[
-                    "secret"
-                ]
-                self.receivers.register(path, Registration(endpoint_id, secret, behaviour))
-                self.endpoints.setdefault(tenant, []).append(endpoint_id)
+                self._register_endpoint(api, tenant, behaviour)
+        if self.noisy_tenant is not None:
+            api.expect(201, "PUT", f"/v1/tenants/{self.noisy_tenant}", json={"name": "Chaos noisy"})
+            self._register_endpoint(api, self.noisy_tenant, Behaviour.SLOW)
+
+    def _register_endpoint(self, api: Api, tenant: str, behaviour: Behaviour) -> None:
+        path = self.receivers.path_for(tenant, behaviour)
+        body: dict[str, Any] = {"url": self.receivers.base_url + path, "description": behaviour.value}
+        if self.config.rate_limit:
+            body["rate_limit"] = self.config.rate_limit
+        created = api.expect(201, "POST", f"/v1/tenants/{tenant}/endpoints", json=body)
+        endpoint_id = created["id"]
+        secret = api.expect(200, "GET", f"/v1/tenants/{tenant}/endpoints/{endpoint_id}/secret")["secret"]
+        self.receivers.register(path, Registration(endpoint_id, secret, behaviour))
+        self.endpoints.setdefault(tenant, []).append(endpoint_id)
+
+    def _event(self, tenant: str, number: int) -> tuple[dict[str, Any], str]:
+        """The body of event ``number`` and its idempotency key (the place to give events an
+        ``ordering_key``: ``Accepted`` keeps what was sent)."""
+        return {
+            "type": "chaos.event",
+            "data": {"run": self.run_id, "n": number},
+        }, f"chaos-{self.run_id}-{number}"
+
+    def _send_noisy(self, api: Api) -> None:
+        """The noisy tenant's flood, in batches; items refused (an injected fault) go again in the next
+        batch with their idempotency key, until every one was accepted."""
+        tenant = self.noisy_tenant
+        assert tenant is not None
+        first = self.config.events  # numbers after the regular tenants' events
+        waiting = list(range(first, first + self.config.noisy_events))
+        deadline = time.monotonic() + self.config.settle_timeout
+        while waiting:
+            if time.monotonic() > deadline:
+                raise Deadline(f"the noisy tenant's {len(waiting)} last events were not accepted in time")
+            batch, waiting = waiting[:NOISY_BATCH], waiting[NOISY_BATCH:]
+            items = []
+            for number in batch:
+                body, key = self._event(tenant, number)
+                items.append(body | {"idempotency_key": key})
+            answer = api.expect(207, "POST", f"/v1/tenants/{tenant}/events/batch", json={"events": items})
+            for number, item, result in zip(batch, items, answer["data"], strict=True):
+                if result.get("status") == 202:
+                    with self._lock:
+                        self.accepted[result["id"]] = Accepted(tenant, number, item.get("ordering_key"))
+                else:
+                    waiting.append(number)
 
     def _send(self, api: Api) -> None:
-        tenants = sorted(self.endpoints)
+        tenants = sorted(tenant for tenant in self.endpoints if tenant != self.noisy_tenant)
         interval = 1.0 / self.config.send_rate
         begin = time.monotonic()
 
@@ -201,14 +251,16 @@ class ChaosRun:
             if delay > 0:
                 time.sleep(delay)
             tenant = tenants[number % len(tenants)]
-            body = {"type": "chaos.event", "data": {"run": self.run_id, "n": number}}
-            headers = {"Idempotency-Key": f"chaos-{self.run_id}-{number}"}
+            body, key = self._event(tenant, number)
+            headers = {"Idempotency-Key": key}
             accepted = api.expect(202, "POST", f"/v1/tenants/{tenant}/events", json=body, headers=headers)
             with self._lock:
-                self.accepted[accepted["id"]] = Accepted(tenant, number)
+                self.accepted[accepted["id"]] = Accepted(tenant, number, body.get("ordering_key"))
 
-        with ThreadPoolExecutor(API_CONCURRENCY) as pool:
-            for future in [pool.submit(send, number) for number in range(self.config.events)]:
+        with ThreadPoolExecutor(API_CONCURRENCY + 1) as pool:
+            futures = [pool.submit(self._send_noisy, api)] if self.noisy_tenant is not None else []
+            futures += [pool.submit(send, number) for number in range(self.config.events)]
+            for future in futures:
                 future.result()
 
     def _event_statuses(self, api: Api, event_id: str) -> dict[str, str] | None:

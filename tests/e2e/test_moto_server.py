@@ -178,3 +178,33 @@ def test_botocore_retries_ride_out_a_share_of_faults(moto: MotoServer) -> None:
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
         bodies.update(message["Body"] for message in messages)
     assert bodies == {str(number) for number in range(30)}
+
+
+def test_a_standard_queue_serves_quiet_message_groups_before_a_noisy_one(moto: MotoServer) -> None:
+    """SQS fair queues, as the runner plays them (docs/fairness.md): a group with 30+ messages in flight
+    and over 10% of them is noisy, and receives return the other groups' messages first."""
+    sqs = _client("sqs", moto.url)
+    queue_url = sqs.create_queue(QueueName="fair", Attributes={"VisibilityTimeout": "120"})["QueueUrl"]
+
+    def send(group: str, count: int) -> None:
+        for start in range(0, count, 10):
+            entries = [
+                {"Id": str(n), "MessageBody": f"{group}-{start + n}", "MessageGroupId": group}
+                for n in range(min(10, count - start))
+            ]
+            assert not sqs.send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed")
+
+    def receive() -> list[dict[str, Any]]:
+        response = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["MessageGroupId"]
+        )
+        return list(response.get("Messages", []))
+
+    send("noisy", 60)
+    in_flight = [message for _ in range(4) for message in receive()]
+    assert len(in_flight) == 40
+    send("quiet", 2)
+    first = receive()
+    assert [m["Attributes"]["MessageGroupId"] for m in first[:2]] == ["quiet", "quiet"]
+    assert [m["Body"] for m in first[:2]] == ["quiet-0", "quiet-1"]
+    assert {m["Attributes"]["MessageGroupId"] for m in first[2:]} == {"noisy"}  # nothing held back

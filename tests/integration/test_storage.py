@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hookline.core import clock, ids
+from hookline.core.jobs import DeliverJob, RecoverJob, RedriveJob, encode_job
 from hookline.core.models import (
     Attempt,
     AttemptOutcome,
@@ -21,6 +22,7 @@ from hookline.storage.breaker_state import BreakerStateStore
 from hookline.storage.event_log import DeliveryRef, failure_entry
 from hookline.storage.event_search import EventFilter, EventSearch
 from hookline.storage.idempotency import IdempotencyRecord, IdempotencyStore
+from hookline.storage.queue import JobQueue
 from hookline.storage.rate_slots import RateSlotStore
 from hookline.storage.table import event_key
 from tests.integration.lambda_harness import Stack
@@ -181,3 +183,19 @@ def test_breaker_and_rate_slot_conditions(seeder: Seeder) -> None:
     assert not slots.claim(T, "ep_1", None, 10.5, 2_000_000_000)
     assert slots.next_slot(T, "ep_1") == 10.25
     assert slots.claim(T, "ep_1", 10.25, 10.5, 2_000_000_000)
+
+
+def test_every_job_sent_to_the_delivery_queue_carries_its_tenant_as_message_group(stack: Stack) -> None:
+    """SQS fair queues group a standard queue's messages by MessageGroupId (docs/fairness.md)."""
+    queue = JobQueue(stack.delivery_queue_url, stack.sqs)
+    queue.send(DeliverJob("t-single", "evt_1", "ep_1"))
+    queue.send_batch([(RecoverJob("t-batch", "ep_2", "2026-01-01T00:00:00Z"), 0), (RedriveJob(), 0)])
+    queue.send_bodies([(encode_job(DeliverJob("t-body", "evt_2", "ep_3")), 0), ("not a job", 0)])
+    groups: list[str] = []
+    for _ in range(5):
+        for message in stack.receive(stack.delivery_queue_url):
+            groups.append(message["Attributes"]["MessageGroupId"])
+            stack.sqs.delete_message(
+                QueueUrl=stack.delivery_queue_url, ReceiptHandle=message["ReceiptHandle"]
+            )
+    assert sorted(groups) == sorted(["t-single", "t-batch", "_hookline", "t-body", "_hookline"])

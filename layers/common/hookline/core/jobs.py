@@ -79,6 +79,24 @@ def is_ordered(job: Job) -> bool:
     return isinstance(job, DeliverJob) and job.ordering_key is not None and job.resend_token is None
 
 
+# The fair-queue group of jobs that belong to no tenant (a redrive works for the whole deployment).
+SYSTEM_GROUP = "_hookline"
+
+
+def message_group(job: Job) -> str:
+    """The tenant a job works for: its ``MessageGroupId`` on the delivery queue, so that SQS fair queues
+    keep one tenant's backlog from delaying the others (docs/fairness.md)."""
+    return SYSTEM_GROUP if isinstance(job, RedriveJob) else job.tenant_id
+
+
+def body_group(body: str) -> str:
+    """``message_group`` of an encoded job; a body that is not one of our jobs goes to the system group."""
+    try:
+        return message_group(decode_job(body))
+    except ValueError:
+        return SYSTEM_GROUP
+
+
 def job_kind(job: Job) -> str:
     return {EventJob: "event", DeliverJob: "deliver", RecoverJob: "recover", RedriveJob: "redrive"}[type(job)]
 

@@ -2,6 +2,10 @@
 
 Batch calls report per entry: what could not be sent (after a few tries) comes back as a value, so one
 refused entry never decides the fate of another. Whole-call failures raise ``DependencyError``.
+
+Every message carries ``MessageGroupId`` = the tenant it works for (``hookline.core.jobs.message_group``).
+On a standard queue that makes it an SQS fair queue: while one tenant holds a disproportionate share of
+the consumers, receives return the other tenants' messages first (docs/fairness.md). Order is not implied.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from hookline.core.errors import DependencyError
-from hookline.core.jobs import DeliverJob, EventJob, Job, encode_job, is_ordered
+from hookline.core.jobs import DeliverJob, EventJob, Job, body_group, encode_job, is_ordered, message_group
 from hookline.core.ordering import delivery_group, fanout_group
 from hookline.storage.table import aws_errors
 
@@ -31,22 +35,35 @@ class JobQueue:
         self._tries = _TRIES
 
     def send(self, job: Job, delay_seconds: int = 0) -> None:
-        self.send_body(encode_job(job), delay_seconds)
+        self._send(encode_job(job), message_group(job), delay_seconds)
 
     def send_body(self, body: str, delay_seconds: int = 0) -> None:
+        self._send(body, body_group(body), delay_seconds)
+
+    def _send(self, body: str, group: str, delay_seconds: int) -> None:
         with aws_errors("send job"):
-            self._client.send_message(QueueUrl=self.url, MessageBody=body, DelaySeconds=_delay(delay_seconds))
+            self._client.send_message(
+                QueueUrl=self.url, MessageBody=body, DelaySeconds=_delay(delay_seconds), MessageGroupId=group
+            )
 
     def send_batch(self, jobs: Sequence[tuple[Job, int]]) -> list[int]:
         """Send (job, delay) pairs, ten per call. Returns the indexes of jobs that could not be sent."""
-        return self.send_bodies([(encode_job(job), delay) for job, delay in jobs])
+        return self._send_grouped([(encode_job(job), message_group(job), delay) for job, delay in jobs])
 
     def send_bodies(self, bodies: Sequence[tuple[str, int]]) -> list[int]:
+        return self._send_grouped([(body, body_group(body), delay) for body, delay in bodies])
+
+    def _send_grouped(self, messages: Sequence[tuple[str, str, int]]) -> list[int]:
         failed: list[int] = []
-        for start in range(0, len(bodies), SQS_BATCH_LIMIT):
+        for start in range(0, len(messages), SQS_BATCH_LIMIT):
             chunk = {
-                str(index): {"Id": str(index), "MessageBody": body, "DelaySeconds": _delay(delay)}
-                for index, (body, delay) in enumerate(bodies[start : start + SQS_BATCH_LIMIT], start)
+                str(index): {
+                    "Id": str(index),
+                    "MessageBody": body,
+                    "DelaySeconds": _delay(delay),
+                    "MessageGroupId": group,
+                }
+                for index, (body, group, delay) in enumerate(messages[start : start + SQS_BATCH_LIMIT], start)
             }
             failed.extend(int(entry) for entry in self._batch("send jobs", "send_message_batch", chunk))
         return failed
