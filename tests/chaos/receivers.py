@@ -95,6 +95,8 @@ class Observations:
         default_factory=list
     )  # (webhook-id, path): body shorter than declared
     bodies: dict[str, Any] = field(default_factory=dict)  # webhook-id -> the delivered body's "data"
+    arrivals: list[tuple[float, str, str]] = field(default_factory=list)  # (time, webhook-id, endpoint)
+    first_answered_at: dict[tuple[str, str], float] = field(default_factory=dict)  # before the 2xx is written
 
 
 class _Server(ThreadingHTTPServer):
@@ -175,6 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
         with observations.lock:
             observations.attempts[pair] += 1
             attempt = observations.attempts[pair]
+            observations.arrivals.append((time.time(), webhook_id, registration.endpoint_id))
         try:
             Webhook(registration.secret).verify(body, headers)
         except WebhookVerificationError as exc:
@@ -194,6 +197,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with observations.lock:
             observations.bodies.setdefault(webhook_id, _data_of(body))
+            # Stamped before the answer leaves: the sender cannot go on to the key's next event earlier.
+            observations.first_answered_at.setdefault(pair, time.time())
         if self._answer(200):
             with observations.lock:
                 observations.deliveries[pair] += 1

@@ -11,7 +11,9 @@ Pure functions over what was observed, so the verdict is testable without a stac
   again after that kill, since Lambda then re-delivers the message: at-least-once, not a bug;
 - ``mismatches``: the API's status disagrees with the receiver (delivered but not ``succeeded``, or
   ``succeeded`` but never delivered);
-- ``unexpected_events``: webhook-ids the receivers got that no accepted event had.
+- ``unexpected_events``: webhook-ids the receivers got that no accepted event had;
+- ``out_of_order``: attempts of an ordered event that reached an endpoint before the previous event of its
+  key had been answered 2xx there (or, for one that finally failed, before its last attempt).
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ class Observed:
     received_webhook_ids: frozenset[str] = frozenset()
     received_data: Mapping[str, Any] = field(default_factory=dict)  # webhook-id -> the body's "data"
     last_delivered_at: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    # Ordered keys: each key's events in the order their 202s came; each attempt's arrival (time, webhook-id,
+    # endpoint); when each pair's first 2xx was decided (before it was written).
+    ordered_sequences: list[list[str]] = field(default_factory=list)
+    arrivals: list[tuple[float, str, str]] = field(default_factory=list)
+    first_answered_at: Mapping[tuple[str, str], float] = field(default_factory=dict)
 
 
 @dataclass
@@ -57,6 +64,8 @@ class Verdict:
     bad_signatures: int = 0
     mismatches: int = 0
     unexpected_events: int = 0
+    ordered_attempts: int = 0
+    out_of_order: int = 0
     examples: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -68,6 +77,7 @@ class Verdict:
             or self.bad_signatures
             or self.mismatches
             or self.unexpected_events
+            or self.out_of_order
         )
 
     def note(self, kind: str, text: str, keep: int = 5) -> None:
@@ -87,6 +97,8 @@ class Verdict:
             ("bad signatures", self.bad_signatures),
             ("status mismatches API vs receivers", self.mismatches),
             ("unexpected events (never accepted)", self.unexpected_events),
+            ("attempts of ordered events", self.ordered_attempts),
+            ("out-of-order attempts (ordered keys)", self.out_of_order),
         ]
 
 
@@ -157,11 +169,40 @@ def reconcile(observed: Observed) -> Verdict:
             if status == "succeeded":
                 verdict.mismatches += 1
                 verdict.note("mismatches", label)
+    check_order(observed, verdict)
     unexpected = observed.received_webhook_ids - known_events
     verdict.unexpected_events = len(unexpected)
     for webhook_id in sorted(unexpected)[:5]:
         verdict.note("unexpected_events", f"{webhook_id} (data {observed.received_data.get(webhook_id)})")
     return verdict
+
+
+def check_order(observed: Observed, verdict: Verdict) -> None:
+    """Per endpoint and key, every attempt of an event must come after the previous event of its key was
+    answered 2xx at that endpoint, or, if it never was (it finally failed), after its last attempt."""
+    by_pair: dict[tuple[str, str], list[float]] = {}
+    for arrived, webhook_id, endpoint_id in observed.arrivals:
+        by_pair.setdefault((webhook_id, endpoint_id), []).append(arrived)
+    for sequence in observed.ordered_sequences:
+        endpoints = observed.endpoints_of_event.get(sequence[0], frozenset()) if sequence else frozenset()
+        for endpoint_id in endpoints:
+            settled_at = float("-inf")  # when the key's events so far were all settled at this endpoint
+            previous = ""
+            for event_id in sequence:
+                times = by_pair.get((event_id, endpoint_id), [])
+                verdict.ordered_attempts += len(times)
+                early = [t for t in times if t < settled_at]
+                if early:
+                    verdict.out_of_order += len(early)
+                    verdict.note(
+                        "out_of_order",
+                        f"{event_id} -> {endpoint_id}: {len(early)} early, at {min(early):.3f}, "
+                        f"before {previous} settled at {settled_at:.3f}",
+                    )
+                answered = observed.first_answered_at.get((event_id, endpoint_id))
+                done = answered if answered is not None else max(times, default=settled_at)
+                settled_at = max(settled_at, done)
+                previous = event_id
 
 
 def count_duplicates(deliveries: Mapping[tuple[str, str], int]) -> Counter[int]:

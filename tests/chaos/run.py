@@ -59,6 +59,8 @@ class RunConfig:
     settle_timeout: float = 150.0
     seed: int = 1
     noisy_events: int = 150  # the noisy tenant's, to its slow endpoint (0: no noisy tenant)
+    ordered_every: int = 3  # every n-th regular event carries an ordering_key (0: none)
+    ordered_keys: int = 4  # keys per regular tenant
     log_dir: Path = Path(".aws-sam/chaos")
     extra_overrides: str = ""
 
@@ -104,6 +106,10 @@ class ChaosRun:
         self.accepted: dict[str, Accepted] = {}
         self.phases: dict[str, float] = {}
         self._lock = threading.Lock()
+        # Ordered events of one key are sent one after another: each waits for its predecessor's 202, so the
+        # key's order is exactly the order its 202s came in.
+        self._key_turns: dict[str, int] = {}  # key -> the number of the event whose turn it is
+        self._turn_changed = threading.Condition(self._lock)
         self.log_file = config.log_dir / f"stack-{self.run_id}.log"
 
     def _phase(self, name: str, started: float) -> None:
@@ -208,13 +214,28 @@ class ChaosRun:
         self.receivers.register(path, Registration(endpoint_id, secret, behaviour))
         self.endpoints.setdefault(tenant, []).append(endpoint_id)
 
+    def _ordering_key(self, tenant: str, number: int) -> str | None:
+        """Event ``number`` goes to tenant ``number % tenants``; of each tenant's events, every
+        ``ordered_every``-th carries one of its ``ordered_keys`` keys, in turn."""
+        every, tenants = self.config.ordered_every, self.config.tenants
+        own = number // tenants  # the event's place among its tenant's events
+        if tenant == self.noisy_tenant or not every or own % every:
+            return None
+        return f"{tenant}/k{(own // every) % max(1, self.config.ordered_keys)}"
+
+    def _previous_of_key(self, number: int) -> int | None:
+        """The number of the previous event with the same key."""
+        previous = number - self.config.tenants * self.config.ordered_every * max(1, self.config.ordered_keys)
+        return previous if previous >= 0 else None
+
     def _event(self, tenant: str, number: int) -> tuple[dict[str, Any], str]:
-        """The body of event ``number`` and its idempotency key (the place to give events an
-        ``ordering_key``: ``Accepted`` keeps what was sent)."""
-        return {
-            "type": "chaos.event",
-            "data": {"run": self.run_id, "n": number},
-        }, f"chaos-{self.run_id}-{number}"
+        """The body of event ``number`` (an ``ordering_key`` on every ``ordered_every``-th) and its
+        idempotency key."""
+        body: dict[str, Any] = {"type": "chaos.event", "data": {"run": self.run_id, "n": number}}
+        key = self._ordering_key(tenant, number)
+        if key is not None:
+            body["ordering_key"] = key
+        return body, f"chaos-{self.run_id}-{number}"
 
     def _send_noisy(self, api: Api) -> None:
         """The noisy tenant's flood, in batches; items refused (an injected fault) go again in the next
@@ -252,10 +273,21 @@ class ChaosRun:
                 time.sleep(delay)
             tenant = tenants[number % len(tenants)]
             body, key = self._event(tenant, number)
+            ordering_key = body.get("ordering_key")
+            if ordering_key is not None:
+                with self._turn_changed:
+                    previous = self._previous_of_key(number)
+                    self._turn_changed.wait_for(
+                        lambda: previous is None or self._key_turns.get(ordering_key, -1) >= previous,
+                        timeout=self.config.settle_timeout,
+                    )
             headers = {"Idempotency-Key": key}
             accepted = api.expect(202, "POST", f"/v1/tenants/{tenant}/events", json=body, headers=headers)
-            with self._lock:
-                self.accepted[accepted["id"]] = Accepted(tenant, number, body.get("ordering_key"))
+            with self._turn_changed:
+                self.accepted[accepted["id"]] = Accepted(tenant, number, ordering_key)
+                if ordering_key is not None:
+                    self._key_turns[ordering_key] = number
+                    self._turn_changed.notify_all()
 
         with ThreadPoolExecutor(API_CONCURRENCY + 1) as pool:
             futures = [pool.submit(self._send_noisy, api)] if self.noisy_tenant is not None else []
@@ -371,7 +403,18 @@ class ChaosRun:
                 endpoints_of_event=endpoints_of_event,
                 received_webhook_ids=frozenset(webhook_id for webhook_id, _ in observations.attempts),
                 received_data=dict(observations.bodies),
+                ordered_sequences=self._ordered_sequences(),
+                arrivals=list(observations.arrivals),
+                first_answered_at=dict(observations.first_answered_at),
             )
+
+    def _ordered_sequences(self) -> list[list[str]]:
+        """Each key's event ids in the order their 202s came (the events of a key were sent one by one)."""
+        by_key: dict[str, list[tuple[int, str]]] = {}
+        for event_id, accepted in self.accepted.items():
+            if accepted.ordering_key is not None:
+                by_key.setdefault(accepted.ordering_key, []).append((accepted.number, event_id))
+        return [[event_id for _, event_id in sorted(events)] for events in by_key.values()]
 
 
 def _error_type(line: str) -> str:

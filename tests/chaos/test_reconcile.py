@@ -95,3 +95,37 @@ def test_a_kill_after_the_last_delivery_explains_nothing() -> None:
     verdict = reconcile(_observed(deliveries={(EVENT, HEALTHY): 2, (EVENT, FLAKY): 1}, crashed=crashed))
 
     assert (verdict.duplicates_explained, verdict.duplicates_unexplained) == (0, 1)
+
+
+def _ordered(arrivals: list[tuple[float, str, str]], answered: dict[tuple[str, str], float]) -> Observed:
+    pairs = [Pair(EVENT, HEALTHY), Pair(OTHER, HEALTHY)]
+    return _observed(
+        pairs=pairs,
+        api_status=dict.fromkeys(pairs, "succeeded"),
+        deliveries={(EVENT, HEALTHY): 1, (OTHER, HEALTHY): 1},
+        endpoints_of_event={EVENT: frozenset({HEALTHY}), OTHER: frozenset({HEALTHY})},
+        received_webhook_ids=frozenset({EVENT, OTHER}),
+        ordered_sequences=[[EVENT, OTHER]],
+        arrivals=arrivals,
+        first_answered_at=answered,
+    )
+
+
+def test_an_attempt_of_a_keys_next_event_after_the_previous_2xx_is_in_order() -> None:
+    # EVENT fails once (at 1), succeeds at 2; OTHER comes at 3.
+    arrivals = [(1.0, EVENT, HEALTHY), (2.0, EVENT, HEALTHY), (3.0, OTHER, HEALTHY)]
+    verdict = reconcile(_ordered(arrivals, {(EVENT, HEALTHY): 2.0, (OTHER, HEALTHY): 3.0}))
+    assert (verdict.ordered_attempts, verdict.out_of_order, verdict.ok) == (3, 0, True)
+
+
+def test_an_attempt_before_the_previous_event_of_its_key_succeeded_is_out_of_order() -> None:
+    arrivals = [(1.0, EVENT, HEALTHY), (1.5, OTHER, HEALTHY), (2.0, EVENT, HEALTHY)]
+    verdict = reconcile(_ordered(arrivals, {(EVENT, HEALTHY): 2.0, (OTHER, HEALTHY): 1.5}))
+    assert (verdict.out_of_order, verdict.ok) == (1, False)
+    assert verdict.examples["out_of_order"]
+
+
+def test_after_a_final_failure_the_key_goes_on_once_its_last_attempt_is_past() -> None:
+    arrivals = [(1.0, EVENT, HEALTHY), (2.0, EVENT, HEALTHY), (3.0, OTHER, HEALTHY)]
+    verdict = reconcile(_ordered(arrivals, {(OTHER, HEALTHY): 3.0}))  # EVENT never got a 2xx
+    assert verdict.out_of_order == 0
