@@ -20,8 +20,8 @@ The terms a user meets:
 All scenarios run in child processes, one each, so every function is one warm container throughout. The
 final lines, one per scenario, are meant for scripts:
 
-    cost: single-1k: $3.10 per million events all-in (requests $2.00 + logs $0.50 + storage $0.60; egress
-    $0.20; EventBridge $1.20)
+    cost: single-1k: $5.60 per million events all-in (requests $4.88 + logs $0.26 + storage $0.46; egress
+    $0.14; EventBridge $1.20)
 """
 
 from __future__ import annotations
