@@ -235,7 +235,7 @@ def default_events(scenario: Scenario, quick: bool) -> int:
 def run_scenario(scenario: Scenario, events: int) -> Outcome:
     """One scenario on a fresh deployment in this process (moto's transactions copy every table they
     touch, so a table left full by an earlier scenario would slow the next one down)."""
-    with deployed_stack() as stack:
+    with deployed_stack(template_defaults=True) as stack:
         model = CapacityModel(boto3.session.Session(region_name=REGION).client("dynamodb"))
         stack.meter.observers.append(model)
         stack.meter.backend.keep_intervals = True  # billed time is told without moto's serving
