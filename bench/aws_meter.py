@@ -15,6 +15,10 @@ set by the harness; calls made by the harness itself as Lambda's event source ar
 the DynamoDB items a write is about to change. Time spent in observers is measured as wall-clock
 intervals so that it can be taken out of the invocation's measured duration.
 
+``round_trip_seconds`` plays the network: each call waits that long in the calling thread before moto
+serves it, as an in-region round trip to AWS would take (moto answers in-process, in no network time).
+The wait is part of the invocation's billed time; moto's own serving is not (see ``MotoBackendClock``).
+
 ``MotoBackendClock`` times moto's own handling of each request (its botocore ``before-send`` hook), per
 thread, so that what an AWS call costs the handler can be split into botocore's client-side work (which
 a Lambda spends too) and moto's in-process serving (a network wait on AWS).
@@ -116,6 +120,7 @@ class AwsMeter:
     backend: MotoBackendClock = field(default_factory=MotoBackendClock)
     function: str = "setup"  # set by the harness around each invocation
     keep: bool = True  # False: count and time only (for the throughput benchmarks)
+    round_trip_seconds: float = 0.0  # a simulated in-region round trip per call (0: none)
     observers: list[CallObserver] = field(default_factory=list)
     calls: list[AwsCall] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
@@ -173,6 +178,8 @@ class AwsMeter:
         self.backend.take()  # after the observers: their own reads are not this call's
         context["bench_call"] = call
         context["bench_started"] = time.perf_counter()
+        if self.round_trip_seconds:
+            time.sleep(self.round_trip_seconds)  # the network an in-region call crosses (see the docstring)
 
     def _after(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         call = self._finish(context)

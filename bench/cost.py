@@ -1,25 +1,34 @@
-"""``python -m bench.cost``: what a million events cost, measured from real runs (issue 10).
+"""``python -m bench.cost``: what a million events cost all-in, measured from real runs (issues 10 and 15).
 
 Each scenario sends its events through the real handlers in-process, on template.yaml deployed into moto
-(``bench.lambda_stack``), against receivers on 127.0.0.1: the ingest function through HTTP API events,
-dispatch and the DLQ handler through their SQS event sources. Setup (a tenant, its endpoints) goes through
-the API too, and is not counted. Every AWS call is seen by botocore hooks on ``hookline.aws.session()``,
-sized and priced by ``bench.cost_model``; DynamoDB units come from the items actually read and written.
+(``bench.lambda_stack``) with the template's defaults (only loopback receivers are allowed on top),
+against receivers on 127.0.0.1 that answer in ``RECEIVER_DELAY`` (100 ms): the ingest function through
+HTTP API events, dispatch and the DLQ handler through their SQS event sources. Setup (tenants, endpoints)
+goes through the API too, and is not counted. Every AWS call is seen by botocore hooks on
+``hookline.aws.session()``, waits ``ROUND_TRIP_MS`` as an in-region round trip would, and is sized and
+priced by ``bench.cost_model``; DynamoDB units come from the items actually read and written.
 
-All scenarios run in this one process, so every function is one warm container throughout (its per-
-container caches stay filled for their TTL, as on a busy fleet); each scenario's count starts right after
-its setup and includes every cache refresh that happens during the run. Events are sent in rounds of
-``ROUND`` and the queues drained after each, so batches are full, as under load. The retry schedule is
-short (1 s) so that flaky30's retries come round at once: what a retry costs does not depend on its delay.
-The final lines, one per scenario, are meant for scripts:
+The terms a user meets:
+- bodies are ``order.created`` events with line items (``bench.order_body``) of 1, 10 or 64 KiB;
+- batches are what the event source finds at the template's default batching window (0 s): each API
+  request is followed by polls until nothing is visible, so a single event is a batch of 1 and a batch
+  ingest of 10 a batch of 10; retries come back after the template's own retry schedule (5 s first);
+- all-in = requests + CloudWatch Logs (printed bytes, Lambda's platform lines, the access log; ingestion
+  and storage for the log groups' retention) + DynamoDB storage and PITR backups until the items' TTL;
+  egress and EventBridge API destinations for the same traffic are printed beside it.
 
-    cost: single: $8.34 per million events (EventBridge: $1.20)
+All scenarios run in child processes, one each, so every function is one warm container throughout. The
+final lines, one per scenario, are meant for scripts:
+
+    cost: single-1k: $5.60 per million events all-in (requests $4.88 + logs $0.26 + storage $0.46; egress
+    $0.14; EventBridge $1.20)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import pickle
 import subprocess
 import sys
@@ -34,44 +43,48 @@ from typing import Any
 import boto3
 
 import bench._lambda_env  # noqa: F401 - the Lambda-like process setup, before hookline is imported
-from bench import prices
 from bench.cost_model import Usage
+from bench.cost_report import as_json, report
 from bench.dynamodb_units import CapacityModel
-from bench.lambda_stack import REGION, Stack, deployed_stack
+from bench.lambda_stack import REGION, Stack, access_log_format, deployed_stack
+from bench.order_body import KIB, order_event
 from bench.receiver import ReceiverProcess
+from bench.stored_items import snapshot, stored_since
 
-ROUND = 100  # events sent before the queues are drained
-RETRY_SCHEDULE = "0,1,1,1,1,1,1,1"  # eight attempts, retries 1 s apart (the default's length)
-LINES = ("API Gateway", "Lambda", "SQS", "DynamoDB writes", "DynamoDB reads", "SNS", "Secrets Manager")
+__all__ = ["SCENARIOS", "Outcome", "Scenario", "as_json", "main", "measure", "report"]  # bench.cli uses these
+
+RECEIVER_DELAY = 0.1  # seconds every receiver takes to answer
+ROUND_TRIP_MS = 5.0  # a simulated in-region round trip per AWS call (DynamoDB, SQS: single-digit ms)
+EVENTBRIDGE_CHUNK = 64 * KIB
+ORDERING_KEYS = 50  # distinct keys the ordered scenario spreads its events over
+FOREVER_MONTHS = 12.0  # how long an item without TTL is counted (it is kept for ever)
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
-    endpoints: int = 1
-    idempotency_key: bool = False
+    body_bytes: int = KIB
+    endpoints: int = 1  # per tenant
+    tenants: int = 1
     fail_first_fraction: float = 0.0
     batch: int = 0  # events per POST .../events/batch; 0: one POST .../events per event
+    ordered: bool = False  # every event carries an ordering_key
 
 
 SCENARIOS = {
     scenario.name: scenario
     for scenario in (
-        Scenario("single", "one event to one endpoint"),
-        Scenario("idempotent", "one event to one endpoint, with an Idempotency-Key", idempotency_key=True),
-        Scenario("fanout10", "one event to ten endpoints", endpoints=10),
-        Scenario(
-            "flaky30", "one event to one endpoint; 30% of deliveries fail once", fail_first_fraction=0.3
-        ),
-        Scenario("batch10", "POST .../events/batch with 10 events, one endpoint", batch=10),
+        Scenario("single-1k", "one 1 KiB event to one endpoint"),
+        Scenario("single-10k", "one 10 KiB event to one endpoint", body_bytes=10 * KIB),
+        Scenario("single-64k", "one 64 KiB event to one endpoint", body_bytes=64 * KIB),
+        Scenario("fanout10-1k", "one 1 KiB event to ten endpoints", endpoints=10),
+        Scenario("flaky30-1k", "one 1 KiB event; 30% of first attempts fail", fail_first_fraction=0.3),
+        Scenario("batch10-1k", "POST .../events/batch with 10 events of 1 KiB, one endpoint", batch=10),
+        Scenario("ordered-1k", f"one 1 KiB event with an ordering_key ({ORDERING_KEYS} keys)", ordered=True),
+        Scenario("tenants100-1k", "one 1 KiB event, spread over 100 tenants of one endpoint", tenants=100),
     )
 }
-
-
-def event_data(number: int) -> dict[str, Any]:
-    """A small, typical event (about 130 bytes of body)."""
-    return {"order_id": f"ord_{number:08d}", "amount": 4200, "currency": "EUR", "customer": "cus_0123456789"}
 
 
 @dataclass
@@ -80,6 +93,7 @@ class Outcome:
     architecture: dict[str, str]  # function -> Lambda architecture, from the template
     usage: Usage | None = None
     skipped: str | None = None
+    note: str | None = None  # a caveat printed with the scenario's figures
     seconds: float = 0.0
     body_bytes: int = 0
 
@@ -88,206 +102,109 @@ def _all_delivered(stack: Stack, receiver: ReceiverProcess, deliveries: int) -> 
     return receiver.stats()["delivered"] >= deliveries and stack.in_flight() == 0
 
 
+def _table(stack: Stack) -> tuple[str, bool]:
+    """The delivery log table's name and whether the template enables point-in-time recovery."""
+    deployed = stack.deployed
+    [logical_id] = [name for name, kind in deployed.resource_types.items() if kind == "AWS::DynamoDB::Table"]
+    properties = deployed.template["Resources"][logical_id]["Properties"]
+    pitr = (properties.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled")
+    return deployed.resources[logical_id], str(pitr).lower() == "true"
+
+
+def _log_retention_days(stack: Stack) -> float:
+    """The log groups' retention (the longest, if they differ)."""
+    resources = stack.deployed.template["Resources"]
+    days = [
+        float(resource["Properties"]["RetentionInDays"])
+        for resource in resources.values()
+        if resource.get("Type") == "AWS::Logs::LogGroup"
+        and "RetentionInDays" in resource.get("Properties", {})
+    ]
+    return max(days, default=FOREVER_MONTHS * 30)
+
+
 class Runner:
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self._number = 0
+        self.send_ordering_key = True
 
-    def _event(self) -> dict[str, Any]:
+    def _event(self, scenario: Scenario) -> dict[str, Any]:
         self._number += 1
-        return {"type": "order.created", "data": event_data(self._number)}
+        event = order_event(scenario.body_bytes, self._number)
+        if scenario.ordered and self.send_ordering_key:
+            event["ordering_key"] = f"cus_{self._number % ORDERING_KEYS:04d}"
+        return event
 
-    def _send(self, scenario: Scenario, tenant: str, count: int) -> None:
+    def _send(self, scenario: Scenario, tenant: str) -> int:
+        """One API request; the number of events it carried."""
         if scenario.batch:
-            for start in range(0, count, scenario.batch):
-                events = [self._event() for _ in range(min(scenario.batch, count - start))]
-                response = self.stack.api("POST", f"/v1/tenants/{tenant}/events/batch", {"events": events})
-                statuses = [item.get("status") for item in (response.body or {}).get("data", [])]
-                if response.status != 207 or statuses != [202] * len(events):
-                    raise RuntimeError(f"batch ingest answered {response.status}: {response.body}")
-            return
-        for _ in range(count):
-            headers = {"Idempotency-Key": f"bench-{time.time_ns()}"} if scenario.idempotency_key else None
-            response = self.stack.api("POST", f"/v1/tenants/{tenant}/events", self._event(), headers)
-            if response.status != 202:
-                raise RuntimeError(f"ingest answered {response.status}: {response.body}")
+            events = [self._event(scenario) for _ in range(scenario.batch)]
+            response = self.stack.api("POST", f"/v1/tenants/{tenant}/events/batch", {"events": events})
+            statuses = [item.get("status") for item in (response.body or {}).get("data", [])]
+            if response.status != 207 or statuses != [202] * len(events):
+                raise RuntimeError(f"batch ingest answered {response.status}: {response.body}")
+            return len(events)
+        response = self.stack.api("POST", f"/v1/tenants/{tenant}/events", self._event(scenario))
+        if response.status != 202:
+            raise RuntimeError(f"ingest answered {response.status}: {response.body}")
+        return 1
 
-    def _batch_route_missing(self, tenant: str) -> str | None:
-        probe = self.stack.api("POST", f"/v1/tenants/{tenant}/events/batch", {"events": [self._event()]})
-        if probe.status in (404, 405):
-            return (
-                f"POST /v1/tenants/{{t}}/events/batch answers {probe.status}: batch ingest is not built yet"
-            )
-        return None
+    def _probe_ordering(self, scenario: Scenario, tenant: str) -> str | None:
+        """Whether the API takes ``ordering_key`` (during setup, not counted); a note if it does not."""
+        response = self.stack.api("POST", f"/v1/tenants/{tenant}/events", self._event(scenario))
+        if response.status == 202:
+            return None
+        self.send_ordering_key = False
+        return (
+            f"the API refuses ordering_key today ({response.status}: "
+            f"{(response.body or {}).get('error', {}).get('message', '')[:80]}); "
+            "priced WITHOUT it, as unordered"
+        )
 
     def run(self, scenario: Scenario, events: int) -> Outcome:
         stack, meter = self.stack, self.stack.meter
         architecture = {name: function.architecture for name, function in stack.functions.items()}
-        outcome = Outcome(scenario, architecture, body_bytes=len(json.dumps(self._event()).encode()))
-        with ReceiverProcess(fail_first_fraction=scenario.fail_first_fraction) as receiver:
-            urls = [f"{receiver.url}/hook/{index}" for index in range(scenario.endpoints)]
-            tenant, _ = stack.create_tenant(urls, prefix=scenario.name)
-            if scenario.batch and (reason := self._batch_route_missing(tenant)):
-                outcome.skipped = reason
-                return outcome
+        outcome = Outcome(scenario, architecture, body_bytes=scenario.body_bytes)
+        with ReceiverProcess(RECEIVER_DELAY, fail_first_fraction=scenario.fail_first_fraction) as receiver:
+            tenants = []
+            for number in range(scenario.tenants):
+                urls = [f"{receiver.url}/hook/{number}/{index}" for index in range(scenario.endpoints)]
+                tenants.append(stack.create_tenant(urls, prefix=scenario.name)[0])
+            if scenario.ordered:
+                outcome.note = self._probe_ordering(scenario, tenants[0])
             stack.drain(lambda: stack.in_flight() == 0)  # whatever setup queued is not this scenario's
+            table, pitr = _table(stack)
+            before = snapshot(stack.dynamodb, table)
             receiver.reset()
             meter.reset()
             first_invocation = len(stack.invocations)
             started = time.perf_counter()
+            written_at = time.time()
+            meter.round_trip_seconds = ROUND_TRIP_MS / 1000
             sent = 0
             while sent < events:
-                count = min(ROUND, events - sent)
-                self._send(scenario, tenant, count)
-                sent += count
-                stack.drain(partial(_all_delivered, stack, receiver, sent * scenario.endpoints))
+                sent += self._send(scenario, tenants[(sent // max(1, scenario.batch)) % len(tenants)])
+                stack.drain(lambda: True)  # the event source takes what is visible, as at a 0 s window
+            deliveries = sent * scenario.endpoints
+            stack.drain(partial(_all_delivered, stack, receiver, deliveries), timeout=180)
+            meter.round_trip_seconds = 0.0
             outcome.seconds = time.perf_counter() - started
             stats = receiver.stats()
-        usage = Usage(events)
-        functions = stack.functions
+        usage = Usage(sent)
         usage.add_invocations(
-            stack.invocations[first_invocation:], {name: f.memory_mb for name, f in functions.items()}
+            stack.invocations[first_invocation:], stack.functions, access_log_format(stack.deployed)
         )
         usage.add_calls(meter.calls)
         usage.delivery_attempts = stats["posts"]
         usage.deliveries = stats["delivered"]
-        usage.published_event_chunks = events  # every event here is far below 64 KB
+        usage.egress_bytes += stats["bytes"]
+        usage.published_event_chunks = sent * math.ceil(scenario.body_bytes / EVENTBRIDGE_CHUNK)
+        usage.log_retention_days = _log_retention_days(stack)
+        usage.stored = stored_since(stack.dynamodb, table, before, written_at, FOREVER_MONTHS)
+        usage.pitr = pitr
         outcome.usage = usage
         return outcome
-
-
-# --- the report ------------------------------------------------------------------------------------------
-
-
-def _money(value: float) -> str:
-    return f"{value:.2f}"
-
-
-def price_lines() -> list[str]:
-    lines = [f"Prices: us-east-1, on-demand, Lambda arm64; looked up {prices.LOOKED_UP} (bench/prices.py)"]
-    for service, entries in prices.TABLE.items():
-        for price in entries:
-            lines.append(
-                f"  {service:<21} ${price.per_million():>9.4f} per million {price.unit}"
-                f"\n  {'':<21} {price.source}; read in {price.read_in}"
-            )
-    return lines
-
-
-def scenario_lines(outcome: Outcome) -> list[str]:
-    scenario, usage = outcome.scenario, outcome.usage
-    title = f"{scenario.name}: {scenario.description}"
-    if usage is None:
-        return [title, f"  SKIPPED: {outcome.skipped}"]
-    per_event = 1 / usage.events
-    lines = [
-        title,
-        f"  {usage.events} events ({outcome.body_bytes} B request body each), {usage.deliveries} deliveries, "
-        f"{usage.delivery_attempts} attempts, {outcome.seconds:.0f} s",
-        f"  {'per event':<52} {'requests':>9} {'billed':>8} {'WU':>6} {'RU':>6} {'moto RCC':>8}",
-        f"  {'API Gateway HTTP API request':<52} {usage.api_requests * per_event:>9.3f}",
-    ]
-    for name, runs in sorted(usage.functions.items()):
-        lines.append(
-            f"  {'Lambda ' + name + ' invocation':<52} {runs.invocations * per_event:>9.3f}"
-            f"   {runs.billed_ms / runs.invocations:.1f} ms billed each at {runs.memory_mb} MB "
-            f"({runs.billed_ms_with_moto / runs.invocations:.1f} ms with moto's serving), "
-            f"{runs.log_bytes / runs.invocations:.0f} B of logs"
-        )
-    for (caller, name), row in sorted(usage.operations.items(), key=lambda item: (item[0][1], item[0][0])):
-        label = f"{name} ({caller})"
-        requests = f"  {label:<52} {row.calls * per_event:>9.3f}"
-        if name.startswith("dynamodb:"):
-            moto = f"{row.moto_units * per_event:>8.2f}" if row.moto_answered else f"{'-':>8}"
-            writes, reads = row.units.all_writes * per_event, row.units.read * per_event
-            lines.append(f"{requests} {'':>8} {writes:>6.2f} {reads:>6.2f} {moto}")
-        else:
-            lines.append(f"{requests} {row.billed_requests * per_event:>8.3f}")
-    units = usage.dynamodb_units()
-    lines.append(
-        f"  DynamoDB per event: {units.all_writes * per_event:.2f} write units "
-        f"({units.index_write * per_event:.2f} of them index writes), {units.read * per_event:.2f} read units"
-    )
-    lines.append(
-        f"  Logs the functions print: {usage.log_bytes() * per_event:.0f} B per event, "
-        f"${_money(usage.logs_per_million())} per million events in CloudWatch Logs (not in the total)"
-    )
-    if usage.unpriced:
-        lines.append(f"  NOT PRICED: {dict(usage.unpriced)}")
-    dollars = usage.per_million_events(outcome.architecture)
-    lines.append(
-        "  $ per million events: "
-        + ", ".join(f"{line} {_money(value)}" for line, value in dollars.items())
-        + f"; total {_money(sum(dollars.values()))}"
-    )
-    lines.append(
-        f"  EventBridge API destinations for the same traffic: ${_money(usage.eventbridge_per_million())} "
-        f"({usage.published_event_chunks * per_event:.2f} events + {usage.delivery_attempts * per_event:.2f} "
-        "invocations per event)"
-    )
-    return lines
-
-
-def summary_lines(outcomes: list[Outcome]) -> list[str]:
-    header = (
-        f"  {'scenario':<11}" + "".join(f"{line:>16}" for line in LINES) + f"{'total':>9}{'EventBridge':>13}"
-    )
-    lines = ["$ per million events, by service", header]
-    for outcome in outcomes:
-        if outcome.usage is None:
-            lines.append(f"  {outcome.scenario.name:<11} skipped: {outcome.skipped}")
-            continue
-        dollars = outcome.usage.per_million_events(outcome.architecture)
-        lines.append(
-            f"  {outcome.scenario.name:<11}"
-            + "".join(f"{_money(dollars[line]):>16}" for line in LINES)
-            + f"{_money(sum(dollars.values())):>9}{_money(outcome.usage.eventbridge_per_million()):>13}"
-        )
-    return lines
-
-
-def final_lines(outcomes: list[Outcome]) -> list[str]:
-    lines = []
-    for outcome in outcomes:
-        if outcome.usage is None:
-            lines.append(f"cost: {outcome.scenario.name}: skipped ({outcome.skipped})")
-            continue
-        total = sum(outcome.usage.per_million_events(outcome.architecture).values())
-        lines.append(
-            f"cost: {outcome.scenario.name}: ${total:.2f} per million events "
-            f"(EventBridge: ${outcome.usage.eventbridge_per_million():.2f})"
-        )
-    return lines
-
-
-def as_json(outcomes: list[Outcome]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for outcome in outcomes:
-        usage = outcome.usage
-        if usage is None:
-            result[outcome.scenario.name] = {"skipped": outcome.skipped}
-            continue
-        dollars = usage.per_million_events(outcome.architecture)
-        units = usage.dynamodb_units()
-        result[outcome.scenario.name] = {
-            "events": usage.events,
-            "deliveries": usage.deliveries,
-            "delivery_attempts": usage.delivery_attempts,
-            "usd_per_million_events": dollars | {"total": sum(dollars.values())},
-            "eventbridge_usd_per_million_events": usage.eventbridge_per_million(),
-            "per_event": {
-                "dynamodb_write_units": units.all_writes / usage.events,
-                "dynamodb_index_write_units": units.index_write / usage.events,
-                "dynamodb_read_units": units.read / usage.events,
-                "requests": {
-                    f"{name} ({function})": row.calls / usage.events
-                    for (function, name), row in sorted(usage.operations.items())
-                },
-                "invocations": {name: f.invocations / usage.events for name, f in usage.functions.items()},
-                "billed_ms": {name: f.billed_ms / usage.events for name, f in usage.functions.items()},
-            },
-        }
-    return result
 
 
 # --- main -------------------------------------------------------------------------------------------------
@@ -295,8 +212,8 @@ def as_json(outcomes: list[Outcome]) -> dict[str, Any]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.cost", description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, help="events per scenario (default 300; fanout10 150)")
-    parser.add_argument("--quick", action="store_true", help="100 events per scenario (fanout10 50)")
+    parser.add_argument("--events", type=int, help="events per scenario (default 200; fanout10 100)")
+    parser.add_argument("--quick", action="store_true", help="60 events per scenario (fanout10 30)")
     parser.add_argument(
         "--scenario", action="append", choices=list(SCENARIOS), help="run only this scenario (repeatable)"
     )
@@ -309,15 +226,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def default_events(scenario: Scenario, quick: bool) -> int:
+    many = scenario.endpoints > 1
     if quick:
-        return 50 if scenario.endpoints > 1 else 100
-    return 150 if scenario.endpoints > 1 else 300
+        return 30 if many else 60
+    return 100 if many else 200
 
 
 def run_scenario(scenario: Scenario, events: int) -> Outcome:
     """One scenario on a fresh deployment in this process (moto's transactions copy every table they
     touch, so a table left full by an earlier scenario would slow the next one down)."""
-    with deployed_stack({"RetrySchedule": RETRY_SCHEDULE}) as stack:
+    with deployed_stack(template_defaults=True) as stack:
         model = CapacityModel(boto3.session.Session(region_name=REGION).client("dynamodb"))
         stack.meter.observers.append(model)
         stack.meter.backend.keep_intervals = True  # billed time is told without moto's serving
@@ -332,23 +250,6 @@ def _in_child(scenario: Scenario, events: int) -> Outcome:
         with result.open("rb") as file:
             outcome: Outcome = pickle.load(file)  # noqa: S301 - written by our own child process
     return outcome
-
-
-def report(outcomes: list[Outcome]) -> str:
-    lines = [
-        "Cost model: real handlers in-process on template.yaml in moto, every AWS call metered; "
-        "each scenario in a fresh process (see python -m bench.cost --help)",
-        *price_lines(),
-        "",
-        "Columns, per event: requests = API calls (retries included); billed = SQS requests per",
-        "64 KB chunk, or SNS publishes; WU / RU = DynamoDB write (index writes included) and read units",
-        "by AWS's size rules; moto RCC = moto's answer to ReturnConsumedCapacity (fixed placeholders in",
-        "moto 5.2.5: a cross-check). Lambda's billed ms leave out moto's in-process serving of AWS calls.",
-    ]
-    for outcome in outcomes:
-        lines += ["", *scenario_lines(outcome)]
-    lines += ["", *summary_lines(outcomes), "", *final_lines(outcomes)]
-    return "\n".join(lines)
 
 
 def measure(

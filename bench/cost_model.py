@@ -12,6 +12,14 @@ Billing units, per AWS's pricing pages (see bench/prices.py):
 - DynamoDB: read and write units from ``bench.dynamodb_units``.
 - Secrets Manager: per API call.
 - A botocore retry is one more request of the same kind.
+
+Beyond the requests (``all_in``):
+- CloudWatch Logs: every byte the functions print, Lambda's platform lines and the HTTP API's access log
+  line per request (``bench.log_lines``), priced at ingestion plus storage for the log groups' retention.
+- DynamoDB storage and point-in-time-recovery backups of what the scenario left stored, until its TTL
+  (``bench.stored_items``).
+- Beside the total: egress, the bytes of every webhook request sent and every API answer, at internet
+  data-transfer rates.
 """
 
 from __future__ import annotations
@@ -24,9 +32,11 @@ from typing import TYPE_CHECKING, Any
 from bench import prices
 from bench.aws_meter import AwsCall
 from bench.dynamodb_units import Units
+from bench.log_lines import access_log_bytes, platform_bytes
+from bench.stored_items import DAYS_PER_MONTH, Stored
 
 if TYPE_CHECKING:
-    from bench.lambda_stack import Invocation
+    from bench.lambda_stack import Invocation, LambdaFunction
 
 SQS_CHUNK = 64 * 1024
 SNS_CHUNK = 64 * 1024
@@ -102,7 +112,8 @@ class FunctionUsage:
     billed_ms: int = 0
     billed_ms_with_moto: int = 0
     gb_seconds: float = 0.0
-    log_bytes: int = 0
+    log_bytes: int = 0  # what the function printed
+    platform_log_bytes: int = 0  # Lambda's START/END/REPORT lines (or JSON records) around it
     memory_mb: int = 0
 
 
@@ -120,18 +131,38 @@ class Usage:
     delivery_attempts: int = 0  # what the receivers were sent (EventBridge would invoke as often)
     deliveries: int = 0
     published_event_chunks: int = 0  # what EventBridge would bill as published custom events
+    access_log_bytes: int = 0  # the HTTP API's access log lines
+    log_retention_days: float = 0.0  # the functions' and the API's log groups (template.yaml)
+    egress_bytes: int = 0  # webhook requests sent and API answers, to the internet
+    stored: Stored = field(default_factory=Stored)
+    pitr: bool = False
 
-    def add_invocations(self, invocations: list[Invocation], memory_mb: dict[str, int]) -> None:
+    def add_invocations(
+        self, invocations: list[Invocation], functions: dict[str, LambdaFunction], access_format: str = ""
+    ) -> None:
         for invocation in invocations:
             function = self.functions[invocation.function]
-            function.memory_mb = memory_mb[invocation.function]
+            spec = functions[invocation.function]
+            function.memory_mb = spec.memory_mb
             function.invocations += 1
             function.billed_ms += invocation.billed_ms
             function.billed_ms_with_moto += invocation.billed_ms_with_moto
             function.gb_seconds += invocation.billed_ms / 1000 * function.memory_mb / 1024
             function.log_bytes += invocation.log_bytes
+            duration_ms = (invocation.seconds - invocation.excluded_seconds) * 1000
+            function.platform_log_bytes += platform_bytes(
+                spec.logging, duration_ms, invocation.billed_ms, spec.memory_mb
+            )
             if not invocation.records:  # an API request
                 self.api_requests += _chunks(invocation.request_bytes, API_GATEWAY_CHUNK)
+            if invocation.api_request is not None:
+                method, path, status, body_bytes = invocation.api_request
+                self.egress_bytes += body_bytes
+                if access_format:
+                    latency = max(1, invocation.billed_ms)
+                    self.access_log_bytes += access_log_bytes(
+                        access_format, method, path, status, latency, body_bytes
+                    )
 
     def add_calls(self, calls: list[AwsCall]) -> None:
         for call in calls:
@@ -190,12 +221,35 @@ class Usage:
         }
 
     def log_bytes(self) -> int:
-        return sum(function.log_bytes for function in self.functions.values())
+        """Every byte CloudWatch Logs ingests: printed, platform lines, access log lines."""
+        printed = sum(f.log_bytes + f.platform_log_bytes for f in self.functions.values())
+        return printed + self.access_log_bytes
 
     def logs_per_million(self) -> float:
-        """CloudWatch Logs ingestion of what the functions print (not in the total; Lambda's own START,
-        END and REPORT lines come on top)."""
-        return self.log_bytes() * prices.CLOUDWATCH_LOGS_GB.usd / self.events * 1e6
+        """CloudWatch Logs: ingestion, then storage for the log groups' retention."""
+        months = self.log_retention_days / DAYS_PER_MONTH
+        per_byte = prices.CLOUDWATCH_LOGS_GB.usd + prices.CLOUDWATCH_LOGS_STORAGE_GB_MONTH.usd * months
+        return self.log_bytes() * per_byte / self.events * 1e6
+
+    def storage_per_million(self) -> float:
+        """DynamoDB storage of what the events left, until TTL removes it, and its PITR backups."""
+        return (self.stored.storage_usd() + self.stored.backup_usd(self.pitr)) / self.events * 1e6
+
+    def egress_per_million(self) -> float:
+        return self.egress_bytes * prices.DATA_TRANSFER_OUT_GB.usd / self.events * 1e6
+
+    def all_in(self, architecture: dict[str, str]) -> dict[str, float]:
+        """$ per million events: requests + logs + storage (the total), egress beside it."""
+        requests = sum(self.per_million_events(architecture).values())
+        logs, storage = self.logs_per_million(), self.storage_per_million()
+        return {
+            "requests": requests,
+            "logs": logs,
+            "storage": storage,
+            "total": requests + logs + storage,
+            "egress": self.egress_per_million(),
+            "eventbridge": self.eventbridge_per_million(),
+        }
 
     def per_million_events(self, architecture: dict[str, str]) -> dict[str, float]:
         return {line: usd / self.events * 1e6 for line, usd in self.dollars(architecture).items()}

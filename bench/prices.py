@@ -85,6 +85,30 @@ CLOUDWATCH_LOGS_GB = Price(
     "https://aws.amazon.com/cloudwatch/pricing/",
     "c3x.dev/blog/cloudwatch-logs-cost-optimization (us-east-1, June 2026): ingestion $0.50/GB",
 )
+CLOUDWATCH_LOGS_STORAGE_GB_MONTH = Price(
+    0.03 / 1e9,
+    "byte-month of logs stored ($0.03/GB-month; priced on the ingested size, an upper bound)",
+    "https://aws.amazon.com/cloudwatch/pricing/",
+    "c3x.dev/blog/cloudwatch-logs-cost-optimization (us-east-1, June 2026): storage $0.03 per GB-month",
+)
+DYNAMODB_STORAGE_GB_MONTH = Price(
+    0.25,
+    "GB-month of table storage (standard table class; 100 B per item and index entry on top)",
+    "https://aws.amazon.com/dynamodb/pricing/on-demand/",
+    "aws.eu/dynamodb/pricing/on-demand (stored copy): $0.25 per GB-month after the first 25 GB",
+)
+DYNAMODB_PITR_GB_MONTH = Price(
+    0.20,
+    "GB-month of continuous backups (point-in-time recovery), on the table's size",
+    "https://aws.amazon.com/dynamodb/pricing/on-demand/",
+    "aws.eu/dynamodb/pricing/on-demand (stored copy): continuous backups $0.20 per GB-month",
+)
+DATA_TRANSFER_OUT_GB = Price(
+    0.09 / 1e9,
+    "byte sent to the internet ($0.09/GB, first 10 TB a month)",
+    "https://aws.amazon.com/ec2/pricing/on-demand/ (Data Transfer)",
+    "the same rate applies to Lambda's and API Gateway's traffic out; first 100 GB a month free (ignored)",
+)
 EVENTBRIDGE_CUSTOM_EVENT = Price(
     1.00 / 1e6,
     "custom event published (per 64 KB chunk)",
@@ -105,6 +129,8 @@ TABLE = {
     "DynamoDB": [DYNAMODB_WRITE_UNIT, DYNAMODB_READ_UNIT],
     "SNS": [SNS_PUBLISH],
     "Secrets Manager": [SECRETS_MANAGER_CALL],
-    "CloudWatch Logs": [CLOUDWATCH_LOGS_GB],
+    "DynamoDB storage": [DYNAMODB_STORAGE_GB_MONTH, DYNAMODB_PITR_GB_MONTH],
+    "CloudWatch Logs": [CLOUDWATCH_LOGS_GB, CLOUDWATCH_LOGS_STORAGE_GB_MONTH],
+    "Data transfer": [DATA_TRANSFER_OUT_GB],
     "EventBridge (anchor)": [EVENTBRIDGE_CUSTOM_EVENT, EVENTBRIDGE_API_DESTINATION],
 }

@@ -7,7 +7,8 @@ attempt and ``--status`` on every later one.
 Running it in a separate process keeps its CPU out of the measured process's GIL, so the numbers reflect the
 client side only. ``GET /__stats`` answers with JSON counters (requests, signed requests, TCP connections)
 so a run can check that every delivery really arrived, and on how many connections (``delivered``
-counts deliveries that got a 2xx at least once, ``failed`` the answers that were not 2xx).
+counts deliveries that got a 2xx at least once, ``failed`` the answers that were not 2xx, ``bytes`` the
+request lines, headers and bodies received).
 
     with ReceiverProcess(delay=0.1) as receiver:
         post(receiver.url + "/hook")
@@ -41,6 +42,7 @@ class _Counters:
         self.signed = 0
         self.connections = 0
         self.failed = 0
+        self.bytes = 0  # request lines, headers and bodies received: what the sender sent out
         self.seen: set[tuple[str, str]] = set()  # (path, webhook-id): deliveries seen
         self.succeeded: set[tuple[str, str]] = set()
 
@@ -52,11 +54,12 @@ class _Counters:
                 "connections": self.connections,
                 "delivered": len(self.succeeded),
                 "failed": self.failed,
+                "bytes": self.bytes,
             }
 
     def reset(self) -> None:
         with self.lock:
-            self.posts = self.signed = self.connections = self.failed = 0
+            self.posts = self.signed = self.connections = self.failed = self.bytes = 0
             self.seen.clear()
             self.succeeded.clear()
 
@@ -92,12 +95,14 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         server = self._server
         counters = server.counters
         delivery = (self.path, self.headers.get("webhook-id", ""))
+        size = len(self.requestline.encode()) + 2 + len(self.headers.as_bytes()) + len(body)
         with counters.lock:
             counters.posts += 1
+            counters.bytes += size
             if not self._carried_post:
                 self._carried_post = True
                 counters.connections += 1  # connections that carried at least one webhook

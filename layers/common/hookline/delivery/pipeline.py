@@ -447,20 +447,35 @@ def _decode(index: int, record: dict[str, Any]) -> Received:
 
 
 def _log_attempt(settled: Any, now: float) -> None:
+    """Metrics for every attempt; a log line for each failure, saying what happened. A success is logged
+    only at DEBUG: the delivery log (``GET .../attempts``) and the DeliveriesSucceeded metric hold it."""
     result = settled.result
     metrics.add_metric(name="DeliveryAttempts", unit=MetricUnit.Count, value=1)
+    ref = settled.task.ref
     if result.outcome is AttemptOutcome.SUCCEEDED:
         metrics.add_metric(name="DeliveriesSucceeded", unit=MetricUnit.Count, value=1)
+        logger.debug(
+            "delivered",
+            extra={
+                "event_id": ref.event_id,
+                "endpoint_id": ref.endpoint_id,
+                "attempt": settled.delivery.attempts,
+                "status_code": result.status_code,
+                "latency_ms": result.latency_ms,
+            },
+        )
+        return
     next_at = settled.delivery.next_attempt_at
     logger.info(
-        "delivery attempt",
+        "delivery attempt failed",
         extra={
-            "tenant_id": settled.task.ref.tenant_id,
-            "event_id": settled.task.ref.event_id,
-            "endpoint_id": settled.task.ref.endpoint_id,
+            "tenant_id": ref.tenant_id,
+            "event_id": ref.event_id,
+            "endpoint_id": ref.endpoint_id,
             "attempt": settled.delivery.attempts,
             "status_code": result.status_code,
             "error_kind": result.failure.value if result.failure else None,
+            "error": result.message,
             "latency_ms": result.latency_ms,
             "outcome": result.outcome.value,
             "next_retry_in_s": None if next_at is None else max(0, round(next_at - now)),

@@ -4,9 +4,10 @@ An event record holds the event, its fan-out and — for the common case — eve
 ``d`` keyed by endpoint id, so one event to one endpoint costs one item write in all. Attribute names are
 short on purpose: write units are billed per kilobyte, names included.
 
-Record attributes: ``k`` "event", ``t`` tenant, ``ty`` type, ``ts`` timestamp, ``b`` body, ``f`` fan-out
-state, ``eps`` matched endpoint ids, ``d`` inline deliveries, ``c`` delivery counts by status (what event
-search filters on), ``ov`` deliveries stored as items of their own, ``only`` a test send's endpoint.
+Record attributes: ``k`` "event", ``t`` tenant, ``ty`` type, ``ts`` timestamp, ``bz`` body (zlib, binary)
+or ``b`` body (text: records written before bodies were compressed, and bodies that do not shrink), ``f``
+fan-out state, ``eps`` matched endpoint ids, ``d`` inline deliveries, ``c`` delivery counts by status (what
+event search filters on), ``ov`` deliveries stored as items of their own, ``only`` a test send's endpoint.
 
 Delivery fields (inside ``d.{endpoint}``, or at the top of a delivery item with ``k`` "delivery"): ``s``
 status, ``n`` attempts, ``rb`` round base, ``nx`` next attempt (Unix s), ``ek``/``em`` last error kind and
@@ -17,6 +18,7 @@ message, ``h`` recent attempts (JSON), ``cl``/``co``/``cu`` the attempt claim (n
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,6 +47,11 @@ from hookline.storage.table import (
     s,
 )
 
+# zlib at its default level: a 1 KiB order JSON shrinks to about 55 %, 10 KiB to about 23 %, 64 KiB to about
+# 18 %, in well under a millisecond; lzma and bz2 save up to another 10-30 % at 10-50 times the CPU
+# (docs/cost.md has the measurements). Write units are billed per KiB and storage per byte, so the body,
+# usually most of the record, is what compression is for.
+BODY_COMPRESSION_LEVEL = 6
 HISTORY_LIMIT = 12  # attempts kept per delivery (the count of all attempts is kept apart)
 STATUS_COUNTERS = {
     DeliveryStatus.PENDING: "p",
@@ -108,6 +115,21 @@ def status_counts(deliveries: Mapping[str, Delivery]) -> dict[str, Any]:
     return {"M": {name: n(count) for name, count in counts.items()}}
 
 
+def body_attributes(body: str) -> dict[str, Any]:
+    """The body as stored: compressed (``bz``) when that is smaller, as text (``b``) otherwise."""
+    text = body.encode()
+    packed = zlib.compress(text, BODY_COMPRESSION_LEVEL)
+    return {"bz": {"B": packed}} if len(packed) < len(text) else {"b": s(body)}
+
+
+def body_from_item(item: Mapping[str, Any]) -> str:
+    """The body of a record, compressed or not: records written before compression keep ``b``."""
+    packed = item.get("bz")
+    if packed is not None and "B" in packed:
+        return zlib.decompress(bytes(packed["B"])).decode()
+    return get_str(item, "b")
+
+
 def record_item(record: EventRecord, expires_at: int) -> Item:
     event = record.event
     item = event_key(event.tenant_id, event.event_id)
@@ -117,7 +139,7 @@ def record_item(record: EventRecord, expires_at: int) -> Item:
             "t": s(event.tenant_id),
             "ty": s(event.event_type),
             "ts": s(event.timestamp),
-            "b": s(event.body),
+            **body_attributes(event.body),
             "f": s(record.fanout.value),
             "expires_at": n(expires_at),
         }
@@ -143,7 +165,7 @@ def record_from_item(item: Mapping[str, Any]) -> EventRecord:
         event_id=sk,
         event_type=get_str(item, "ty"),
         timestamp=get_str(item, "ts"),
-        body=get_str(item, "b"),
+        body=body_from_item(item),
         ordering_key=get_opt_str(item, "ok"),
     )
     endpoint_ids = item.get("eps")

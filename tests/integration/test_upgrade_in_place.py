@@ -1,0 +1,81 @@
+"""Upgrade in place: records and queue messages written by the code before body compression still work.
+
+``tests/fixtures/legacy_event_and_jobs.json`` was captured from that code (commit d5c4b5d) running its real
+handlers under moto: a 1 KiB order event's ``event`` job, the ``deliver`` job its failed first attempt
+queued, and the event record dispatch wrote (body as text in ``b``). Ids in the fixture are replaced by
+those of the tenant and endpoint made here, so the new handlers meet exactly those bytes otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hookline.storage.records import record_from_item
+from tests.integration.lambda_harness import ApiClient, Stack
+from tests.receivers import Receiver, reply
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "legacy_event_and_jobs.json"
+
+
+def _legacy(tenant_id: str, endpoint_id: str) -> dict[str, Any]:
+    captured = json.loads(FIXTURE.read_text())
+    text = FIXTURE.read_text()
+    text = text.replace(captured["tenant_id"], tenant_id).replace(captured["endpoint_id"], endpoint_id)
+    legacy: dict[str, Any] = json.loads(text)
+    return legacy
+
+
+def _setup(api: ApiClient, url: str) -> tuple[str, str]:
+    tenant = "upgraded"
+    assert api.call("PUT", f"/v1/tenants/{tenant}", {"name": tenant}).status in (200, 201)
+    endpoint = api.call("POST", f"/v1/tenants/{tenant}/endpoints", {"url": url})
+    assert endpoint.status == 201, endpoint
+    return tenant, str(endpoint.body["id"])
+
+
+def test_the_legacy_record_reads_back_with_its_text_body() -> None:
+    legacy = json.loads(FIXTURE.read_text())
+    [item] = legacy["event_record_items"]
+    record = record_from_item(item)
+    assert "b" in item and "bz" not in item
+    assert json.loads(record.event.body)["data"] == legacy["request"]["data"]
+    assert set(record.deliveries) == {legacy["endpoint_id"]}
+
+
+def test_a_legacy_record_and_its_queued_deliver_job_are_delivered_and_shown(
+    stack: Stack, api: ApiClient
+) -> None:
+    with Receiver(reply(200)) as receiver:
+        tenant, endpoint = _setup(api, f"{receiver.url}/hook")
+        legacy = _legacy(tenant, endpoint)
+        [item] = legacy["event_record_items"]
+        table = stack.env("DispatchFunction", "TABLE_NAME")
+        stack.dynamodb.put_item(TableName=table, Item=item)
+        [deliver] = [body for body in legacy["queue_messages"] if json.loads(body)["kind"] == "deliver"]
+        stack.sqs.send_message(QueueUrl=stack.delivery_queue_url, MessageBody=deliver)
+        stack.run_until(lambda: len(receiver.requests) >= 1)
+        [request] = receiver.requests
+        assert json.loads(request.body)["data"] == legacy["request"]["data"]
+        shown = api.call("GET", f"/v1/tenants/{tenant}/events/{legacy['event_id']}")
+        assert shown.status == 200, shown
+        assert shown.body["data"] == legacy["request"]["data"]
+        assert [d["status"] for d in shown.body["deliveries"]] == ["succeeded"]
+
+
+def test_a_legacy_event_job_is_delivered_and_stored_compressed(stack: Stack, api: ApiClient) -> None:
+    with Receiver(reply(200)) as receiver:
+        tenant, endpoint = _setup(api, f"{receiver.url}/hook")
+        legacy = _legacy(tenant, endpoint)
+        [job] = [body for body in legacy["queue_messages"] if json.loads(body)["kind"] == "event"]
+        stack.sqs.send_message(QueueUrl=stack.delivery_queue_url, MessageBody=job)
+        stack.run_until(lambda: len(receiver.requests) >= 1)
+        assert json.loads(receiver.requests[0].body)["data"] == legacy["request"]["data"]
+        shown = api.call("GET", f"/v1/tenants/{tenant}/events/{legacy['event_id']}")
+        assert shown.body["data"] == legacy["request"]["data"]
+        table = stack.env("DispatchFunction", "TABLE_NAME")
+        stored = stack.dynamodb.scan(TableName=table)["Items"]
+        [record] = [i for i in stored if i.get("sk", {}).get("S") == legacy["event_id"]]
+        assert "bz" in record and "b" not in record
+        assert len(record["bz"]["B"]) < len(json.loads(job)["body"].encode()) * 0.7
