@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from hookline.api.models import NamedValueError, RequestModel
 from hookline.core import clock, ids, jsonsafe
 from hookline.core.errors import InvalidRequestError, NotFoundError, PayloadTooLargeError
+from hookline.core.matching import is_valid_event_type
 from hookline.core.models import DeliveryStatus
 
 DEFAULT_PAGE_SIZE = 50
@@ -223,4 +224,13 @@ def event_id(value: str) -> str:
 def key_id(value: str) -> str:
     if not ids.KEY_ID_PATTERN.fullmatch(value):
         raise NotFoundError(f"API key {value!r} does not exist")
+    return value
+
+
+def event_type_name(value: str) -> str:
+    if not is_valid_event_type(value):
+        raise InvalidRequestError(
+            "name: must be dot-separated names of letters, digits, '_' or '-' (like order.created), "
+            "at most 256 characters"
+        )
     return value

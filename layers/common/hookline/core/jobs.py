@@ -39,6 +39,7 @@ class EventJob:
     read_first: bool = False  # a repeat or a replacement: the record may already hold outcomes
     known: tuple[Delivery, ...] = ()
     after: str | None = None  # a large fan-out continues past this endpoint id
+    traceparent: str | None = None  # the W3C trace context the event arrived with
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,8 @@ def encode_job(job: Job) -> str:
             payload["known"] = [delivery_to_json(d) for d in job.known]
         if job.after:
             payload["after"] = job.after
+        if job.traceparent:
+            payload["traceparent"] = job.traceparent
     elif isinstance(job, DeliverJob):
         payload |= {"tenant_id": job.tenant_id, "event_id": job.event_id, "endpoint_id": job.endpoint_id}
         if job.resend_token:
@@ -211,6 +214,7 @@ def decode_job(body: str) -> Job:
                 read_first=payload.get("read_first") is True,
                 known=tuple(delivery_from_json(d) for d in payload.get("known") or ()),
                 after=_text(payload, "after", optional=True),
+                traceparent=_text(payload, "traceparent", optional=True),
             )
         if kind == "deliver":
             known = payload.get("known")

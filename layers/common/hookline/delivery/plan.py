@@ -155,7 +155,9 @@ def plan_event(received: Received, job: EventJob, snapshot: Snapshot, settings: 
     event = (
         record.event
         if record
-        else Event(job.tenant_id, job.event_id, job.event_type, job.timestamp, job.body or "")
+        else Event(
+            job.tenant_id, job.event_id, job.event_type, job.timestamp, job.body or "", job.traceparent
+        )
     )
     plan = RecordPlan(received, RecordKind.EVENT, event=event, record=record)
     tenant_endpoints = snapshot.endpoints.get(job.tenant_id, {})

@@ -131,6 +131,8 @@ def record_item(record: EventRecord, expires_at: int) -> Item:
         item["c"] = status_counts(record.deliveries)
     if record.only_endpoint:
         item["only"] = s(record.only_endpoint)
+    if event.traceparent:
+        item["tp"] = s(event.traceparent)
     return item
 
 
@@ -142,6 +144,7 @@ def record_from_item(item: Mapping[str, Any]) -> EventRecord:
         event_type=get_str(item, "ty"),
         timestamp=get_str(item, "ts"),
         body=get_str(item, "b"),
+        traceparent=get_opt_str(item, "tp"),
     )
     endpoint_ids = item.get("eps")
     inline = item.get("d", {}).get("M", {})
