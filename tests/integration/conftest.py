@@ -23,6 +23,7 @@ TEST_PARAMETERS = {
     "BreakerFailureThreshold": "1000",
     # Endpoint changes take effect at once, as in the local stack (the directory's TTL has unit tests).
     "EndpointCacheSeconds": "0",
+    "EventTypeCacheSeconds": "0",
 }
 
 

@@ -53,6 +53,8 @@ FUNCTION_ENV = {
         "MAX_PAYLOAD_BYTES",
         "SECRET_ROTATION_GRACE_SECONDS",
         "API_KEY_CACHE_SECONDS",
+        "EVENT_TYPE_CACHE_SECONDS",
+        "REQUIRE_REGISTERED_EVENT_TYPES",
     },
     "DispatchFunction": {
         "DELIVERY_QUEUE_URL",
