@@ -256,7 +256,7 @@ def recover_endpoint(request: Request) -> Result:
     body=EndpointTestIn,
     body_optional=True,
     responses={202: EndpointTestOut},
-    errors=(409,),
+    errors=(409, 422),
 )
 def test_endpoint(request: Request) -> Result:
     """A new event, signed, logged and retried like any other, that bypasses the endpoint's type and
