@@ -1,10 +1,10 @@
 """Accepting events: one, a batch, or a test send. No DynamoDB write on the common path.
 
-An accepted event is one ``EventJob`` on the delivery queue carrying the whole event (with the caller's
-``traceparent``, when it sent a valid one) (``DelaySeconds`` = the
-retry schedule's first delay); dispatch matches endpoints and writes the record. The tenant's existence is
-checked against a per-container cache (``KnownTenants``), and so is the event's type in the catalog
-(``EventTypeCatalog``; its schema compiled once per container). Only two things write first:
+An accepted event is one ``EventJob`` on the delivery queue carrying the whole event, with the caller's
+``traceparent`` when it sent a valid one (``DelaySeconds`` = the retry schedule's first delay); dispatch
+matches endpoints and writes the record. The tenant's existence is checked against a per-container cache
+(``KnownTenants``), and so is the event's type in the catalog (``EventTypeCatalog``; its schema compiled
+once per container). Only two things write first:
 
 - a job too large for an SQS message: the record is written (fan-out pending) and the job carries no body;
 - an ``Idempotency-Key``: one conditional write claims the key with the answer (event id, type, timestamp)
