@@ -18,10 +18,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hookline.api.models import NamedValueError, RequestModel
+from hookline.api.models import NamedValueError, RequestModel, check_event_type
 from hookline.core import clock, ids, jsonsafe
 from hookline.core.errors import InvalidRequestError, NotFoundError, PayloadTooLargeError
-from hookline.core.matching import is_valid_event_type
 from hookline.core.models import DeliveryStatus
 
 DEFAULT_PAGE_SIZE = 50
@@ -228,9 +227,7 @@ def key_id(value: str) -> str:
 
 
 def event_type_name(value: str) -> str:
-    if not is_valid_event_type(value):
-        raise InvalidRequestError(
-            "name: must be dot-separated names of letters, digits, '_' or '-' (like order.created), "
-            "at most 256 characters"
-        )
-    return value
+    try:
+        return check_event_type(value)
+    except ValueError as exc:
+        raise InvalidRequestError(f"name: {exc}") from None
