@@ -38,6 +38,14 @@ HANDLERS = {
     "functions.dlq_handler.app": "DlqHandlerFunction",
 }
 GOAL_MARGIN_MS = 150.0
+# What optional work would add, each in a fresh process on its own: neither is imported by a handler.
+# jsonschema is imported on first use (the first event whose type has a schema); the X-Ray SDK is what a
+# powertools Tracer loads, which Hookline does not use (EnableXRayTracing is Lambda's active tracing only;
+# moto[server] installs the SDK here).
+ON_DEMAND = {
+    "import jsonschema (on first use: an event type with a schema)": "jsonschema",
+    "import aws_xray_sdk.core (what a powertools Tracer loads; not used)": "aws_xray_sdk.core",
+}
 
 _CHILD = """
 import importlib, sys, time
@@ -60,6 +68,7 @@ def rows() -> list[Row]:
     planned = [Row(BASELINE, "boto3", None)]
     planned += [Row(f"import {m}", m, f, is_handler_import=True) for m, f in HANDLERS.items()]
     planned += [Row(f"import {m}, from source", m, f, from_source=True) for m, f in HANDLERS.items()]
+    planned += [Row(label, module, None) for label, module in ON_DEMAND.items()]
     return planned
 
 

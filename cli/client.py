@@ -312,11 +312,19 @@ class HooklineClient:
     # ------------------------------------------------------------------------------------ endpoints
 
     def create_endpoint(
-        self, tenant_id: str, url: str, *, secret: str | None = None, **settings: Unpack[EndpointSettings]
+        self,
+        tenant_id: str,
+        url: str,
+        *,
+        secret: str | None = None,
+        signature: str | None = None,
+        **settings: Unpack[EndpointSettings],
     ) -> JsonObject:
         body: JsonObject = {"url": url, **settings}
         if secret is not None:
             body["secret"] = secret
+        if signature is not None:
+            body["signature"] = signature
         return _json_object(self.call("POST", _path("tenants", tenant_id, "endpoints"), json=body))
 
     def list_endpoints(self, tenant_id: str, *, limit: int | None = None, cursor: str | None = None) -> Page:
@@ -440,6 +448,20 @@ class HooklineClient:
 
     def revoke_key(self, tenant_id: str, key_id: str) -> None:
         self.call("DELETE", _path("tenants", tenant_id, "keys", key_id))
+
+    # ------------------------------------------------------------------------------------ event types
+
+    def put_event_type(self, name: str, body: JsonObject) -> JsonObject:
+        return _json_object(self.call("PUT", _path("event-types", name), json=body))
+
+    def get_event_type(self, name: str) -> JsonObject:
+        return _json_object(self.call("GET", _path("event-types", name)))
+
+    def list_event_types(self, *, limit: int | None = None, cursor: str | None = None) -> Page:
+        return _page(self.call("GET", _path("event-types"), params={"limit": limit, "cursor": cursor}))
+
+    def delete_event_type(self, name: str) -> None:
+        self.call("DELETE", _path("event-types", name))
 
     # ------------------------------------------------------------------------------------ admin, meta
 

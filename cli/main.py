@@ -127,7 +127,9 @@ def endpoints(ctx: Context) -> Shown:
         fill_endpoint_settings(args, settings)
         if args.disabled:
             settings["enabled"] = False
-        body = client.create_endpoint(tenant, args.endpoint_url, secret=args.secret, **settings)
+        body = client.create_endpoint(
+            tenant, args.endpoint_url, secret=args.secret, signature=args.signature, **settings
+        )
         return Shown(body, output.endpoint(body))
     if args.verb == "list":
         page = collect(lambda size, cursor: client.list_endpoints(tenant, limit=size, cursor=cursor), args)
@@ -225,6 +227,39 @@ def recover(ctx: Context) -> Shown:
     return Shown(body, output.fields(list(body.items())))
 
 
+def event_types(ctx: Context) -> Shown:
+    args, client = ctx.args, ctx.client
+    if args.verb == "put":
+        body = client.put_event_type(args.name, event_type_body(args))
+        return Shown(body, output.event_type(body))
+    if args.verb == "get":
+        body = client.get_event_type(args.name)
+        return Shown(body, output.event_type(body))
+    if args.verb == "list":
+        page = collect(lambda size, cursor: client.list_event_types(limit=size, cursor=cursor), args)
+        return listing(page, output.event_types, "event types")
+    client.delete_event_type(args.name)
+    return done(f"Removed event type {args.name}.")
+
+
+def event_type_body(args: argparse.Namespace) -> dict[str, Any]:
+    """The PUT body from the flags given (a PUT replaces the whole entry: absent flags mean none)."""
+    body: dict[str, Any] = {"deprecated": args.deprecated}
+    if args.description is not None:
+        body["description"] = args.description
+    if args.schema_file is not None:
+        try:
+            with open(args.schema_file, encoding="utf-8") as schema_file:
+                body["schema"] = json.load(schema_file)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--schema-file: {exc}") from exc
+    elif args.schema is not None:
+        body["schema"] = args.schema
+    if args.examples:
+        body["examples"] = args.examples
+    return body
+
+
 def dead_letters(ctx: Context) -> Shown:
     client = ctx.client
     if ctx.args.verb == "list":
@@ -271,6 +306,7 @@ COMMANDS: dict[str, Callable[[Context], Shown | None]] = {
     "tail": tail,
     "retry": retry,
     "recover": recover,
+    "event-types": event_types,
     "dead-letters": dead_letters,
 }
 

@@ -112,7 +112,7 @@ def endpoints(items: Sequence[Mapping[str, Any]]) -> str:
 
 def endpoint(body: Mapping[str, Any]) -> str:
     order = ["id", "tenant_id", "url", "event_types", "filter", "description", "enabled", "disabled_reason"]
-    order += ["headers", "rate_limit", "created_at", "updated_at"]
+    order += ["headers", "rate_limit", "signature", "created_at", "updated_at"]
     rest = [name for name in body if name not in order]
     pairs = [(name, body.get(name)) for name in order + rest if name in body]
     return fields(
@@ -195,3 +195,19 @@ def attempt_line(
         latency(attempt),
     ]
     return "  ".join(parts)
+
+
+def event_types(items: Sequence[Mapping[str, Any]]) -> str:
+    return table(
+        ["NAME", "SCHEMA", "EXAMPLES", "DEPRECATED", "DESCRIPTION"],
+        [
+            (item.get("name"), item.get("schema") is not None, len(item.get("examples") or []),
+             item.get("deprecated"), item.get("description"))
+            for item in items
+        ],
+    )  # fmt: skip
+
+
+def event_type(body: Mapping[str, Any]) -> str:
+    order = ["name", "description", "deprecated", "schema", "examples", "created_at", "updated_at"]
+    return fields([(name, body.get(name)) for name in order if name in body])

@@ -151,7 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--url", dest="endpoint_url", required=True, metavar="URL", help="where deliveries go")
     _endpoint_settings(add)
     add.add_argument("--disabled", action="store_true", help="register it disabled")
-    add.add_argument("--secret", help="bring your own whsec_ signing secret")
+    add.add_argument("--secret", help="bring your own whsec_ signing secret (v1 only)")
+    add.add_argument(
+        "--signature", choices=("v1", "v1a"),
+        help="v1: HMAC with a shared whsec_ secret (the default); v1a: ed25519, receivers verify with the "
+        "public key that 'endpoints secret' shows",
+    )  # fmt: skip
     _paging(_verb(endpoints, "list", "list endpoints"))
     for verb, text in (
         ("show", "show an endpoint"),
@@ -225,6 +230,24 @@ def build_parser() -> argparse.ArgumentParser:
     recover = _verb(groups, "recover", "resend every delivery to an endpoint that failed since a time")
     recover.add_argument("endpoint_id", metavar="ENDPOINT_ID")
     recover.add_argument("--since", required=True, metavar="ISO", help="ISO-8601, e.g. 2026-11-27T08:00:00Z")
+
+    catalog = groups.add_parser(
+        "event-types", help="the event-type catalog (shared by every tenant; writing it is admin only)"
+    ).add_subparsers(dest="verb", metavar="VERB", required=True)
+    put_type = _verb(catalog, "put", "create or replace an event type (every flag is optional)", tenant=False)
+    put_type.add_argument("name", metavar="NAME")
+    put_type.add_argument("--description", help="what the event means")
+    schema = put_type.add_mutually_exclusive_group()
+    schema.add_argument("--schema", type=json_object, metavar="JSON", help="a JSON Schema (2020-12) for data")
+    schema.add_argument("--schema-file", metavar="PATH", help="the JSON Schema, read from this file")
+    put_type.add_argument(
+        "--example", action="append", type=json_object, dest="examples", metavar="JSON",
+        help="an example data object (repeat it; test sends use the first)",
+    )  # fmt: skip
+    put_type.add_argument("--deprecated", action="store_true", help="mark it deprecated")
+    _paging(_verb(catalog, "list", "the catalog, by name", tenant=False))
+    for verb, text in (("get", "show an event type"), ("delete", "remove an event type")):
+        _verb(catalog, verb, text, tenant=False).add_argument("name", metavar="NAME")
 
     dead_letters = groups.add_parser(
         "dead-letters", help="dead-lettered deliveries (admin only)"

@@ -37,12 +37,14 @@ ENV_JSON_NAME = ".aws-sam/sam-local/env.json"
 FAKE_ACCESS_KEY = FAKE_SECRET_KEY = "testing"  # noqa: S105 - moto accepts any credentials
 
 # What the local stack changes in the template's defaults: loopback receivers are the point locally.
-# Revoked keys and endpoint changes take effect at once locally (AWS keeps them up to 30 s and 10 s).
+# Revoked keys, endpoint and catalog changes take effect at once locally (AWS keeps them up to 30 s, 10 s
+# and 10 s).
 LOCAL_PARAMETER_DEFAULTS = {
     "AllowHttp": "true",
     "AllowedPrivateCidrs": "127.0.0.0/8,::1/128",
     "ApiKeyCacheSeconds": "0",
     "EndpointCacheSeconds": "0",
+    "EventTypeCacheSeconds": "0",
 }
 
 

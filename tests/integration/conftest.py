@@ -23,6 +23,10 @@ TEST_PARAMETERS = {
     "BreakerFailureThreshold": "1000",
     # Endpoint changes take effect at once, as in the local stack (the directory's TTL has unit tests).
     "EndpointCacheSeconds": "0",
+    # The catalog's own routes refresh the container's copy at once, so tests see catalog changes anyway;
+    # a long TTL keeps a warm container from reading a type per event even on a slow machine
+    # (test_ingest_makes_one_aws_call...; the TTL itself has unit tests).
+    "EventTypeCacheSeconds": "300",
 }
 
 

@@ -198,7 +198,8 @@ def test_ingest_makes_one_aws_call_for_1_or_200_matching_endpoints(
 
     _tenant(api)
     api.call("POST", "/v1/tenants/acme/endpoints", ENDPOINT)
-    api.call("POST", "/v1/tenants/acme/events", {"type": "order.created", "data": {}})  # warm
+    for event_type in ("order.created", "a.b"):  # warm: the tenant, and each type's catalog entry (absent)
+        api.call("POST", "/v1/tenants/acme/events", {"type": event_type, "data": {}})
     monkeypatch.setattr(BaseClient, "_make_api_call", counting)
 
     def calls_for_one_event() -> list[str]:

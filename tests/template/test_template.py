@@ -54,6 +54,8 @@ FUNCTION_ENV = {
         "MAX_PAYLOAD_BYTES",
         "SECRET_ROTATION_GRACE_SECONDS",
         "API_KEY_CACHE_SECONDS",
+        "EVENT_TYPE_CACHE_SECONDS",
+        "REQUIRE_REGISTERED_EVENT_TYPES",
     },
     "DispatchFunction": {
         "DELIVERY_QUEUE_URL",
@@ -289,7 +291,10 @@ def test_rendered_policies_grant_no_wildcard_actions() -> None:
                 listed = statement["Action"]
                 actions.update([listed] if isinstance(listed, str) else listed)
         for arn in role["Properties"].get("ManagedPolicyArns", []):
-            assert arn.startswith("arn:aws:iam::aws:policy/service-role/AWSLambda"), arn
+            # SAM adds the X-Ray write-only policy for a conditional Tracing (EnableXRayTracing): it can only
+            # write trace segments, and only Lambda's own segments are written unless the parameter is on.
+            xray_write_only = arn == "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
+            assert arn.startswith("arn:aws:iam::aws:policy/service-role/AWSLambda") or xray_write_only, arn
     assert actions
     for action in actions:
         assert action != "*" and not action.endswith(":*"), action
@@ -558,6 +563,17 @@ def test_the_architecture_parameter_sets_functions_and_layer(architecture: str) 
     assert validate_parameters(rendered, {"Architecture": architecture})["Architecture"] == architecture
     with pytest.raises(ValueError, match="Architecture"):
         validate_parameters(rendered, {"Architecture": "ppc64"})
+
+
+def test_xray_active_tracing_is_off_unless_the_parameter_turns_it_on() -> None:
+    rendered = render_template(TEMPLATE_PATH, REGION).template
+    functions = resources_of(rendered, "AWS::Lambda::Function")
+    assert len(functions) == 3
+    for function in functions.values():
+        mode = function["Properties"]["TracingConfig"]["Mode"]
+        assert mode == {"Fn::If": ["XRayTracing", "Active", "PassThrough"]}
+    assert rendered["Conditions"]["XRayTracing"] == {"Fn::Equals": [{"Ref": "EnableXRayTracing"}, "true"]}
+    assert validate_parameters(rendered, {})["EnableXRayTracing"] == "false"
 
 
 def test_a_template_change_reaches_the_local_stack_with_no_other_file_changed(aws: None) -> None:

@@ -294,3 +294,47 @@ def test_a_tail_line_reads_as_one_sentence_of_facts() -> None:
 
     assert line.split() == ["08:00:01.500Z", "order.created", "evt_1", "->", "https://example.com/h", "#2",
                             "503", "retry", "12", "ms"]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- the catalog
+
+
+def test_event_types_put_sends_the_flags_given_with_a_schema_from_a_file(tmp_path: Any) -> None:
+    schema = {"type": "object", "required": ["amount"]}
+    schema_file = tmp_path / "order.json"
+    schema_file.write_text(json.dumps(schema))
+    ran = hookline(
+        "event-types", "put", "order.created", "--description", "An order was placed.",
+        "--schema-file", str(schema_file), "--example", '{"amount": 1}', "--example", '{"amount": 2}',
+        handler=lambda sent: (201, {"name": "order.created", **(sent.body or {})}),
+    )  # fmt: skip
+
+    assert ran.code == 0, ran.err
+    [sent] = ran.sent
+    assert (sent.method, sent.path) == ("PUT", "/v1/event-types/order.created")
+    assert sent.body == {
+        "description": "An order was placed.",
+        "schema": schema,
+        "examples": [{"amount": 1}, {"amount": 2}],
+        "deprecated": False,
+    }
+    assert ran.out.splitlines()[0].split() == ["name", "order.created"]
+
+
+def test_event_types_list_get_and_delete() -> None:
+    page = {"data": [{"name": "a.b", "schema": {}, "examples": [{}], "deprecated": True}], "has_more": False}
+    listed = hookline("event-types", "list", handler=lambda sent: (200, page | {"next_cursor": None}))
+    assert listed.sent[0].path == "/v1/event-types"
+    assert listed.out.splitlines()[2].split()[:4] == ["a.b", "yes", "1", "yes"]
+    assert hookline("event-types", "get", "a.b").sent[0].path == "/v1/event-types/a.b"
+    removed = hookline("event-types", "delete", "a.b", handler=lambda sent: (204, None))
+    assert (removed.sent[0].method, removed.out.strip()) == ("DELETE", "Removed event type a.b.")
+
+
+def test_endpoints_add_asks_for_a_v1a_signature() -> None:
+    ran = hookline(
+        "endpoints", "add", "-t", "acme", "--url", "https://example.com/h", "--signature", "v1a",
+        handler=lambda sent: (201, {"id": "ep_1", "signature": "v1a"}),
+    )  # fmt: skip
+    assert ran.sent[0].body == {"url": "https://example.com/h", "signature": "v1a"}
+    assert "signature  v1a" in ran.out

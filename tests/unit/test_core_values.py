@@ -136,6 +136,7 @@ def test_every_job_survives_the_wire() -> None:
             read_first=True,
             known=(delivery,),
             after="ep_0",
+            traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         ),
         DeliverJob("acme", "evt_1", "ep_1"),
         DeliverJob("acme", "evt_1", "ep_1", "tok", delivery),

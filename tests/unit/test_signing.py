@@ -5,10 +5,21 @@ import json
 import time
 
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from hookline import USER_AGENT
-from hookline.core.signing import generate_secret, secret_key, signature_header, verify, webhook_headers
+from hookline.core.signing import (
+    generate_key,
+    generate_secret,
+    public_key,
+    scheme_of,
+    secret_key,
+    signature_header,
+    verify,
+    webhook_headers,
+)
 
 BODY = json.dumps(
     {"type": "order.created", "timestamp": "2026-11-27T00:00:00.000Z", "data": {"n": 1}}
@@ -78,3 +89,47 @@ def test_headers_carry_the_contract_and_custom_headers_cannot_override_them() ->
 def test_secret_key_rejects_foreign_prefixes() -> None:
     with pytest.raises(ValueError, match="whsec_"):
         secret_key("sk_" + base64.b64encode(b"x" * 32).decode())
+
+
+# --- v1a (ed25519), judged by cryptography's own verify over the spec's signed content ------------------
+
+
+def _verifies_v1a(public: str, header: str, message_id: str, timestamp: int) -> list[bool]:
+    key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public.removeprefix("whpk_")))
+    signed = f"{message_id}.{timestamp}.".encode() + BODY
+    results = []
+    for entry in header.split(" "):
+        version, _, signature = entry.partition(",")
+        assert version == "v1a"
+        try:
+            key.verify(base64.b64decode(signature), signed)
+            results.append(True)
+        except InvalidSignature:
+            results.append(False)
+    return results
+
+
+def test_a_v1a_key_signs_what_its_public_key_verifies() -> None:
+    private = generate_key("v1a")
+    assert private.startswith("whsk_")
+    assert scheme_of(private) == "v1a"
+    assert scheme_of(generate_key("v1")) == "v1"
+    public = public_key(private)
+    assert public.startswith("whpk_")
+    assert len(base64.b64decode(public.removeprefix("whpk_"))) == 32
+    header = signature_header([private], "evt_1", 1_800_000_000, BODY)
+    assert _verifies_v1a(public, header, "evt_1", 1_800_000_000) == [True]
+    assert _verifies_v1a(public, header, "evt_2", 1_800_000_000) == [False]
+
+
+def test_v1a_signs_with_every_key_of_a_rotation() -> None:
+    old, new = generate_key("v1a"), generate_key("v1a")
+    header = signature_header([new, old], "evt_1", 1_800_000_000, BODY)
+    assert _verifies_v1a(public_key(new), header, "evt_1", 1_800_000_000) == [True, False]
+    assert _verifies_v1a(public_key(old), header, "evt_1", 1_800_000_000) == [False, True]
+
+
+@pytest.mark.parametrize("bad", ["whsk_", "whsk_AAAA", "whsk_!!!!", "whsec_" + "A" * 44])
+def test_a_malformed_v1a_key_cannot_sign_or_show_a_public_key(bad: str) -> None:
+    with pytest.raises(ValueError):
+        public_key(bad)

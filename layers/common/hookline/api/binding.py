@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hookline.api.models import NamedValueError, RequestModel
+from hookline.api.models import NamedValueError, RequestModel, check_event_type
 from hookline.core import clock, ids, jsonsafe
 from hookline.core.errors import InvalidRequestError, NotFoundError, PayloadTooLargeError
 from hookline.core.models import DeliveryStatus
@@ -224,3 +224,10 @@ def key_id(value: str) -> str:
     if not ids.KEY_ID_PATTERN.fullmatch(value):
         raise NotFoundError(f"API key {value!r} does not exist")
     return value
+
+
+def event_type_name(value: str) -> str:
+    try:
+        return check_event_type(value)
+    except ValueError as exc:
+        raise InvalidRequestError(f"name: {exc}") from None

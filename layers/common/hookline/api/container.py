@@ -14,17 +14,20 @@ from hookline.api.admin import AdminService
 from hookline.api.auth import AdminKey, Authenticator, TenantKeys
 from hookline.api.endpoints import EndpointService
 from hookline.api.event_queries import EventQueries
+from hookline.api.event_types import EventTypeGate, EventTypeService
 from hookline.api.ingest import IngestService
 from hookline.api.paging import Pager
 from hookline.api.resends import ResendService
 from hookline.api.tenants import KnownTenants, TenantService
 from hookline.core.config import IngestSettings, ingest_settings
+from hookline.core.event_types import SchemaCache
 from hookline.storage.api_keys import ApiKeyStore
 from hookline.storage.breaker_state import BreakerStateStore
 from hookline.storage.dead_letter_store import DeadLetterStore
 from hookline.storage.endpoints import EndpointCodec, EndpointStore
 from hookline.storage.event_log import EventLog
 from hookline.storage.event_search import EventSearch
+from hookline.storage.event_types import EventTypeCatalog, EventTypeStore
 from hookline.storage.idempotency import IdempotencyStore
 from hookline.storage.queue import DeliveryQueues, JobQueue, OrderedJobQueue
 from hookline.storage.secrets import KeyringSource, SecretValue
@@ -119,8 +122,31 @@ def endpoint_service() -> EndpointService:
 
 
 @cache
+def event_type_store() -> EventTypeStore:
+    return EventTypeStore(table())
+
+
+@cache
+def event_type_catalog() -> EventTypeCatalog:
+    return EventTypeCatalog(event_type_store(), settings().event_type_cache_seconds)
+
+
+@cache
+def schema_cache() -> SchemaCache:
+    return SchemaCache()
+
+
+@cache
+def event_type_service() -> EventTypeService:
+    return EventTypeService(event_type_store(), event_type_catalog(), schema_cache(), pager())
+
+
+@cache
 def ingest_service() -> IngestService:
-    return IngestService(settings(), known_tenants(), IdempotencyStore(table()), event_log(), queue(), pool())
+    gate = EventTypeGate(event_type_catalog(), schema_cache(), settings().require_registered_event_types)
+    return IngestService(
+        settings(), known_tenants(), IdempotencyStore(table()), event_log(), queue(), pool(), gate
+    )
 
 
 @cache

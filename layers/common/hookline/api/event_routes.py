@@ -21,6 +21,7 @@ from hookline.api.views import (
     ResealOut,
     RetryOut,
 )
+from hookline.core import trace
 from hookline.core.models import DeliveryStatus
 
 EVENT_SEARCH = (
@@ -34,6 +35,15 @@ EVENT_SEARCH = (
     QueryParam("until", {"type": "string", "format": "date-time"}, "Events at or before this time."),
     *PAGING,
 )
+
+TRACEPARENT_PARAMETER = {
+    "name": "traceparent",
+    "in": "header",
+    "required": False,
+    "description": "W3C Trace Context. Kept with the event and sent on each delivery attempt with the same "
+    "trace id and flags (a new parent id per attempt). An invalid value is ignored.",
+    "schema": {"type": "string", "examples": ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]},
+}
 
 
 # --- events ---------------------------------------------------------------------------------------------
@@ -55,15 +65,18 @@ EVENT_SEARCH = (
                 "in": "header",
                 "required": False,
                 "schema": {"type": "string", **IDEMPOTENCY_KEY_SCHEMA},
-            }
+            },
+            TRACEPARENT_PARAMETER,
         ]
     },
 )
 def post_event(request: Request) -> Result:
     """Fans out to every matching endpoint. A repeat with the same `Idempotency-Key` (per tenant, 24 h)
-    gets the first answer; the same key with another body is a 422."""
+    gets the first answer; the same key with another body is a 422. When the type is in the event-type
+    catalog with a schema, `data` must match it (else 422 `schema_mismatch`, naming the path)."""
     key = request.header("idempotency-key")
-    return container.ingest_service().accept(request.tenant_id, request.body_as(EventIn), key)
+    traceparent = trace.parse(request.header("traceparent"))
+    return container.ingest_service().accept(request.tenant_id, request.body_as(EventIn), key, traceparent)
 
 
 @route(
@@ -75,10 +88,12 @@ def post_event(request: Request) -> Result:
     body=BatchIn,
     responses={207: BatchOut},
     errors=(413,),
+    extra={"parameters": [TRACEPARENT_PARAMETER]},
 )
 def post_event_batch(request: Request) -> Result:
     """One result per event, in input order: a bad item gets its own 4xx and never fails the others."""
-    return container.ingest_service().accept_batch(request.tenant_id, request.body_as(BatchIn))
+    traceparent = trace.parse(request.header("traceparent"))
+    return container.ingest_service().accept_batch(request.tenant_id, request.body_as(BatchIn), traceparent)
 
 
 @route(

@@ -1,8 +1,10 @@
 """Accepting events: one, a batch, or a test send. No DynamoDB write on the common path.
 
-An accepted event is one ``EventJob`` on the delivery queue carrying the whole event (``DelaySeconds`` = the
-retry schedule's first delay); dispatch matches endpoints and writes the record. The tenant's existence is
-checked against a per-container cache (``KnownTenants``). Only two things write first:
+An accepted event is one ``EventJob`` on the delivery queue carrying the whole event, with the caller's
+``traceparent`` when it sent a valid one (``DelaySeconds`` = the retry schedule's first delay); dispatch
+matches endpoints and writes the record. The tenant's existence is checked against a per-container cache
+(``KnownTenants``), and so is the event's type in the catalog (``EventTypeCatalog``; its schema compiled
+once per container). Only two things write first:
 
 - a job too large for an SQS message: the record is written (fan-out pending) and the job carries no body;
 - an ``Idempotency-Key``: one conditional write claims the key with the answer (event id, type, timestamp)
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookline.api import binding
+from hookline.api.event_types import EventTypeGate
 from hookline.api.models import BatchEventIn, BatchIn, EndpointTestIn, EventIn, check_idempotency_key
 from hookline.api.tenants import KnownTenants
 from hookline.api.views import BatchAccepted, BatchFailed, BatchOut, ErrorDetail, EventAccepted
@@ -61,8 +64,10 @@ class IngestService:
         log: EventLog,
         queue: DeliveryQueues,
         pool: Executor,
+        event_types: EventTypeGate,
     ) -> None:
         self._settings = settings
+        self._event_types = event_types
         self._tenants = tenants
         self._idempotency = idempotency
         self._log = log
@@ -71,7 +76,13 @@ class IngestService:
 
     # --- one event ------------------------------------------------------------------------------------
 
-    def accept(self, tenant_id: str, request: EventIn, idempotency_key: str | None) -> EventAccepted:
+    def accept(
+        self,
+        tenant_id: str,
+        request: EventIn,
+        idempotency_key: str | None,
+        traceparent: str | None = None,
+    ) -> EventAccepted:
         if idempotency_key is not None:
             try:
                 check_idempotency_key(idempotency_key)
@@ -79,7 +90,7 @@ class IngestService:
                 raise InvalidRequestError(f"Idempotency-Key: {exc}") from None
         self._tenants.require(tenant_id)
         prepared, answer = self._prepare(
-            tenant_id, request.type, request.data, idempotency_key, request.ordering_key
+            tenant_id, request.type, request.data, idempotency_key, traceparent, request.ordering_key
         )
         if prepared is None:
             return answer
@@ -91,17 +102,22 @@ class IngestService:
         return answer
 
     def test_send(self, tenant_id: str, endpoint_id: str, request: EndpointTestIn) -> EventAccepted:
-        """An event for one endpoint, past its type and content filters, through the normal path."""
-        prepared = self._prepared(
-            self._event(tenant_id, request.type, request.data), only_endpoint=endpoint_id
-        )
+        """An event for one endpoint, past its type and content filters, through the normal path. A type
+        named without data sends that type's first catalog example (or the built-in one)."""
+        data = request.data
+        if "type" in request.model_fields_set and "data" not in request.model_fields_set:
+            data = self._event_types.first_example(request.type) or data
+        # A test send may use a type outside the catalog (webhook.test), but never data its schema refuses.
+        self._event_types.check(request.type, data, registered_only=False)
+        prepared = self._prepared(self._event(tenant_id, request.type, data), only_endpoint=endpoint_id)
         self._queue.send(prepared.job, prepared.delay)
         return _accepted(prepared.event)
 
     # --- a batch --------------------------------------------------------------------------------------
 
-    def accept_batch(self, tenant_id: str, request: BatchIn) -> BatchOut:
-        """Every item is validated, claimed and queued on its own: one bad item never fails another."""
+    def accept_batch(self, tenant_id: str, request: BatchIn, traceparent: str | None = None) -> BatchOut:
+        """Every item is validated, claimed and queued on its own: one bad item never fails another. The
+        request's trace context goes with every event of the batch."""
         self._tenants.require(tenant_id)
         results: list[BatchAccepted | BatchFailed | None] = [None] * len(request.events)
         valid: list[tuple[int, BatchEventIn]] = []
@@ -114,7 +130,7 @@ class IngestService:
         def prepare(entry: tuple[int, BatchEventIn]) -> tuple[int, _Prepared | None, EventAccepted]:
             index, item = entry
             prepared, answer = self._prepare(
-                tenant_id, item.type, item.data, item.idempotency_key, item.ordering_key
+                tenant_id, item.type, item.data, item.idempotency_key, traceparent, item.ordering_key
             )
             return index, prepared, answer
 
@@ -155,11 +171,13 @@ class IngestService:
         event_type: str,
         data: dict[str, Any],
         idempotency_key: str | None,
+        traceparent: str | None = None,
         ordering_key: str | None = None,
     ) -> tuple[_Prepared | None, EventAccepted]:
         """The event to queue and its answer; with a key already used for this body, nothing to queue (or a
         healing resend) and the first answer."""
-        event = self._event(tenant_id, event_type, data, ordering_key)
+        self._event_types.check(event_type, data)
+        event = self._event(tenant_id, event_type, data, traceparent, ordering_key)
         if idempotency_key is None:
             return self._prepared(event), _accepted(event)
         claim = IdempotencyRecord(
@@ -182,7 +200,8 @@ class IngestService:
             holder.event_type,
             holder.timestamp,
             _body(holder.event_type, holder.timestamp, data),
-            ordering_key,
+            traceparent=traceparent,
+            ordering_key=ordering_key,
         )
         answer = _accepted(first)
         if self._needs_healing(holder):
@@ -196,11 +215,24 @@ class IngestService:
         return self._log.get(holder.tenant_id, holder.event_id) is None
 
     def _event(
-        self, tenant_id: str, event_type: str, data: dict[str, Any], ordering_key: str | None = None
+        self,
+        tenant_id: str,
+        event_type: str,
+        data: dict[str, Any],
+        traceparent: str | None = None,
+        ordering_key: str | None = None,
     ) -> Event:
         timestamp = clock.now_iso()
         body = _body(event_type, timestamp, data)
-        return Event(tenant_id, ids.new_event_id(), event_type, timestamp, body, ordering_key)
+        return Event(
+            tenant_id,
+            ids.new_event_id(),
+            event_type,
+            timestamp,
+            body,
+            traceparent=traceparent,
+            ordering_key=ordering_key,
+        )
 
     def _prepared(
         self,
@@ -218,6 +250,7 @@ class IngestService:
             only_endpoint=only_endpoint,
             read_first=read_first,
             ordering_key=event.ordering_key,
+            traceparent=event.traceparent,
         )
         if len(encode_job(job).encode()) > SPILL_BYTES:
             record = EventRecord(
@@ -233,6 +266,7 @@ class IngestService:
                 only_endpoint=only_endpoint,
                 read_first=True,
                 ordering_key=event.ordering_key,
+                traceparent=event.traceparent,
             )
         return _Prepared(event, job, self._settings.retry_schedule.delays[0], claim)
 

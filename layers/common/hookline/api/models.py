@@ -8,7 +8,7 @@ are built on first use (``defer_build``), which keeps them out of the ingest fun
 """
 
 import re
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -304,8 +304,13 @@ class EndpointIn(_EndpointFields):
     url: str = Field(examples=["https://example.com/webhooks"])
     secret: str | None = Field(
         default=None,
-        description="Bring your own `whsec_` secret (24-64 bytes).",
+        description="Bring your own `whsec_` secret (24-64 bytes; `v1` endpoints only).",
         json_schema_extra=SECRET_SCHEMA,
+    )
+    signature: Literal["v1", "v1a"] = Field(
+        default="v1",
+        description="`v1`: HMAC-SHA256 with a shared `whsec_` secret. `v1a`: ed25519; receivers verify with "
+        "the endpoint's public key (`whpk_`), and the private key never leaves Hookline.",
     )
 
     _url = field_validator("url")(check_url)
@@ -352,7 +357,8 @@ class RecoverIn(RequestModel):
 
 
 class EndpointTestIn(RequestModel):
-    """A test event for one endpoint. Both fields are optional; the defaults are the example shown."""
+    """A test event for one endpoint. Both fields are optional; the defaults are the example shown. A
+    `type` from the event-type catalog without `data` sends that type's first example."""
 
     type: str = Field(
         default=TEST_EVENT_TYPE, examples=[TEST_EVENT_TYPE], json_schema_extra=EVENT_TYPE_SCHEMA
@@ -419,6 +425,29 @@ class RetryIn(RequestModel):
     )
 
 
+# --- the event-type catalog -----------------------------------------------------------------------------
+
+MAX_EXAMPLES = 20
+
+
+class EventTypeIn(RequestModel):
+    """A catalog entry. Every field is optional; a PUT replaces the whole entry."""
+
+    description: Description = ""
+    # "schema" is a (deprecated) method of pydantic's BaseModel, so the field has another name.
+    data_schema: dict[str, Any] | None = Field(
+        default=None,
+        alias="schema",
+        description="A JSON Schema (2020-12) for the events' `data`; events that break it get a 422.",
+        examples=[{"type": "object", "required": ["amount"], "properties": {"amount": {"type": "integer"}}}],
+    )
+    examples: Annotated[list[dict[str, Any]], Field(max_length=MAX_EXAMPLES)] = Field(
+        default_factory=list,
+        description="Example `data` objects (each must match the schema); test sends use the first.",
+    )
+    deprecated: bool = False
+
+
 REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     TenantIn,
     ApiKeyIn,
@@ -431,4 +460,5 @@ REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     BatchEventIn,
     BatchIn,
     RetryIn,
+    EventTypeIn,
 )

@@ -1,5 +1,6 @@
-"""The v1 API: every route, declared once (``api.router.route``) in ``tenant_routes`` and ``event_routes``,
-with who may call it, its body, query and responses; ``handle`` is the ingest function's entry point.
+"""The v1 API: every route, declared once (``api.router.route``) in ``tenant_routes``, ``event_routes`` and
+``catalog_routes``, with who may call it, its body, query and responses; ``handle`` is the ingest function's
+entry point.
 
 Who may call what:
 
@@ -9,14 +10,16 @@ Who may call what:
   rotate, recover, test), ``events:read`` (search events, read one, its attempts, an endpoint's attempts),
   ``events:write`` (send events and batches, retry). Any key of the tenant may read the tenant itself. A
   missing scope or an admin-only route is a 403;
+- any valid key: the event-type catalog (``GET /v1/event-types``, ``GET /v1/event-types/{name}``); writing
+  it needs the admin key;
 - nobody at all: ``/v1/openapi.json`` and ``/v1/docs``.
 """
 
 from __future__ import annotations
 
-from hookline.api import event_routes, tenant_routes
+from hookline.api import catalog_routes, event_routes, tenant_routes
 from hookline.api.router import ROUTES, handle
 
-ROUTE_MODULES = (tenant_routes, event_routes)
+ROUTE_MODULES = (tenant_routes, event_routes, catalog_routes)
 
 __all__ = ["ROUTES", "ROUTE_MODULES", "handle"]

@@ -24,8 +24,8 @@ from hookline.api.views import (
     EndpointPage,
     EndpointTestOut,
     RecoverOut,
-    RotatedSecretOut,
-    SecretOut,
+    RotatedSigningKeyOut,
+    SigningKeyOut,
     TenantOut,
 )
 
@@ -189,10 +189,10 @@ def delete_endpoint(request: Request) -> Result:
 @route(
     "GET",
     ENDPOINT + "/secret",
-    summary="Read an endpoint's signing secret",
+    summary="Read an endpoint's signing secret (v1) or public key (v1a)",
     tag="Endpoints",
     access=ENDPOINTS_READ,
-    responses={200: SecretOut},
+    responses={200: SigningKeyOut},
 )
 def get_endpoint_secret(request: Request) -> Result:
     return container.endpoint_service().secret(request.tenant_id, _endpoint_id(request))
@@ -206,11 +206,13 @@ def get_endpoint_secret(request: Request) -> Result:
     access=ENDPOINTS_WRITE,
     body=RotateSecretIn,
     body_optional=True,
-    responses={200: RotatedSecretOut},
+    responses={200: RotatedSigningKeyOut},
     errors=(409,),
 )
 def rotate_endpoint_secret(request: Request) -> Result:
-    """The previous secret keeps signing (a second signature) for the rotation grace window."""
+    """The previous secret keeps signing (a second signature) for the rotation grace window. A `v1a`
+    endpoint gets a new ed25519 key pair (its `secret` field cannot be given) and answers the new public
+    key."""
     rotate = request.body_as(RotateSecretIn)
     return container.endpoint_service().rotate_secret(request.tenant_id, _endpoint_id(request), rotate)
 
@@ -254,7 +256,7 @@ def recover_endpoint(request: Request) -> Result:
     body=EndpointTestIn,
     body_optional=True,
     responses={202: EndpointTestOut},
-    errors=(409,),
+    errors=(409, 422),
 )
 def test_endpoint(request: Request) -> Result:
     """A new event, signed, logged and retried like any other, that bypasses the endpoint's type and

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, TypedDict
 from pydantic import Field
 
 from hookline.core import clock
+from hookline.core.event_types import EventType
 from hookline.core.models import (
     ApiKey,
     Attempt,
@@ -104,6 +105,7 @@ class EndpointOut(TypedDict):
     ]
     rate_limit: int | None
     max_in_flight: int | None
+    signature: Annotated[Literal["v1", "v1a"], Field(description="How deliveries are signed.")]
     created_at: str
     updated_at: str
 
@@ -116,6 +118,32 @@ class EndpointPage(TypedDict):
 
 class SecretOut(TypedDict):
     secret: Annotated[str, Field(examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])]
+
+
+class PublicKeyOut(TypedDict):
+    """A `v1a` endpoint's verification key: `whpk_` and the base64 of the raw 32-byte ed25519 public key."""
+
+    public_key: Annotated[str, Field(examples=["whpk_Gx2a8NnPrBXY2L3pnXAzBrsJBHMzLXXX4mLHxcHo6gU="])]
+
+
+class RotatedPublicKeyOut(PublicKeyOut):
+    previous_key_expires_at: Annotated[
+        str, Field(description="Until then the previous key keeps signing too.")
+    ]
+
+
+class SigningKeyOut(TypedDict, total=False):
+    """`secret` for a `v1` endpoint; `public_key` (and never the private key) for a `v1a` endpoint."""
+
+    secret: Annotated[str, Field(examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])]
+    public_key: Annotated[str, Field(examples=["whpk_Gx2a8NnPrBXY2L3pnXAzBrsJBHMzLXXX4mLHxcHo6gU="])]
+
+
+class RotatedSigningKeyOut(SigningKeyOut, total=False):
+    """The new key as `GET .../secret` shows it, and until when the previous one keeps signing too."""
+
+    previous_secret_expires_at: str  # v1
+    previous_key_expires_at: str  # v1a
 
 
 class RotatedSecretOut(SecretOut):
@@ -147,8 +175,40 @@ def endpoint_view(endpoint: Endpoint) -> EndpointOut:
         headers=dict.fromkeys(endpoint.headers, MASK),
         rate_limit=endpoint.rate_limit,
         max_in_flight=endpoint.max_in_flight,
+        signature=endpoint.signature,
         created_at=endpoint.created_at,
         updated_at=endpoint.updated_at,
+    )
+
+
+# --- the event-type catalog -----------------------------------------------------------------------------
+
+
+class EventTypeOut(TypedDict):
+    name: Annotated[str, Field(examples=["order.created"])]
+    description: str
+    schema: dict[str, Any] | None
+    examples: list[dict[str, Any]]
+    deprecated: bool
+    created_at: str
+    updated_at: str
+
+
+class EventTypePage(TypedDict):
+    data: list[EventTypeOut]
+    next_cursor: NextCursor
+    has_more: bool
+
+
+def event_type_view(event_type: EventType) -> EventTypeOut:
+    return EventTypeOut(
+        name=event_type.name,
+        description=event_type.description,
+        schema=event_type.schema,
+        examples=list(event_type.examples),
+        deprecated=event_type.deprecated,
+        created_at=event_type.created_at,
+        updated_at=event_type.updated_at,
     )
 
 

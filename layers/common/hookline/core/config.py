@@ -99,6 +99,8 @@ class IngestSettings:
     api_key_cache_seconds: int
     retry_schedule: RetrySchedule
     target_policy: TargetPolicy
+    event_type_cache_seconds: int = 10
+    require_registered_event_types: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> IngestSettings:
@@ -115,6 +117,8 @@ class IngestSettings:
             api_key_cache_seconds=env.integer("API_KEY_CACHE_SECONDS", 30, 0, 30),
             retry_schedule=env.schedule("RETRY_SCHEDULE"),
             target_policy=_target_policy(env),
+            event_type_cache_seconds=env.integer("EVENT_TYPE_CACHE_SECONDS", 10, 0, 300),
+            require_registered_event_types=env.boolean("REQUIRE_REGISTERED_EVENT_TYPES", False),
         )
         env.done()
         return settings

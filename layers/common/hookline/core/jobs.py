@@ -42,6 +42,7 @@ class EventJob:
     known: tuple[Delivery, ...] = ()
     after: str | None = None  # a large fan-out continues past this endpoint id
     ordering_key: str | None = None
+    traceparent: str | None = None  # the W3C trace context the event arrived with
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +195,8 @@ def encode_job(job: Job) -> str:
             payload["after"] = job.after
         if job.ordering_key is not None:
             payload["ordering_key"] = job.ordering_key
+        if job.traceparent:
+            payload["traceparent"] = job.traceparent
     elif isinstance(job, DeliverJob):
         payload |= {"tenant_id": job.tenant_id, "event_id": job.event_id, "endpoint_id": job.endpoint_id}
         if job.resend_token:
@@ -245,6 +248,7 @@ def decode_job(body: str) -> Job:
                 known=tuple(delivery_from_json(d) for d in payload.get("known") or ()),
                 after=_text(payload, "after", optional=True),
                 ordering_key=_text(payload, "ordering_key", optional=True),
+                traceparent=_text(payload, "traceparent", optional=True),
             )
         if kind == "deliver":
             known = payload.get("known")

@@ -9,6 +9,8 @@ import enum
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from hookline.core.signing import Scheme, scheme_of
+
 
 class DeliveryStatus(enum.StrEnum):
     PENDING = "pending"  # queued, no attempt yet (or a resend is queued)
@@ -67,7 +69,8 @@ class Tenant:
 
 @dataclass(frozen=True, slots=True)
 class EndpointSecret:
-    value: str  # "whsec_" + base64 of the key bytes (plain text only in memory; encrypted at rest)
+    # "whsec_" (v1) or "whsk_" (v1a) + base64 of the key bytes (plain text only in memory; sealed at rest)
+    value: str
     expires_at: int | None = None  # Unix seconds; None while current
 
 
@@ -96,6 +99,11 @@ class Endpoint:
     def current_secret(self) -> str:
         return next(s.value for s in self.secrets if s.expires_at is None)
 
+    @property
+    def signature(self) -> Scheme:
+        """How deliveries are signed: the current key's scheme (a rotation keeps the scheme)."""
+        return scheme_of(self.current_secret)
+
 
 @dataclass(frozen=True, slots=True)
 class ApiKey:
@@ -121,6 +129,7 @@ class Event:
     timestamp: str  # ISO-8601, UTC
     body: str  # the exact JSON every endpoint receives: {"type", "timestamp", "data"}
     ordering_key: str | None = None  # deliveries to each endpoint keep the order of this key's events
+    traceparent: str | None = None  # the W3C trace context it was sent with (``core.trace``)
 
 
 @dataclass(frozen=True, slots=True)

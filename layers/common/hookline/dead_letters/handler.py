@@ -200,7 +200,15 @@ class DeadLetterHandler:
             return
         if job.body is None:
             return
-        event = Event(job.tenant_id, job.event_id, job.event_type, job.timestamp, job.body)
+        event = Event(
+            job.tenant_id,
+            job.event_id,
+            job.event_type,
+            job.timestamp,
+            job.body,
+            ordering_key=job.ordering_key,
+            traceparent=job.traceparent,
+        )
         shown = EventRecord(event, FanoutState.DEAD_LETTERED, None, {}, only_endpoint=job.only_endpoint)
         self._log.create(shown, retention_expiry(self._retention_days))
 

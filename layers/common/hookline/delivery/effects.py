@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from hookline import USER_AGENT
+from hookline.core import trace
 from hookline.core.errors import HooklineError
 from hookline.core.models import AttemptOutcome, AttemptResult, Delivery, FailureKind
 from hookline.core.schedule import RetrySchedule
@@ -175,6 +176,8 @@ class Attempts:
                 USER_AGENT,
                 endpoint.headers,
             )
+            if task.event.traceparent:
+                headers["traceparent"] = trace.for_attempt(task.event.traceparent)
         except (ValueError, UnicodeError):
             return AttemptResult(
                 AttemptOutcome.RETRY,

@@ -136,6 +136,7 @@ class Expander:
                     job.only_endpoint,
                     read_first=True,
                     after=page[-1].endpoint_id,
+                    traceparent=job.traceparent,
                 )
             )
         else:

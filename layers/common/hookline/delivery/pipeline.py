@@ -30,7 +30,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from hookline.core import clock
+from hookline.core import clock, trace
 from hookline.core.config import DispatchSettings
 from hookline.core.errors import HooklineError
 from hookline.core.jobs import DeliverJob, EventJob, decode_job, encode_job
@@ -466,6 +466,7 @@ def _log_attempt(settled: Any, now: float) -> None:
         )
         return
     next_at = settled.delivery.next_attempt_at
+    traceparent = settled.task.event.traceparent
     logger.info(
         "delivery attempt failed",
         extra={
@@ -479,5 +480,6 @@ def _log_attempt(settled: Any, now: float) -> None:
             "latency_ms": result.latency_ms,
             "outcome": result.outcome.value,
             "next_retry_in_s": None if next_at is None else max(0, round(next_at - now)),
+            "trace_id": trace.trace_id(traceparent) if traceparent else None,
         },
     )

@@ -167,7 +167,13 @@ def plan_event(received: Received, job: EventJob, snapshot: Snapshot, settings: 
         record.event
         if record
         else Event(
-            job.tenant_id, job.event_id, job.event_type, job.timestamp, job.body or "", job.ordering_key
+            job.tenant_id,
+            job.event_id,
+            job.event_type,
+            job.timestamp,
+            job.body or "",
+            ordering_key=job.ordering_key,
+            traceparent=job.traceparent,
         )
     )
     plan = RecordPlan(received, RecordKind.EVENT, event=event, record=record)

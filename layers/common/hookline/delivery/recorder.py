@@ -226,6 +226,7 @@ class Recorder:
                 job.only_endpoint,
                 read_first=True,
                 known=tuple(deliveries.values()),
+                traceparent=job.traceparent,
             )
         elif isinstance(job, DeliverJob) and len(deliveries) == 1:
             replacement = DeliverJob(

@@ -155,6 +155,8 @@ def record_item(record: EventRecord, expires_at: int) -> Item:
         item["only"] = s(record.only_endpoint)
     if event.ordering_key is not None:
         item["ok"] = s(event.ordering_key)
+    if event.traceparent:
+        item["tp"] = s(event.traceparent)
     return item
 
 
@@ -167,6 +169,7 @@ def record_from_item(item: Mapping[str, Any]) -> EventRecord:
         timestamp=get_str(item, "ts"),
         body=body_from_item(item),
         ordering_key=get_opt_str(item, "ok"),
+        traceparent=get_opt_str(item, "tp"),
     )
     endpoint_ids = item.get("eps")
     inline = item.get("d", {}).get("M", {})

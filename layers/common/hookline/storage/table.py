@@ -13,6 +13,7 @@ Item layout (``pk`` / ``sk``; no secondary index; ``expires_at`` is the TTL attr
     T#{t}#FAIL#{e}           {failed at}#{event id}  failed deliveries to an endpoint, for ``recover``
     IDEM#{t}#{sha256 of key} IDEM                    an idempotency key's first answer (24 h)
     DEADLETTERS              {kind}#{ids}            a dead-lettered job, kept for an operator's redrive
+    CATALOG                  ET#{name}               an event type of the catalog (shared by every tenant)
 
 ``shard`` comes from the event id (``core.ids.event_shard``): one tenant's writes spread over partitions,
 and since event ids are ULIDs a partition's sort order is time order. Tenant ids cannot hold ``#`` (the API
@@ -108,6 +109,11 @@ def idempotency_key(tenant_id: str, digest: str) -> Item:
 
 
 DEAD_LETTERS_PK = "DEADLETTERS"
+CATALOG_PK = "CATALOG"
+
+
+def event_type_key(name: str) -> Item:
+    return key(CATALOG_PK, f"ET#{name}")
 
 
 # --- attributes -----------------------------------------------------------------------------------------
