@@ -33,6 +33,7 @@ AWS_TROUBLE_DELAY_SECONDS = 5.0
 # A delivery that finds its endpoint's in-flight slots taken waits this long (jittered, so the waiting ones do
 # not all come back at once), without spending an attempt.
 IN_FLIGHT_WAIT_SECONDS = (1.0, 4.0)
+LEASE_DELIVERIES = 10  # a slow endpoint's lease lets one invocation send up to this many (a batch's worth)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class Attempts:
         # Sends in flight per endpoint in this container: the in-flight limit holds here whatever the
         # endpoint's speed, at no cost; across invocations, slow endpoints lease their slots.
         self._local: Counter[tuple[str, str]] = Counter()
+        self._tokens: dict[tuple[str, str], str] = {}  # slow endpoints this container holds a lease on
         self._local_lock = threading.Lock()
         self._log = log
         self._breaker = breaker
@@ -97,38 +99,54 @@ class Attempts:
 
     @contextmanager
     def _slot(self, tenant_id: str, endpoint_id: str, limit: int, leased: int | None) -> Iterator[bool]:
-        """One of the endpoint's in-flight slots: in this container, and for a slow endpoint, a lease."""
+        """One of the endpoint's in-flight slots in this container. For a slow endpoint the container (one
+        invocation at a time) first leases the endpoint: at most ceil(limit / 10) invocations send to it at
+        once, each at most ``limit`` of its deliveries, so a slow or hanging endpoint holds at most that
+        many dispatch invocations, not every one that received its messages."""
         key = (tenant_id, endpoint_id)
         with self._local_lock:
             admitted = self._local[key] < limit
+            if admitted and leased is not None and self._local[key] == 0:
+                admitted = self._lease(key, leased)
             if admitted:
                 self._local[key] += 1
         if not admitted:
             yield False
             return
-        token: str | None = None
         try:
-            if leased is not None and self._leases is not None:
-                now = self._clock()
-                hold = self._sender.timeout_seconds + CLAIM_MARGIN_SECONDS
-                try:
-                    token = self._leases.acquire(tenant_id, endpoint_id, leased, now, now + hold)
-                except HooklineError as exc:
-                    logger.warning("could not lease an in-flight slot", extra={"reason": str(exc)})
-                if token is None:
-                    yield False
-                    return
             yield True
         finally:
             with self._local_lock:
                 self._local[key] -= 1
                 if self._local[key] <= 0:
                     del self._local[key]
-            if token is not None and self._leases is not None:
-                try:
-                    self._leases.release(tenant_id, endpoint_id, token)
-                except HooklineError as exc:  # it expires on its own
-                    logger.warning("could not release an in-flight slot", extra={"reason": str(exc)})
+                    self._unlease(key)
+
+    def _lease(self, key: tuple[str, str], limit: int) -> bool:
+        """Called under the local lock: the first send of this container to a slow endpoint leases it."""
+        if self._leases is None:
+            return True
+        now = self._clock()
+        hold = self._sender.timeout_seconds + CLAIM_MARGIN_SECONDS
+        holders = max(1, -(-limit // LEASE_DELIVERIES))
+        try:
+            token = self._leases.acquire(*key, holders, now, now + hold)
+        except HooklineError as exc:
+            logger.warning("could not lease an endpoint's in-flight slots", extra={"reason": str(exc)})
+            return False
+        if token is None:
+            return False
+        self._tokens[key] = token
+        return True
+
+    def _unlease(self, key: tuple[str, str]) -> None:
+        token = self._tokens.pop(key, None)
+        if token is None or self._leases is None:
+            return
+        try:
+            self._leases.release(*key, token)
+        except HooklineError as exc:  # it expires on its own
+            logger.warning("could not release an endpoint's lease", extra={"reason": str(exc)})
 
     def _run(self, task: PairTask) -> AttemptEffect:
         endpoint = task.endpoint

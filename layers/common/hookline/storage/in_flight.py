@@ -1,4 +1,4 @@
-"""Leases on an endpoint's in-flight deliveries, shared by every dispatch invocation.
+"""Leases on a slow endpoint, shared by every dispatch invocation: how many may send to it at once.
 
 One item per endpoint holds a map of lease tokens to their expiry. Taking a lease is one conditional
 UpdateItem (the map has fewer entries than the limit); giving it back is one more. Leases whose invocation
