@@ -81,11 +81,10 @@ class TenantService:
 
     def delete(self, tenant_id: str) -> None:
         """Delete the tenant with its endpoints and keys (the store removes them); its events age out."""
-        keys = self._all_keys(tenant_id)
-        self._tenants.delete(tenant_id)
+        digests = self._tenants.delete(tenant_id)
         self._known.forget(tenant_id)
-        for key in keys:
-            self._tenant_keys.forget(key.digest)
+        for key_digest in digests:
+            self._tenant_keys.forget(key_digest)
 
     # --- keys -----------------------------------------------------------------------------------------
 
@@ -123,12 +122,3 @@ class TenantService:
     def revoke_key(self, tenant_id: str, key_id: str) -> None:
         revoked = self._keys.revoke(tenant_id, key_id)
         self._tenant_keys.forget(revoked.digest)
-
-    def _all_keys(self, tenant_id: str) -> list[ApiKey]:
-        keys: list[ApiKey] = []
-        start = None
-        while True:
-            page, start = self._keys.page(tenant_id, 100, start)
-            keys.extend(page)
-            if start is None:
-                return keys

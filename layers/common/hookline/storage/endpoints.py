@@ -30,6 +30,7 @@ from hookline.storage.table import (
     tenant_key,
     tenant_pk,
 )
+from hookline.storage.tenants import TENANT_IS_LIVE
 
 
 def _context(tenant_id: str, endpoint_id: str, purpose: str) -> str:
@@ -125,7 +126,7 @@ class EndpointStore:
                     {
                         "ConditionCheck": {
                             "Key": tenant_key(endpoint.tenant_id),
-                            "ConditionExpression": "attribute_exists(pk)",
+                            "ConditionExpression": TENANT_IS_LIVE,
                         }
                     },
                     {
