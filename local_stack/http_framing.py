@@ -38,7 +38,10 @@ def read_body(stream: BufferedIOBase, headers: Message, limit: int) -> bytes | N
         return b""
     if len(set(lengths)) != 1 or not _DIGITS.fullmatch(lengths[0]):
         raise MalformedFraming(f"bad Content-Length {lengths!r}")
-    length = int(lengths[0])
+    significant = lengths[0].lstrip("0") or "0"
+    if len(significant) > len(str(limit)):  # more digits than the limit has: over it (and int() is spared)
+        return None
+    length = int(significant)
     if length > limit:
         return None
     return _read_exactly(stream, length)

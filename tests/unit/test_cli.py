@@ -124,6 +124,7 @@ def test_send_without_data_sends_an_empty_object() -> None:
         (["tenants", "put", "acme"], "--name"),
         (["events", "list", "-t", "a", "--limit", "5", "--all"], "not allowed with"),
         (["--timeout", "0", "tenants", "get", "a"], "more than 0"),
+        (["endpoints", "add", "-t", "a", "--url", "https://x", "--rate-limit", "9" * 5000], "too large"),
     ],
 )
 def test_bad_arguments_are_usage_errors_before_any_request(
