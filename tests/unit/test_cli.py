@@ -295,3 +295,45 @@ def test_a_tail_line_reads_as_one_sentence_of_facts() -> None:
 
     assert line.split() == ["08:00:01.500Z", "order.created", "evt_1", "->", "https://example.com/h", "#2",
                             "503", "retry", "12", "ms"]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- escapes
+
+HOSTILE = "Acme\x1b]0;pwned\x07\x1b[2J\x7f\x9b31m\u202egnp.exe\r"
+
+
+def _no_raw_controls(text: str) -> None:
+    assert not any(ord(c) < 0x20 and c not in "\n\t" or 0x7F <= ord(c) <= 0x9F for c in text), repr(text)
+    assert "\u202e" not in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "body"),
+    [
+        (("tenants", "get", "acme"), {"id": "acme", "name": HOSTILE, "created_at": "x", "updated_at": "y"}),
+        (("keys", "list", "-t", "acme"), {"data": [{"id": "key_1", "name": HOSTILE, "scopes": []}]}),
+        (("endpoints", "list", "-t", "acme"), {"data": [{"id": "ep_1", "url": "u", "description": HOSTILE}]}),
+        (("endpoints", "show", "-t", "acme", "ep_1"), {"id": "ep_1", "url": "u", "description": HOSTILE}),
+    ],
+)
+def test_terminal_control_characters_from_the_api_are_shown_escaped(
+    argv: tuple[str, ...], body: JsonObject
+) -> None:
+    ran = hookline(*argv, handler=lambda sent: (200, body | {"has_more": False, "next_cursor": None}))
+    assert ran.code == 0
+    _no_raw_controls(ran.out)
+    assert "\\x1b]0;pwned\\x07" in ran.out and "\\u202e" in ran.out
+    as_json = hookline("--json", *argv, handler=lambda sent: (200, body))
+    _no_raw_controls(as_json.out)
+    decoded = json.loads(as_json.out)
+    assert {name: value for name, value in decoded.items() if name in body} == body
+
+
+def test_an_error_message_and_a_tail_line_are_escaped_too() -> None:
+    error = {"error": {"code": "not_found", "message": HOSTILE}}
+    ran = hookline("send", "-t", "nope", "x", handler=lambda sent: (404, error))
+    _no_raw_controls(ran.err)
+    line = output.attempt_line(
+        {"event_id": HOSTILE, "error_kind": HOSTILE, "outcome": "failed", "attempt": HOSTILE}, HOSTILE, HOSTILE
+    )
+    _no_raw_controls(output.printable(line))
