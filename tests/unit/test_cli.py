@@ -303,7 +303,7 @@ HOSTILE = "Acme\x1b]0;pwned\x07\x1b[2J\x7f\x9b31m\u202egnp.exe\r"
 
 
 def _no_raw_controls(text: str) -> None:
-    assert not any(ord(c) < 0x20 and c not in "\n\t" or 0x7F <= ord(c) <= 0x9F for c in text), repr(text)
+    assert not any((ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in text), repr(text)
     assert "\u202e" not in text
 
 
@@ -334,6 +334,8 @@ def test_an_error_message_and_a_tail_line_are_escaped_too() -> None:
     ran = hookline("send", "-t", "nope", "x", handler=lambda sent: (404, error))
     _no_raw_controls(ran.err)
     line = output.attempt_line(
-        {"event_id": HOSTILE, "error_kind": HOSTILE, "outcome": "failed", "attempt": HOSTILE}, HOSTILE, HOSTILE
+        {"event_id": HOSTILE, "error_kind": HOSTILE, "outcome": "failed", "attempt": HOSTILE},
+        HOSTILE,
+        HOSTILE,
     )
     _no_raw_controls(output.printable(line))
