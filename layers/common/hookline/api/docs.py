@@ -42,7 +42,7 @@ CONTENT_SECURITY_POLICY = (
     "frame-ancestors 'none'"
 )
 _PAGE_HEADERS = {
-    "Cache-Control": "no-cache",
+    "Cache-Control": _CACHE,
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
