@@ -319,6 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.rfile.close()  # replaced by a reader that keeps the head's deadline (the socket stays open)
         self._reader = _DeadlineReader(self.connection, float(self.timeout or READ_TIMEOUT_SECONDS))
         self.rfile = io.BufferedReader(self._reader)
 
