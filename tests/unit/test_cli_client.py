@@ -89,7 +89,7 @@ def test_no_url_anywhere_says_where_to_put_one(tmp_path: Path) -> None:
         resolve(env={"HOOKLINE_STATE_FILE": str(tmp_path / "absent.json")})
 
 
-@pytest.mark.parametrize("mode", [0o644, 0o640, 0o660, 0o606])
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o660, 0o606], ids=oct)
 def test_a_state_file_others_may_read_or_write_is_ignored(tmp_path: Path, mode: int) -> None:
     path = _state_file(tmp_path)
     path.chmod(mode)
@@ -103,10 +103,11 @@ def test_a_state_file_naming_a_url_off_this_machine_is_ignored(tmp_path: Path) -
         resolve(env={"HOOKLINE_STATE_FILE": str(path)})
 
 
-@pytest.mark.parametrize("pid", [1, os.getpid()])
+@pytest.mark.parametrize("process", ["init", "this test"])
 def test_a_running_process_that_is_not_the_local_stack_does_not_vouch_for_a_state_file(
-    tmp_path: Path, pid: int
+    tmp_path: Path, process: str
 ) -> None:
+    pid = 1 if process == "init" else os.getpid()
     env = {"HOOKLINE_STATE_FILE": str(_state_file(tmp_path, pid=pid))}
     with pytest.raises(ConfigurationError, match="no API URL"):
         resolve_connection(env=env)  # the real check: pid 1 and pytest are no local stack
