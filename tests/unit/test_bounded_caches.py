@@ -8,6 +8,7 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+from hookline.api.auth import TenantKeys
 from hookline.api.tenants import MAX_KNOWN_TENANTS, KnownTenants
 from hookline.core.cache import MISSING, BoundedCache
 from hookline.core.jobs import EventJob
@@ -63,6 +64,11 @@ class AnyTenantStore:
         return Tenant(tenant_id, "Name", "2026-12-06T00:00:00Z", "2026-12-06T00:00:00Z")
 
 
+class NoKeyStore:
+    def find(self, digest: str) -> None:
+        return None
+
+
 class NewEndpointsStore:
     """Each read decodes new Endpoint objects, as the real store does."""
 
@@ -85,6 +91,15 @@ def test_known_tenants_stay_flat_across_100_000_tenants() -> None:
         known.require(f"tenant-{number}")
 
     assert MAX_KNOWN_TENANTS < WARM_UP
+    assert _growth(visit) < FLAT_BYTES
+
+
+def test_the_api_key_cache_stays_flat_across_100_000_presented_keys() -> None:
+    keys = TenantKeys(NoKeyStore(), ttl_seconds=30)  # type: ignore[arg-type]
+
+    def visit(number: int) -> None:
+        keys.find(f"{number:064x}")
+
     assert _growth(visit) < FLAT_BYTES
 
 
