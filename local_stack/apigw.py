@@ -29,7 +29,6 @@ import io
 import json
 import re
 import secrets
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -41,7 +40,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local_stack.background_server import BackgroundServer
-from local_stack.http_framing import read_body
+from local_stack.http_framing import DeadlineReader, read_body
 from local_stack.runtime import Invocation, PoolClosed
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -284,28 +283,6 @@ class ApiGatewayServer(BackgroundServer):
         super().__init__(host, port, handler, "api-gateway")
 
 
-class _DeadlineReader(io.RawIOBase):
-    """The connection's bytes. Each read waits at most the read timeout, and while ``deadline`` (monotonic)
-    is set, no longer than what is left of it: a client trickling bytes cannot stretch the wait."""
-
-    def __init__(self, connection: socket.socket, timeout: float) -> None:
-        self._connection = connection
-        self._timeout = timeout
-        self.deadline: float | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        timeout = self._timeout
-        if self.deadline is not None:
-            timeout = min(timeout, self.deadline - time.monotonic())
-            if timeout <= 0:
-                raise TimeoutError("the request head did not arrive in time")
-        self._connection.settimeout(timeout)
-        return self._connection.recv_into(buffer)
-
-
 class _Handler(BaseHTTPRequestHandler):
     gateway: ApiGatewayServer
     protocol_version = "HTTP/1.1"
@@ -320,7 +297,7 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.rfile.close()  # replaced by a reader that keeps the head's deadline (the socket stays open)
-        self._reader = _DeadlineReader(self.connection, float(self.timeout or READ_TIMEOUT_SECONDS))
+        self._reader = DeadlineReader(self.connection, float(self.timeout or READ_TIMEOUT_SECONDS))
         self.rfile = io.BufferedReader(self._reader)
 
     def handle_one_request(self) -> None:
