@@ -14,7 +14,6 @@ raises on a status, for tests that assert on what the API answers to bad input.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,11 +24,15 @@ from urllib.parse import quote
 
 import requests
 
+from cli.local_state import is_local_stack_process, running_stack_state
+
 type JsonObject = dict[str, Any]
 type QueryValue = str | int | None
 
 DEFAULT_TIMEOUT: Final = 30.0
-DEFAULT_STATE_FILE: Final = ".aws-sam/local-stack.json"
+# The repository's own state file, wherever the command runs: never one in the current directory, which
+# anyone who can write there could plant to collect the key.
+DEFAULT_STATE_FILE: Final = Path(__file__).resolve().parent.parent / ".aws-sam" / "local-stack.json"
 URL_VARIABLE: Final = "HOOKLINE_URL"
 KEY_VARIABLE: Final = "HOOKLINE_API_KEY"
 STATE_FILE_VARIABLE: Final = "HOOKLINE_STATE_FILE"
@@ -107,31 +110,17 @@ class Connection:
     source: str  # where the URL came from, for messages
 
 
-def _running_stack_state(path: Path) -> JsonObject | None:
-    """The local stack's state file, if it exists and the stack that wrote it is still running."""
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(state, dict) or not isinstance(state.get("api_url"), str):
-        return None
-    pid = state.get("pid")
-    if isinstance(pid, int):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None  # left behind by a stack that was killed
-        except PermissionError:
-            pass  # running, as another user
-    return state
-
-
 def resolve_connection(
-    url: str | None = None, api_key: str | None = None, env: Mapping[str, str] | None = None
+    url: str | None = None,
+    api_key: str | None = None,
+    env: Mapping[str, str] | None = None,
+    is_local_stack: Callable[[int], bool] = is_local_stack_process,
 ) -> Connection:
-    """URL and key from the arguments, else the environment, else the running local stack's state file.
+    """URL and key from the arguments, else the environment, else the running local stack's state file
+    (``HOOKLINE_STATE_FILE``, else the repository's ``.aws-sam/local-stack.json``).
 
-    The state file's key is only taken along with its URL: a key never travels to another deployment.
+    The state file's key is only taken along with its URL: a key never travels to another deployment. And
+    the state file is only believed when it is private to this user and its stack still runs.
     """
     env = os.environ if env is None else env
     source = "--url" if url else URL_VARIABLE
@@ -140,7 +129,7 @@ def resolve_connection(
     if url is not None and api_key is not None:
         return Connection(url.rstrip("/"), api_key, source)
     state_path = Path(env.get(STATE_FILE_VARIABLE) or DEFAULT_STATE_FILE)
-    state = _running_stack_state(state_path)
+    state = running_stack_state(state_path, is_local_stack)
     if url is None:
         if state is None:
             raise ConfigurationError(

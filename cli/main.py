@@ -274,7 +274,9 @@ def tail(ctx: Context) -> Shown | None:
     follower = AttemptFollower(ctx.client, args.tenant)
     count = follower.start()  # a mistyped tenant fails here (404), not as an endless quiet
     print(
-        f"Following delivery attempts for tenant {args.tenant} ({count} endpoint(s)); Ctrl-C stops.",
+        output.printable(
+            f"Following delivery attempts for tenant {args.tenant} ({count} endpoint(s)); Ctrl-C stops."
+        ),
         file=ctx.err,
         flush=True,
     )
@@ -287,10 +289,10 @@ def tail(ctx: Context) -> Shown | None:
             endpoint = follower.endpoint_label(str(attempt.get("endpoint_id")))
             width = follower.label_width()
             line = output.attempt_line(attempt, follower.event_type(event_id), endpoint, width)
-        print(line, file=ctx.out, flush=True)
+        print(output.printable(line), file=ctx.out, flush=True)
 
     def warn(message: str) -> None:
-        print(f"warning: {message}", file=ctx.err, flush=True)
+        print(output.printable(f"warning: {message}"), file=ctx.err, flush=True)
 
     follow(follower, args.interval, emit, warn, ctx.stop.wait)
     return None
@@ -319,7 +321,7 @@ def default_client(args: argparse.Namespace) -> HooklineClient:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return output.printable(" ".join(text.split()))
 
 
 def run(
@@ -354,11 +356,11 @@ def run(
     if shown is not None:
         if args.json:
             if shown.body is not None:
-                print(json.dumps(shown.body, indent=2, ensure_ascii=False), file=out)
+                print(output.json_text(shown.body), file=out)
         else:
-            print(shown.text, file=out)
+            print(output.printable(shown.text), file=out)
             if shown.note:
-                print(shown.note, file=err)
+                print(output.printable(shown.note), file=err)
     return 0
 
 

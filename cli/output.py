@@ -2,11 +2,16 @@
 
 No dependency: columns are padded to their widest cell, long cells are cut with an ellipsis, absent values
 show as ``-``, and every time is UTC as the API gives it, shortened to what a person reads.
+
+Values come from the API, and so from whoever named a tenant, a key or an endpoint: terminal control
+characters (C0 but newline and tab, DEL, C1, bidirectional overrides) are shown as escapes (``\x1b``), never
+sent to the terminal raw. ``--json`` output escapes them the JSON way (``\u001b``) and stays valid JSON.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -17,6 +22,25 @@ type JsonObject = dict[str, Any]
 MAX_CELL = 60
 TAIL_TYPE_WIDTH = 20
 TAIL_ENDPOINT_WIDTH = 40
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
+_JSON_UNESCAPED_CONTROL = re.compile(f"[\x7f-\x9f{_BIDI}]")  # json.dumps escapes the C0 ones itself
+
+
+def printable(text: str) -> str:
+    """``text`` with every terminal control character but newline and tab shown as an escape."""
+    return _CONTROL.sub(lambda found: _escape(found.group(), json_style=False), text)
+
+
+def json_text(value: Any, indent: int | None = 2) -> str:
+    """``value`` as JSON, non-ASCII text kept readable and control characters escaped."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    return _JSON_UNESCAPED_CONTROL.sub(lambda found: _escape(found.group(), json_style=True), text)
+
+
+def _escape(char: str, json_style: bool) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if json_style or code > 0xFF else f"\\x{code:02x}"
 
 
 def cell(value: Any, width: int | None = MAX_CELL) -> str:
@@ -30,7 +54,7 @@ def cell(value: Any, width: int | None = MAX_CELL) -> str:
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     else:
         text = str(value)
-    text = " ".join(text.split())  # one line per row, whatever the value holds
+    text = printable(" ".join(text.split()))  # one line per row, whatever the value holds
     if width is not None and len(text) > width:
         text = text[: width - 1] + "…"
     return text

@@ -51,6 +51,8 @@ def header(text: str) -> tuple[str, str]:
 
 
 def positive_int(text: str) -> int:
+    if len(text.strip()) > 18:  # int() on thousands of digits is slow, then refused past Python's limit
+        raise argparse.ArgumentTypeError(f"too large: {text[:20]!r}...")
     try:
         value = int(text)
     except ValueError as exc:

@@ -13,7 +13,9 @@ and turns its answer back into an HTTP response, following API Gateway's rules:
   ``Transfer-Encoding``, both of those headers, a bad chunk, a body cut short): 400
   ``{"message":"Bad Request"}``, and the connection is closed;
 - a client that stops sending mid-request: 408 ``{"message":"Request Timeout"}`` after
-  ``READ_TIMEOUT_SECONDS``; an idle keep-alive connection is closed after the same time. Nothing hangs;
+  ``READ_TIMEOUT_SECONDS``; an idle keep-alive connection is closed after the same time. The request line
+  and headers must arrive whole within ``HEAD_DEADLINE_SECONDS`` of the connection's turn, however
+  slowly they trickle in (a header sent a byte at a time gets its 408 then). Nothing hangs;
 - a function error, timeout or malformed answer: 500 ``{"message":"Internal Server Error"}``;
 - an answer without ``statusCode`` is a 200 with the answer as JSON body.
 
@@ -23,6 +25,7 @@ AWS does not document the exact answers to bad framing; these statuses are the o
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 import secrets
@@ -37,12 +40,13 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from local_stack.background_server import BackgroundServer
-from local_stack.http_framing import read_body
+from local_stack.http_framing import DeadlineReader, read_body
 from local_stack.runtime import Invocation, PoolClosed
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 MAX_HEADER_BYTES = 10_240  # HTTP API's quota on the request line and header values together
 READ_TIMEOUT_SECONDS = 10.0
+HEAD_DEADLINE_SECONDS = 10.0
 ROUTABLE_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 # Statuses http.server answers on its own that API Gateway would not: an unknown method matches no route.
 _GATEWAY_STATUS: dict[int, int] = {
@@ -268,8 +272,10 @@ class ApiGatewayServer(BackgroundServer):
         account_id: str,
         report: Callable[[str], None],
         read_timeout: float = READ_TIMEOUT_SECONDS,
+        head_deadline: float = HEAD_DEADLINE_SECONDS,
     ) -> None:
         self.router = Router(routes)
+        self.head_deadline = head_deadline
         self.account_id = account_id
         self.api_id = secrets.token_hex(5)
         self.report = report
@@ -287,6 +293,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         return
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()  # replaced by a reader that keeps the head's deadline (the socket stays open)
+        self._reader = DeadlineReader(self.connection, float(self.timeout or READ_TIMEOUT_SECONDS))
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        self._reader.deadline = time.monotonic() + self.gateway.head_deadline
+        super().handle_one_request()
 
     def _send(
         self,
@@ -336,6 +352,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.request_version == "HTTP/0.9":
             self.send_error(HTTPStatus.BAD_REQUEST)
             return False
+        self._reader.deadline = None  # the head is in; the body has the read timeout per read
         size = len(self.raw_requestline) + sum(len(name) + len(value) for name, value in self.headers.items())
         if size > MAX_HEADER_BYTES:
             self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)

@@ -1,16 +1,24 @@
 """An HTTP server that serves from a daemon thread until stopped: the local stack's API Gateway and its
-control server. A short poll interval keeps ``stop()``, which waits for the serve loop to notice, quick."""
+control server. A short poll interval keeps ``stop()``, which waits for the serve loop to notice, quick.
+The listen backlog is ``LISTEN_BACKLOG``, not socketserver's 5: a burst of connections (100 clients at
+once) waits in the kernel's queue instead of being dropped or left hanging."""
 
 from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+LISTEN_BACKLOG = 512
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
+
 
 class BackgroundServer:
     def __init__(self, host: str, port: int, handler: type[BaseHTTPRequestHandler], name: str) -> None:
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), handler)
         self._name = name
         self._thread: threading.Thread | None = None
 

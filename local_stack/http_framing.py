@@ -2,14 +2,19 @@
 
 Request smuggling and hung connections start with lenient framing, so anything ambiguous is refused:
 several different ``Content-Length`` values, one that is not plain digits, a ``Transfer-Encoding`` whose
-last coding is not ``chunked``, both headers at once, a malformed chunk, or a body that ends early.
+last coding is not ``chunked``, both headers at once, a malformed chunk, or a body that ends early. And the
+request head is read under a deadline (``DeadlineReader``), so trickling bytes cannot hold a connection.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import socket
+import time
 from email.message import Message
 from io import BufferedIOBase
+from typing import Any
 
 _DIGITS = re.compile(r"[0-9]+")
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
@@ -38,7 +43,10 @@ def read_body(stream: BufferedIOBase, headers: Message, limit: int) -> bytes | N
         return b""
     if len(set(lengths)) != 1 or not _DIGITS.fullmatch(lengths[0]):
         raise MalformedFraming(f"bad Content-Length {lengths!r}")
-    length = int(lengths[0])
+    significant = lengths[0].lstrip("0") or "0"
+    if len(significant) > len(str(limit)):  # more digits than the limit has: over it (and int() is spared)
+        return None
+    length = int(significant)
     if length > limit:
         return None
     return _read_exactly(stream, length)
@@ -70,3 +78,25 @@ def _read_exactly(stream: BufferedIOBase, length: int) -> bytes:
     if len(data) != length:
         raise MalformedFraming("the body ends before its length")
     return data
+
+
+class DeadlineReader(io.RawIOBase):
+    """The connection's bytes. Each read waits at most the read timeout, and while ``deadline`` (monotonic)
+    is set, no longer than what is left of it: a client trickling bytes cannot stretch the wait."""
+
+    def __init__(self, connection: socket.socket, timeout: float) -> None:
+        self._connection = connection
+        self._timeout = timeout
+        self.deadline: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        timeout = self._timeout
+        if self.deadline is not None:
+            timeout = min(timeout, self.deadline - time.monotonic())
+            if timeout <= 0:
+                raise TimeoutError("the request head did not arrive in time")
+        self._connection.settimeout(timeout)
+        return self._connection.recv_into(buffer)

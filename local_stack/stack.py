@@ -353,7 +353,11 @@ class LocalStack:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(self.state(), indent=2) + "\n", encoding="utf-8")
+        temporary.unlink(missing_ok=True)
+        # It holds the admin key: readable by this user alone (the CLI refuses a state file that is not).
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(self.state(), indent=2) + "\n")
         temporary.replace(path)
         self.written_state_file = path
 

@@ -8,14 +8,17 @@ timeout); the last few go through the whole local stack.
 from __future__ import annotations
 
 import json
+import select
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from local_stack.apigw import MAX_HEADER_BYTES, ApiGatewayServer
+from local_stack.background_server import LISTEN_BACKLOG
 from local_stack.runtime import Invocation
 from tests.e2e.conftest import Target
 
@@ -166,6 +169,44 @@ def test_an_idle_keep_alive_connection_is_closed(gateway: ApiGatewayServer) -> N
         sock.sendall(b"GET /v1/x HTTP/1.1\r\nHost: a\r\n\r\n")
         assert _read_response(sock).status == 200
         assert sock.recv(1) == b""  # closed by the gateway within its read timeout, not by ours
+
+
+def test_a_header_dripped_a_byte_at_a_time_gets_408_at_the_head_deadline() -> None:
+    # Each byte comes well within the read timeout: only a deadline for the whole head stops it.
+    server = ApiGatewayServer(
+        "127.0.0.1", 0, [("ANY /v1/{proxy+}", _echo)], "1", print, 5.0, head_deadline=1.0
+    )
+    server.start()
+    try:
+        with _connect(server.port) as sock:
+            sock.sendall(b"GET /v1/x HTTP/1.1\r\nHost: a\r\n")
+            dripped = 0
+            # Pace the drip by waiting for an answer: at most 100 bytes, 0.2 s apart (20 s in all).
+            while dripped < 100 and not select.select([sock], [], [], 0.2)[0]:
+                sock.sendall(b"X" if dripped % 10 else b"X-Slow: ")
+                dripped += 1
+            response = _read_response(sock)
+    finally:
+        server.stop()
+    assert dripped < 100, "the gateway waited for the dripping header without end"
+    _assert_gateway_error(response, 408, "Request Timeout")
+
+
+def test_a_burst_of_simultaneous_connections_is_queued_and_answered(gateway: ApiGatewayServer) -> None:
+    assert LISTEN_BACKLOG >= 128
+    sockets = [_connect(gateway.port) for _ in range(100)]  # all connected before any is served
+    try:
+
+        def ask(sock: socket.socket) -> int:
+            sock.sendall(b"GET /v1/burst HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            return _read_response(sock).status
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = list(pool.map(ask, sockets))
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert statuses == [200] * 100
 
 
 def test_a_chunked_body_with_trailers_reaches_the_function_whole(gateway: ApiGatewayServer) -> None:

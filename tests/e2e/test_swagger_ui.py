@@ -50,6 +50,7 @@ def test_swagger_ui_renders_offline_and_lists_every_route(target: Target, tmp_pa
     requested: list[str] = []
     elsewhere: list[str] = []
     page_errors: list[str] = []
+    console_errors: list[str] = []
 
     def only_the_stack(route: Any, request: Any) -> None:
         requested.append(request.url)
@@ -71,11 +72,17 @@ def test_swagger_ui_renders_offline_and_lists_every_route(target: Target, tmp_pa
             context.route("**/*", only_the_stack)
             page = context.pages[0] if context.pages else context.new_page()
             page.on("pageerror", lambda error: page_errors.append(str(error)))
+            page.on(
+                "console",
+                lambda message: console_errors.append(message.text) if message.type == "error" else None,
+            )
             response = page.goto(target.api_url + "/v1/docs", wait_until="load")
             assert response is not None and response.status == 200
-            # Swagger UI has fetched the document and drawn one block per operation.
-            page.wait_for_function(
-                f"document.querySelectorAll('.opblock').length >= {len(expected)}", timeout=RENDER_TIMEOUT_MS
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+            # Swagger UI has fetched the document and drawn one block per operation. (A locator, not a
+            # predicate string: the page's CSP forbids eval, for the test's scripts too.)
+            page.locator(".opblock").nth(len(expected) - 1).wait_for(
+                state="attached", timeout=RENDER_TIMEOUT_MS
             )
             shown = page.eval_on_selector_all(
                 ".opblock",
@@ -97,4 +104,5 @@ def test_swagger_ui_renders_offline_and_lists_every_route(target: Target, tmp_pa
     assert any(url.endswith("/v1/openapi.json") for url in requested)
     assert any(url.endswith("/v1/docs/swagger-ui-bundle.js") for url in requested)
     assert not page_errors
+    assert not [text for text in console_errors if "Content Security Policy" in text]  # Swagger UI fits it
     assert SCREENSHOT.stat().st_size > 10_000

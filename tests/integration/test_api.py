@@ -217,7 +217,8 @@ def test_ingest_makes_one_aws_call_for_1_or_200_matching_endpoints(
     api.call(
         "POST", "/v1/tenants/acme/events", {"type": "a.b", "data": {}}, headers={"Idempotency-Key": "k-1"}
     )
-    assert sorted(calls) == ["PutItem", "SendMessage"]
+    # The claim (pending), the job, then the claim marked sent: a repeat never answers an unqueued id.
+    assert calls == ["PutItem", "SendMessage", "UpdateItem"]
 
 
 def test_idempotent_ingest_returns_the_first_answer_and_queues_once(api: ApiClient, stack: Stack) -> None:
@@ -374,6 +375,11 @@ def test_retry_resends_with_the_same_webhook_id_once(api: ApiClient, stack: Stac
         assert {r.headers["webhook-id"] for r in receiver.requests} == {event_id}
         missing = api.call("POST", f"/v1/tenants/acme/events/{event_id}/retry", {"endpoint_id": "ep_nope"})
         assert missing.status == 404
+        # An endpoint the event never matched (created later, other types) gets no resend: 422.
+        other = {"url": receiver.url, "event_types": ["other.*"]}
+        other_id = api.call("POST", "/v1/tenants/acme/endpoints", other).body["id"]
+        refused = api.call("POST", f"/v1/tenants/acme/events/{event_id}/retry", {"endpoint_id": other_id})
+        assert (refused.status, refused.body["error"]["code"]) == (422, "not_subscribed")
         api.call("PATCH", f"/v1/tenants/acme/endpoints/{endpoint_id}", {"enabled": False})
         disabled = api.call("POST", f"/v1/tenants/acme/events/{event_id}/retry", {"endpoint_id": endpoint_id})
         assert disabled.status == 409

@@ -213,7 +213,7 @@ def test_a_test_event_has_a_documented_default() -> None:
 # --- query parameters -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("limit", ["0", "251", "-1", "x", "1.5", "٣"])
+@pytest.mark.parametrize("limit", ["0", "251", "-1", "x", "1.5", "٣", "1" * 4300, "9" * 5000, "1" * 19])
 def test_limit_must_be_1_to_250(limit: str) -> None:
     with pytest.raises(InvalidRequestError, match="limit"):
         binding.page_size({"limit": limit})

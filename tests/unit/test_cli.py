@@ -124,6 +124,7 @@ def test_send_without_data_sends_an_empty_object() -> None:
         (["tenants", "put", "acme"], "--name"),
         (["events", "list", "-t", "a", "--limit", "5", "--all"], "not allowed with"),
         (["--timeout", "0", "tenants", "get", "a"], "more than 0"),
+        (["endpoints", "add", "-t", "a", "--url", "https://x", "--rate-limit", "9" * 5000], "too large"),
     ],
 )
 def test_bad_arguments_are_usage_errors_before_any_request(
@@ -338,3 +339,47 @@ def test_endpoints_add_asks_for_a_v1a_signature() -> None:
     )  # fmt: skip
     assert ran.sent[0].body == {"url": "https://example.com/h", "signature": "v1a"}
     assert "signature  v1a" in ran.out
+
+
+# --------------------------------------------------------------------------------------------- escapes
+
+HOSTILE = "Acme\x1b]0;pwned\x07\x1b[2J\x7f\x9b31m\u202egnp.exe\r"
+
+
+def _no_raw_controls(text: str) -> None:
+    assert not any((ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in text), repr(text)
+    assert "\u202e" not in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "body"),
+    [
+        (("tenants", "get", "acme"), {"id": "acme", "name": HOSTILE, "created_at": "x", "updated_at": "y"}),
+        (("keys", "list", "-t", "acme"), {"data": [{"id": "key_1", "name": HOSTILE, "scopes": []}]}),
+        (("endpoints", "list", "-t", "acme"), {"data": [{"id": "ep_1", "url": "u", "description": HOSTILE}]}),
+        (("endpoints", "show", "-t", "acme", "ep_1"), {"id": "ep_1", "url": "u", "description": HOSTILE}),
+    ],
+)
+def test_terminal_control_characters_from_the_api_are_shown_escaped(
+    argv: tuple[str, ...], body: JsonObject
+) -> None:
+    ran = hookline(*argv, handler=lambda sent: (200, body | {"has_more": False, "next_cursor": None}))
+    assert ran.code == 0
+    _no_raw_controls(ran.out)
+    assert "\\x1b]0;pwned\\x07" in ran.out and "\\u202e" in ran.out
+    as_json = hookline("--json", *argv, handler=lambda sent: (200, body))
+    _no_raw_controls(as_json.out)
+    decoded = json.loads(as_json.out)
+    assert {name: value for name, value in decoded.items() if name in body} == body
+
+
+def test_an_error_message_and_a_tail_line_are_escaped_too() -> None:
+    error = {"error": {"code": "not_found", "message": HOSTILE}}
+    ran = hookline("send", "-t", "nope", "x", handler=lambda sent: (404, error))
+    _no_raw_controls(ran.err)
+    line = output.attempt_line(
+        {"event_id": HOSTILE, "error_kind": HOSTILE, "outcome": "failed", "attempt": HOSTILE},
+        HOSTILE,
+        HOSTILE,
+    )
+    _no_raw_controls(output.printable(line))

@@ -28,7 +28,13 @@ from tests.unit.fake_transport import Sent, fake_client
 def _state_file(tmp_path: Path, pid: int | None = None, url: str = "http://127.0.0.1:3000") -> Path:
     path = tmp_path / "local-stack.json"
     path.write_text(json.dumps({"pid": pid or os.getpid(), "api_url": url, "api_key": "k_stack"}))
+    path.chmod(0o600)
     return path
+
+
+def resolve(url: str | None = None, api_key: str | None = None, env: dict[str, str] | None = None) -> Any:
+    """``resolve_connection`` with this test process standing in for the running local stack."""
+    return resolve_connection(url, api_key, env, is_local_stack=lambda pid: pid == os.getpid())
 
 
 def test_flags_win_over_the_environment_and_the_state_file(tmp_path: Path) -> None:
@@ -38,7 +44,7 @@ def test_flags_win_over_the_environment_and_the_state_file(tmp_path: Path) -> No
         "HOOKLINE_STATE_FILE": str(_state_file(tmp_path)),
     }
 
-    connection = resolve_connection("http://flag.test/", "k_flag", env)
+    connection = resolve("http://flag.test/", "k_flag", env)
 
     assert (connection.url, connection.api_key) == ("http://flag.test", "k_flag")
 
@@ -47,14 +53,14 @@ def test_the_environment_wins_over_the_state_file(tmp_path: Path) -> None:
     env = {"HOOKLINE_URL": "http://env.test", "HOOKLINE_API_KEY": "k_env"}
     env["HOOKLINE_STATE_FILE"] = str(_state_file(tmp_path))
 
-    assert resolve_connection(env=env).url == "http://env.test"
-    assert resolve_connection(env=env).api_key == "k_env"
+    assert resolve(env=env).url == "http://env.test"
+    assert resolve(env=env).api_key == "k_env"
 
 
 def test_the_running_local_stacks_state_file_gives_url_and_key(tmp_path: Path) -> None:
     env = {"HOOKLINE_STATE_FILE": str(_state_file(tmp_path))}
 
-    connection = resolve_connection(env=env)
+    connection = resolve(env=env)
 
     assert (connection.url, connection.api_key) == ("http://127.0.0.1:3000", "k_stack")
     assert connection.source == env["HOOKLINE_STATE_FILE"]
@@ -63,8 +69,8 @@ def test_the_running_local_stacks_state_file_gives_url_and_key(tmp_path: Path) -
 def test_the_state_files_key_goes_only_with_its_own_url(tmp_path: Path) -> None:
     env = {"HOOKLINE_STATE_FILE": str(_state_file(tmp_path))}
 
-    elsewhere = resolve_connection("https://api.example.com", env=env)
-    same_stack = resolve_connection("http://127.0.0.1:3000/", env=env)
+    elsewhere = resolve("https://api.example.com", env=env)
+    same_stack = resolve("http://127.0.0.1:3000/", env=env)
 
     assert elsewhere.api_key is None
     assert same_stack.api_key == "k_stack"
@@ -75,12 +81,50 @@ def test_a_state_file_left_by_a_stopped_stack_is_ignored(tmp_path: Path) -> None
     env = {"HOOKLINE_STATE_FILE": str(_state_file(tmp_path, pid=gone))}
 
     with pytest.raises(ConfigurationError, match="no API URL"):
-        resolve_connection(env=env)
+        resolve(env=env)
 
 
 def test_no_url_anywhere_says_where_to_put_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"--url.*HOOKLINE_URL.*make dev"):
-        resolve_connection(env={"HOOKLINE_STATE_FILE": str(tmp_path / "absent.json")})
+        resolve(env={"HOOKLINE_STATE_FILE": str(tmp_path / "absent.json")})
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o660, 0o606], ids=oct)
+def test_a_state_file_others_may_read_or_write_is_ignored(tmp_path: Path, mode: int) -> None:
+    path = _state_file(tmp_path)
+    path.chmod(mode)
+    with pytest.raises(ConfigurationError, match="no API URL"):
+        resolve(env={"HOOKLINE_STATE_FILE": str(path)})
+
+
+def test_a_state_file_naming_a_url_off_this_machine_is_ignored(tmp_path: Path) -> None:
+    path = _state_file(tmp_path, url="http://attacker.example:3000")
+    with pytest.raises(ConfigurationError, match="no API URL"):
+        resolve(env={"HOOKLINE_STATE_FILE": str(path)})
+
+
+@pytest.mark.parametrize("process", ["init", "this test"])
+def test_a_running_process_that_is_not_the_local_stack_does_not_vouch_for_a_state_file(
+    tmp_path: Path, process: str
+) -> None:
+    pid = 1 if process == "init" else os.getpid()
+    env = {"HOOKLINE_STATE_FILE": str(_state_file(tmp_path, pid=pid))}
+    with pytest.raises(ConfigurationError, match="no API URL"):
+        resolve_connection(env=env)  # the real check: pid 1 and pytest are no local stack
+
+
+def test_a_state_file_planted_in_the_current_directory_is_never_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planted = tmp_path / ".aws-sam"
+    planted.mkdir()
+    _state_file(planted, url="http://127.0.0.1:6666")
+    monkeypatch.chdir(tmp_path)
+    try:
+        connection = resolve(api_key="k_mine", env={})
+    except ConfigurationError:
+        return
+    assert connection.url != "http://127.0.0.1:6666"
 
 
 def test_a_url_without_a_scheme_is_refused() -> None:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from hookline.core.cache import BoundedCache, Missing
 from hookline.core.errors import DependencyError, ForbiddenError, NotFoundError, UnauthorizedError
 from hookline.core.ids import API_KEY_PREFIX
 from hookline.core.models import ApiKey, Scope
@@ -128,33 +129,27 @@ class TenantKeys:
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
-        self._ttl = ttl_seconds
-        self._monotonic = monotonic
         self._wall_clock = wall_clock
-        self._cache: dict[str, tuple[float, ApiKey | None]] = {}
-        self._lock = threading.Lock()
+        # Bounded, however many keys are presented: least recently used first out.
+        self._cache: BoundedCache[str, ApiKey | None] = BoundedCache(
+            _MAX_CACHED_KEYS, ttl_seconds, monotonic=monotonic
+        )
 
     def find(self, key_digest: str) -> ApiKey | None:
         """The live key with this digest, or None (unknown, revoked or expired)."""
-        now = self._monotonic()
-        with self._lock:
-            cached = self._cache.get(key_digest)
-        if cached is not None and now - cached[0] < self._ttl:
-            key = cached[1]
-        else:
+        cached = self._cache.get(key_digest)
+        if isinstance(cached, Missing):
             key = self._store.find(key_digest)
-            with self._lock:
-                self._cache[key_digest] = (now, key)
-                if len(self._cache) > _MAX_CACHED_KEYS:  # bounded, however many keys are presented
-                    self._cache.pop(next(iter(self._cache)))
+            self._cache.put(key_digest, key)
+        else:
+            key = cached
         if key is None or key.expired(self._wall_clock()):
             return None
         return key
 
     def forget(self, key_digest: str) -> None:
         """Drop a key this container just revoked, so it stops working here at once."""
-        with self._lock:
-            self._cache.pop(key_digest, None)
+        self._cache.pop(key_digest)
 
 
 class Authenticator:

@@ -22,6 +22,7 @@ from hookline.api.models import NamedValueError, RequestModel, check_event_type
 from hookline.core import clock, ids, jsonsafe
 from hookline.core.errors import InvalidRequestError, NotFoundError, PayloadTooLargeError
 from hookline.core.models import DeliveryStatus
+from hookline.core.numbers import parse_whole
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 250
@@ -166,9 +167,10 @@ def page_size(query: Mapping[str, str]) -> int:
     raw = query.get("limit")
     if raw is None:
         return DEFAULT_PAGE_SIZE
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    size = parse_whole(raw)
+    if size is None or not 1 <= size <= MAX_PAGE_SIZE:
         raise InvalidRequestError(f"limit: must be an integer from 1 to {MAX_PAGE_SIZE}")
-    return int(raw)
+    return size
 
 
 def csv_values(query: Mapping[str, str], name: str) -> list[str]:

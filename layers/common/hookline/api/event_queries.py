@@ -3,7 +3,9 @@
 Search never scans: ``EventSearch`` queries the tenant's event shards for the id range the time filters
 give and merges them newest first, with type, status and endpoint as filter expressions. Pages are full
 except the last (filters apply before the page is cut). One request reads at most a bounded number of
-pages; a search that finds nothing within that budget is a 422 asking for a narrower time range.
+pages within ``SEARCH_SECONDS`` (the function has 10 s): when either runs out, the page holds what was
+found, with a cursor to read on; a search that found nothing by then is a 422 asking for a narrower time
+range. A request names at most ``MAX_SEARCH_TYPES`` types (each is a term of the filter expression).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from hookline.storage.event_search import EventFilter, EventSearch, SearchBudget
 FRESH_EVENT_SECONDS = 60  # dispatch writes the record; an id this young may simply not be recorded yet
 FRESH_EVENT_WAIT_SECONDS = 2.0
 _POLL_SECONDS = 0.1
+SEARCH_SECONDS = 5.0  # a search's time budget: it answers a short page with a cursor rather than time out
+MAX_SEARCH_TYPES = 20
 ATTEMPT_STATUSES = (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED)
 
 
@@ -53,8 +57,12 @@ class EventQueries:
         self._tenants.require(tenant_id)
         records: list[EventRecord] = []
         more = False
+        deadline = time.monotonic() + SEARCH_SECONDS
+        found = self._search.records(
+            tenant_id, event_filter, before=before, page_hint=limit, deadline=deadline
+        )
         try:
-            for record in self._search.records(tenant_id, event_filter, before=before, page_hint=limit):
+            for record in found:
                 if len(records) == limit:
                     more = True
                     break
@@ -63,7 +71,13 @@ class EventQueries:
             if not records:
                 raise _too_broad() from None
             more = True
-        shown = [self._complete(record) for record in records]
+        shown: list[EventRecord] = []
+        for record in records:
+            if shown and time.monotonic() >= deadline:  # completing large fan-outs costs a read each
+                more = True
+                break
+            shown.append(self._complete(record))
+        records = shown
         position = {"before": records[-1].event.event_id} if more else None
         return EventPage(
             data=[event_view(record) for record in shown],
@@ -153,7 +167,11 @@ class EventQueries:
     ) -> Iterator[tuple[str, int, AttemptOut]]:
         """(event id, index among the event's shown attempts, attempt), newest event first."""
         records = self._search.records(
-            tenant_id, EventFilter(endpoint_id=endpoint_id), before=before, inclusive=skip > 0
+            tenant_id,
+            EventFilter(endpoint_id=endpoint_id),
+            before=before,
+            inclusive=skip > 0,
+            deadline=time.monotonic() + SEARCH_SECONDS,
         )
         for record in records:
             delivery = record.deliveries.get(endpoint_id)
@@ -174,7 +192,10 @@ class EventQueries:
 def _event_filter(query: Mapping[str, str]) -> EventFilter:
     exact: list[str] = []
     prefixes: list[str] = []
-    for pattern in binding.csv_values(query, "type"):
+    patterns = binding.csv_values(query, "type")
+    if len(patterns) > MAX_SEARCH_TYPES:
+        raise InvalidRequestError(f"type: at most {MAX_SEARCH_TYPES} types or prefixes per search")
+    for pattern in patterns:
         if pattern == "*":
             return _with_types(query, (), ())
         if pattern.endswith(".*") and is_valid_event_type(pattern[:-2]):

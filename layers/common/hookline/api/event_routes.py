@@ -57,7 +57,7 @@ TRACEPARENT_PARAMETER = {
     access=EVENTS_WRITE,
     body=EventIn,
     responses={202: EventAccepted},
-    errors=(413, 422),
+    errors=(409, 413, 422),
     extra={
         "parameters": [
             {
@@ -72,8 +72,11 @@ TRACEPARENT_PARAMETER = {
 )
 def post_event(request: Request) -> Result:
     """Fans out to every matching endpoint. A repeat with the same `Idempotency-Key` (per tenant, 24 h)
-    gets the first answer; the same key with another body is a 422. When the type is in the event-type
-    catalog with a schema, `data` must match it (else 422 `schema_mismatch`, naming the path)."""
+    gets the first answer once it is final; while the first request is still running, a repeat waits up to
+    about 2 s, then gets a 409 `idempotency_in_progress` with `Retry-After`. If the first request failed
+    (503), a repeat creates the event anew. The same key with another body is a 422. When the type is in
+    the event-type catalog with a schema, `data` must match it (else 422 `schema_mismatch`, naming the
+    path)."""
     key = request.header("idempotency-key")
     traceparent = trace.parse(request.header("traceparent"))
     return container.ingest_service().accept(request.tenant_id, request.body_as(EventIn), key, traceparent)
@@ -145,9 +148,12 @@ def list_event_attempts(request: Request) -> Result:
     body=RetryIn,
     body_optional=True,
     responses={202: RetryOut},
-    errors=(409,),
+    errors=(409, 422),
 )
 def retry_event(request: Request) -> Result:
+    """Resends to every enabled endpoint the event was fanned out to, or to `endpoint_id` alone. An
+    endpoint the event never went to (its types or filter refuse it) is a 422 `not_subscribed`; a disabled
+    one is a 409."""
     retry = request.body_as(RetryIn)
     if retry.endpoint_id is not None:
         binding.endpoint_id(retry.endpoint_id)

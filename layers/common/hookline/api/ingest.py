@@ -7,13 +7,20 @@ matches endpoints and writes the record. The tenant's existence is checked again
 once per container). Only two things write first:
 
 - a job too large for an SQS message: the record is written (fan-out pending) and the job carries no body;
-- an ``Idempotency-Key``: one conditional write claims the key with the answer (event id, type, timestamp)
-  and a digest of the body. A repeat gets that answer; a different body under the same key is a 422. If
-  the job cannot be queued, the claim is released and the caller gets a 503 to retry.
+- an ``Idempotency-Key``: one conditional write claims the key (``pending``) with the answer (event id, type,
+  timestamp) and a digest of the body; once the job is queued, the claim is marked ``sent``. If the job
+  cannot be queued, the claim is released and the caller gets a 503 to retry (a retry makes a new event).
 
-A claim whose event never got recorded (the first request died between claim and send) is healed by the
-next repeat: once the claim is older than the first delivery delay plus a minute and no record exists, the
-job is sent again with ``read_first`` (dispatch then treats it as a possible duplicate).
+A repeat answers only what is final. It finds a ``sent`` claim: the first answer. It finds a ``pending``
+one: it waits for the holder's outcome (about 2 s at most): ``sent`` gives the first answer, a released key is
+claimed anew, and a holder still running gives 409 ``idempotency_in_progress`` with ``Retry-After``. It never
+answers an event id that may not exist. A different body under the same key is a 422. In a batch, the first
+item with a key (in input order) claims it; later items with the same key get that item's result.
+
+A claim whose event never got recorded is healed by the next repeat: a claim left ``pending`` for a minute
+(its request died between claim and send, or before marking it), or a ``sent`` claim older than the first
+delivery delay plus a minute with no record, is sent again with ``read_first`` (dispatch then treats it as a
+possible duplicate).
 """
 
 from __future__ import annotations
@@ -21,9 +28,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hookline.api import binding
@@ -33,9 +40,16 @@ from hookline.api.tenants import KnownTenants
 from hookline.api.views import BatchAccepted, BatchFailed, BatchOut, ErrorDetail, EventAccepted
 from hookline.core import clock, ids, jsonsafe
 from hookline.core.config import IngestSettings
-from hookline.core.errors import ApiError, DependencyError, InvalidRequestError, UnprocessableError
+from hookline.core.errors import (
+    ApiError,
+    DependencyError,
+    IdempotencyInProgressError,
+    InvalidRequestError,
+    UnprocessableError,
+)
 from hookline.core.jobs import EventJob, encode_job
 from hookline.core.models import Event, EventRecord, FanoutState
+from hookline.observability import logger
 from hookline.storage.event_log import EventLog
 from hookline.storage.idempotency import IdempotencyRecord, IdempotencyStore
 from hookline.storage.queue import DeliveryQueues
@@ -43,6 +57,11 @@ from hookline.storage.table import retention_expiry
 
 SPILL_BYTES = 200_000  # a job larger than this travels without its body (SQS's limit is 256 KiB)
 REPEAT_GRACE_SECONDS = 60
+HOLDER_WAIT_SECONDS = 2.0  # how long a repeat waits for the outcome of the request holding its key
+HOLDER_POLL_SECONDS = 0.05  # first pause between reads of the claim (doubling, at most 0.4 s)
+# A claim still pending after this long belongs to a request that died: API Gateway gives up after 29 s.
+STALE_CLAIM_SECONDS = 60
+_CLAIM_ROUNDS = 3  # claim, find it released by a failed holder, claim again...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +71,8 @@ class _Prepared:
     event: Event
     job: EventJob
     delay: int
-    claim: IdempotencyRecord | None = None
+    claim: IdempotencyRecord | None = None  # marked sent once the job is queued
+    owns_claim: bool = False  # this request made the claim: released if the job cannot be queued
 
 
 class IngestService:
@@ -65,6 +85,8 @@ class IngestService:
         queue: DeliveryQueues,
         pool: Executor,
         event_types: EventTypeGate,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._settings = settings
         self._event_types = event_types
@@ -73,6 +95,8 @@ class IngestService:
         self._log = log
         self._queue = queue
         self._pool = pool
+        self._clock = clock
+        self._sleep = sleep
 
     # --- one event ------------------------------------------------------------------------------------
 
@@ -99,6 +123,7 @@ class IngestService:
         except DependencyError:
             self._release(prepared)
             raise
+        self._confirm(prepared)
         return answer
 
     def test_send(self, tenant_id: str, endpoint_id: str, request: EndpointTestIn) -> EventAccepted:
@@ -127,6 +152,19 @@ class IngestService:
             except ApiError as exc:
                 results[index] = _failed(exc)
 
+        # The first item with a key claims it, in input order; later ones get its result, never a race.
+        firsts: dict[str, int] = {}
+        repeats: list[tuple[int, int, BatchEventIn]] = []
+        claiming: list[tuple[int, BatchEventIn]] = []
+        for index, item in valid:
+            key = item.idempotency_key
+            if key is not None and key in firsts:
+                repeats.append((index, firsts[key], item))
+                continue
+            if key is not None:
+                firsts[key] = index
+            claiming.append((index, item))
+
         def prepare(entry: tuple[int, BatchEventIn]) -> tuple[int, _Prepared | None, EventAccepted]:
             index, item = entry
             prepared, answer = self._prepare(
@@ -135,7 +173,7 @@ class IngestService:
             return index, prepared, answer
 
         to_send: list[tuple[int, _Prepared]] = []
-        for index, outcome in self._each(prepare, valid):
+        for index, outcome in self._each(prepare, claiming):
             if isinstance(outcome, BaseException):
                 results[index] = _failed(outcome)
                 continue
@@ -145,11 +183,20 @@ class IngestService:
             )
             if prepared is not None:
                 to_send.append((index, prepared))
-        refused = set(self._queue.send_batch([(p.job, p.delay) for _, p in to_send]))
+        refused = set(self._queue.send_batch([(p.job, p.delay) for _, p in to_send])) if to_send else set()
         for position in sorted(refused):
             index, prepared = to_send[position]
             self._release(prepared)
             results[index] = _failed(DependencyError("the event could not be queued"))
+        queued = [prepared for position, (_, prepared) in enumerate(to_send) if position not in refused]
+        list(self._pool.map(self._confirm, [p for p in queued if p.claim is not None]))
+        by_index = dict(valid)
+        for index, first, item in repeats:
+            earlier = by_index[first]
+            same_body = _body_digest(item.type, item.data, item.ordering_key) == _body_digest(
+                earlier.type, earlier.data, earlier.ordering_key
+            )
+            results[index] = results[first] if same_body else _failed(_key_reused())
         return BatchOut(data=[result for result in results if result is not None])
 
     def _each(self, work: Any, entries: Sequence[tuple[int, BatchEventIn]]) -> list[tuple[int, Any]]:
@@ -175,7 +222,7 @@ class IngestService:
         ordering_key: str | None = None,
     ) -> tuple[_Prepared | None, EventAccepted]:
         """The event to queue and its answer; with a key already used for this body, nothing to queue (or a
-        healing resend) and the first answer."""
+        healing resend) and the first answer, once that answer is final."""
         self._event_types.check(event_type, data)
         event = self._event(tenant_id, event_type, data, traceparent, ordering_key)
         if idempotency_key is None:
@@ -187,30 +234,58 @@ class IngestService:
             event_id=event.event_id,
             event_type=event.event_type,
             timestamp=event.timestamp,
-            created_at=time.time(),
+            created_at=self._clock(),
         )
-        holder = self._idempotency.claim(claim)
-        if holder is None:
-            return self._prepared(event, claim=claim), _accepted(event)
-        if holder.body_digest != claim.body_digest:
-            raise UnprocessableError("this Idempotency-Key was already used with a different request body")
+        for _ in range(_CLAIM_ROUNDS):
+            holder = self._idempotency.claim(claim)
+            if holder is None:
+                return self._prepared(event, claim=claim, owns_claim=True), _accepted(event)
+            if holder.body_digest != claim.body_digest:
+                raise _key_reused()
+            settled = self._holder_outcome(holder)
+            if settled is not None:
+                return self._repeat(settled, data, event)
+            claim = replace(claim, created_at=self._clock())  # the holder failed and let go: claim anew
+        raise IdempotencyInProgressError(_IN_PROGRESS)
+
+    def _holder_outcome(self, holder: IdempotencyRecord) -> IdempotencyRecord | None:
+        """The holder's claim once its answer is final (or its request died): None when it let the key go."""
+        deadline = self._clock() + HOLDER_WAIT_SECONDS
+        pause = HOLDER_POLL_SECONDS
+        current = holder
+        while not current.sent and self._clock() - current.created_at < STALE_CLAIM_SECONDS:
+            if self._clock() >= deadline:
+                raise IdempotencyInProgressError(_IN_PROGRESS)
+            self._sleep(pause)
+            pause = min(pause * 2, 0.4)
+            found = self._idempotency.read(holder.tenant_id, holder.key_digest)
+            if found is None or found.event_id != holder.event_id:
+                return None
+            current = found
+        return current
+
+    def _repeat(
+        self, holder: IdempotencyRecord, data: dict[str, Any], request: Event
+    ) -> tuple[_Prepared | None, EventAccepted]:
         first = Event(
-            tenant_id,
+            holder.tenant_id,
             holder.event_id,
             holder.event_type,
             holder.timestamp,
             _body(holder.event_type, holder.timestamp, data),
-            traceparent=traceparent,
-            ordering_key=ordering_key,
+            traceparent=request.traceparent,
+            ordering_key=request.ordering_key,
         )
         answer = _accepted(first)
+        if not holder.sent:  # its request died after claiming: send it (again), then the answer is final
+            return self._prepared(first, claim=holder, read_first=True), answer
         if self._needs_healing(holder):
             return self._prepared(first, read_first=True), answer
         return None, answer
 
     def _needs_healing(self, holder: IdempotencyRecord) -> bool:
         first_delay = self._settings.retry_schedule.delays[0]
-        if time.time() - holder.created_at < first_delay + REPEAT_GRACE_SECONDS:
+        if self._clock() - holder.created_at < first_delay + REPEAT_GRACE_SECONDS:
             return False
         return self._log.get(holder.tenant_id, holder.event_id) is None
 
@@ -240,6 +315,7 @@ class IngestService:
         claim: IdempotencyRecord | None = None,
         only_endpoint: str | None = None,
         read_first: bool = False,
+        owns_claim: bool = False,
     ) -> _Prepared:
         job = EventJob(
             event.tenant_id,
@@ -268,13 +344,33 @@ class IngestService:
                 ordering_key=event.ordering_key,
                 traceparent=event.traceparent,
             )
-        return _Prepared(event, job, self._settings.retry_schedule.delays[0], claim)
+        return _Prepared(event, job, self._settings.retry_schedule.delays[0], claim, owns_claim)
 
     def _release(self, prepared: _Prepared) -> None:
-        if prepared.claim is not None:
+        """Let the key go after a failed send, if this request claimed it (an id of a dead holder's claim
+        may have been answered already, so that claim stays for the next repeat to heal)."""
+        if prepared.claim is not None and prepared.owns_claim:
             self._idempotency.release(
                 prepared.claim.tenant_id, prepared.claim.key_digest, prepared.event.event_id
             )
+
+    def _confirm(self, prepared: _Prepared) -> None:
+        """Mark the claim sent. The event is queued whatever happens here: if this write fails, the claim
+        stays pending and the next repeat heals it (a resend dispatch recognises)."""
+        claim = prepared.claim
+        if claim is None or claim.sent:
+            return
+        try:
+            self._idempotency.mark_sent(claim.tenant_id, claim.key_digest, claim.event_id)
+        except DependencyError as exc:
+            logger.warning("an idempotency claim could not be confirmed", extra={"reason": str(exc)})
+
+
+_IN_PROGRESS = "another request with this Idempotency-Key is still being accepted; retry after Retry-After"
+
+
+def _key_reused() -> UnprocessableError:
+    return UnprocessableError("this Idempotency-Key was already used with a different request body")
 
 
 def _body(event_type: str, timestamp: str, data: dict[str, Any]) -> str:

@@ -32,7 +32,8 @@ _ERRORS = {
     401: "unauthorized: no valid API key",
     403: "forbidden: the key lacks the scope, or the route needs the admin key",
     404: "not_found: no such tenant, endpoint, event or key (or another tenant's)",
-    409: "conflict: the resource changed meanwhile, or is disabled",
+    409: "conflict: the resource changed meanwhile, or is disabled; idempotency_in_progress: another request "
+    "with this Idempotency-Key has not finished, retry after Retry-After seconds",
     413: "payload_too_large: the body is over the size limit",
     422: "unprocessable: understood, but cannot be done as asked",
     500: "internal_error: a bug; the request may be retried",
@@ -72,7 +73,7 @@ def _error(status: int) -> dict[str, Any]:
     }
     if status == 401:
         answer["headers"] = {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}}
-    if status == 503:
+    if status in {409, 503}:
         answer["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
     return answer
 

@@ -1,4 +1,5 @@
-"""Resending one event now (``.../events/{id}/retry``), with the same ``webhook-id``.
+"""Resending one event now (``.../events/{id}/retry``), with the same ``webhook-id``, only to endpoints it
+was fanned out to (a named endpoint it never went to is a 422 ``not_subscribed``).
 
 Each delivery is claimed first (``delivery.resend``: a conditional write with a fresh token that starts a
 new round of attempts), then one ``deliver`` job per claim is queued; only the job holding the token sends,
@@ -13,7 +14,7 @@ import time
 from hookline.api.models import RetryIn
 from hookline.api.views import RetryOut, matched_endpoints
 from hookline.core.config import IngestSettings
-from hookline.core.errors import ConflictError, DependencyError, NotFoundError
+from hookline.core.errors import ConflictError, DependencyError, NotFoundError, NotSubscribedError
 from hookline.core.models import EventRecord
 from hookline.delivery import resend
 from hookline.storage.endpoints import EndpointStore
@@ -37,6 +38,12 @@ class ResendService:
             endpoint = self._endpoints.get(tenant_id, request.endpoint_id)
             if endpoint is None:
                 raise NotFoundError(f"endpoint {request.endpoint_id!r} does not exist")
+            # Only where the event went: its types or filter may refuse this endpoint (created later, say).
+            if request.endpoint_id not in matched_endpoints(record):
+                raise NotSubscribedError(
+                    f"event {event_id!r} was not sent to endpoint {request.endpoint_id!r}; a retry goes only"
+                    " to the endpoints the event was fanned out to"
+                )
             if not endpoint.enabled:
                 raise ConflictError(
                     f"endpoint {request.endpoint_id!r} is disabled; enable it before resending"

@@ -175,7 +175,9 @@ def error_body(status: int, code: str, message: str, headers: dict[str, str] | N
 def error_response(exc: BaseException) -> HttpResponse:
     """An API error is its own answer; a retryable fault (AWS) is a 503 to retry; anything else is a bug."""
     if isinstance(exc, ApiError):
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, UnauthorizedError) else None
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, UnauthorizedError) else {}
+        if exc.retry_after_seconds is not None:
+            headers["Retry-After"] = str(exc.retry_after_seconds)
         return error_body(exc.status, exc.code, exc.message, headers)
     if isinstance(exc, HooklineError) and exc.retryable:
         logger.warning("a backing service failed", extra={"reason": str(exc), "error": type(exc).__name__})

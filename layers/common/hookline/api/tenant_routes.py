@@ -45,8 +45,11 @@ ATTEMPT_STATUS = QueryParam(
     access=ADMIN_ONLY,
     body=TenantIn,
     responses={200: TenantOut, 201: TenantOut},
+    errors=(409,),
 )
 def put_tenant(request: Request) -> Result:
+    """A tenant whose delete is still running (or failed half-way) is purged first, then created anew
+    (201): nothing of the old tenant comes back."""
     tenant, created = container.tenant_service().put(request.tenant_id, request.body_as(TenantIn))
     return Reply(201 if created else 200, tenant)
 
@@ -65,8 +68,11 @@ def get_tenant(request: Request) -> Result:
     tag="Tenants",
     access=ADMIN_ONLY,
     responses={204: None},
+    errors=(409,),
 )
 def delete_tenant(request: Request) -> Result:
+    """The tenant is marked deleted first, so keys and endpoints created meanwhile are refused; then its
+    keys and endpoints go, then the tenant. A 409 means it was re-created during the delete."""
     container.tenant_service().delete(request.tenant_id)
     return None
 

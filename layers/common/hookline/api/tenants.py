@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
@@ -12,13 +11,14 @@ from hookline.api.models import ApiKeyIn, TenantIn
 from hookline.api.paging import Pager
 from hookline.api.views import ApiKeyCreated, ApiKeyPage, TenantOut, api_key_view, tenant_view
 from hookline.core import clock, ids
+from hookline.core.cache import MISSING, BoundedCache
 from hookline.core.errors import NotFoundError
 from hookline.core.models import ApiKey
 from hookline.storage.api_keys import ApiKeyStore
 from hookline.storage.table import api_key_meta_key
 from hookline.storage.tenants import TenantStore
 
-_MAX_KNOWN_TENANTS = 10_000
+MAX_KNOWN_TENANTS = 10_000  # about 150 bytes each: at most ~1.5 MB, least recently used first out
 
 
 class KnownTenants:
@@ -30,30 +30,22 @@ class KnownTenants:
         self, store: TenantStore, ttl_seconds: float, monotonic: Callable[[], float] = time.monotonic
     ) -> None:
         self._store = store
-        self._ttl = ttl_seconds
-        self._monotonic = monotonic
-        self._seen: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._seen: BoundedCache[str, bool] = BoundedCache(
+            MAX_KNOWN_TENANTS, ttl_seconds, monotonic=monotonic
+        )
 
     def require(self, tenant_id: str) -> None:
-        now = self._monotonic()
-        with self._lock:
-            seen = self._seen.get(tenant_id)
-        if seen is not None and now - seen < self._ttl:
+        if self._seen.get(tenant_id) is not MISSING:
             return
         if self._store.get(tenant_id) is None:
             raise NotFoundError(f"tenant {tenant_id!r} does not exist")
         self.remember(tenant_id)
 
     def remember(self, tenant_id: str) -> None:
-        with self._lock:
-            self._seen[tenant_id] = self._monotonic()
-            if len(self._seen) > _MAX_KNOWN_TENANTS:
-                self._seen.pop(next(iter(self._seen)))
+        self._seen.put(tenant_id, True)
 
     def forget(self, tenant_id: str) -> None:
-        with self._lock:
-            self._seen.pop(tenant_id, None)
+        self._seen.pop(tenant_id)
 
 
 class TenantService:
@@ -81,11 +73,10 @@ class TenantService:
 
     def delete(self, tenant_id: str) -> None:
         """Delete the tenant with its endpoints and keys (the store removes them); its events age out."""
-        keys = self._all_keys(tenant_id)
-        self._tenants.delete(tenant_id)
+        digests = self._tenants.delete(tenant_id)
         self._known.forget(tenant_id)
-        for key in keys:
-            self._tenant_keys.forget(key.digest)
+        for key_digest in digests:
+            self._tenant_keys.forget(key_digest)
 
     # --- keys -----------------------------------------------------------------------------------------
 
@@ -123,12 +114,3 @@ class TenantService:
     def revoke_key(self, tenant_id: str, key_id: str) -> None:
         revoked = self._keys.revoke(tenant_id, key_id)
         self._tenant_keys.forget(revoked.digest)
-
-    def _all_keys(self, tenant_id: str) -> list[ApiKey]:
-        keys: list[ApiKey] = []
-        start = None
-        while True:
-            page, start = self._keys.page(tenant_id, 100, start)
-            keys.extend(page)
-            if start is None:
-                return keys

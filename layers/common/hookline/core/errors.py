@@ -10,8 +10,10 @@ The tree::
     │   ├── ForbiddenError            403 forbidden
     │   ├── NotFoundError             404 not_found
     │   ├── ConflictError             409 conflict
+    │   │   └── IdempotencyInProgressError  409 idempotency_in_progress (with Retry-After)
     │   ├── PayloadTooLargeError      413 payload_too_large
     │   └── UnprocessableError        422 unprocessable
+    │       └── NotSubscribedError    422 not_subscribed (a retry to an endpoint the event never went to)
     ├── DependencyError               an AWS call failed (translated in ``storage.table``); retry
     │   └── ThrottledError            AWS asked us to slow down
     ├── ConditionNotMet               a conditional write lost (someone got there first); storage turns it
@@ -45,6 +47,7 @@ class ApiError(HooklineError):
 
     status: ClassVar[int] = 400
     code: ClassVar[str] = "invalid_request"
+    retry_after_seconds: ClassVar[int | None] = None  # sent as Retry-After when set
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -76,6 +79,13 @@ class ConflictError(ApiError):
     code = "conflict"
 
 
+class IdempotencyInProgressError(ConflictError):
+    """Another request holds this Idempotency-Key and has not finished: its answer is not known yet."""
+
+    code = "idempotency_in_progress"
+    retry_after_seconds = 1
+
+
 class PayloadTooLargeError(ApiError):
     status = 413
     code = "payload_too_large"
@@ -84,6 +94,12 @@ class PayloadTooLargeError(ApiError):
 class UnprocessableError(ApiError):
     status = 422
     code = "unprocessable"
+
+
+class NotSubscribedError(UnprocessableError):
+    """A targeted resend to an endpoint the event was never fanned out to (Svix refuses it too)."""
+
+    code = "not_subscribed"
 
 
 class DependencyError(HooklineError):

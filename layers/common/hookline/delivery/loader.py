@@ -8,10 +8,10 @@ deliver jobs read records. Breaker states are read for the endpoints the batch w
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 
+from hookline.core.cache import BoundedCache, Missing
 from hookline.core.errors import HooklineError
 from hookline.core.jobs import DeliverJob, EventJob, Job
 from hookline.core.models import BreakerState, Endpoint, Event, EventRecord
@@ -25,6 +25,7 @@ from hookline.storage.table import Item, Table, delivery_key, event_key, health_
 
 RecordKey = tuple[str, str]
 BREAKER_CACHE_SECONDS = 2.0  # breaker states opened by other containers reach this one within this time
+MAX_CACHED_BREAKERS = 20_000  # a few hundred bytes each: at most a few MB, least recently used first out
 
 
 class SnapshotLoader:
@@ -38,17 +39,28 @@ class SnapshotLoader:
         self._table = table
         self._directory = directory
         self._unrecorded = unrecorded
-        self._monotonic = monotonic
         # Breaker state per endpoint (None: no state) as last read, so a busy container reads each endpoint's
         # at most every BREAKER_CACHE_SECONDS instead of once per batch.
-        self._breakers: dict[tuple[str, str], tuple[float, BreakerState | None]] = {}
-        self._lock = threading.Lock()
+        self._breakers: BoundedCache[tuple[str, str], BreakerState | None] = BoundedCache(
+            MAX_CACHED_BREAKERS, BREAKER_CACHE_SECONDS, monotonic=monotonic
+        )
 
     def forget_breakers(self, keys: Iterable[tuple[str, str]]) -> None:
         """This container changed these breakers: read them again next time."""
-        with self._lock:
-            for key in keys:
-                self._breakers.pop(key, None)
+        for key in keys:
+            self._breakers.pop(key)
+
+    def _cached_breaker(
+        self, key: tuple[str, str], fresh: dict[tuple[str, str], BreakerState | None]
+    ) -> bool:
+        """Whether the breaker's state is cached (it goes into ``fresh`` then), so it need not be read."""
+        if key in fresh:
+            return True
+        cached = self._breakers.get(key)
+        if isinstance(cached, Missing):
+            return False
+        fresh[key] = cached
+        return True
 
     def load(self, received: Sequence[Received]) -> Snapshot:
         endpoints: dict[str, dict[str, Endpoint]] = {}
@@ -60,11 +72,11 @@ class SnapshotLoader:
             except HooklineError as exc:
                 logger.warning("could not read a tenant's endpoints", extra={"reason": str(exc)})
                 unloadable |= {r.index for r in received if r.job is not None and _tenant(r.job) == tenant_id}
-        now = self._monotonic()
-        with self._lock:
-            fresh = {k: v[1] for k, v in self._breakers.items() if now - v[0] < BREAKER_CACHE_SECONDS}
+        fresh: dict[tuple[str, str], BreakerState | None] = {}
         keys_by_record = {
-            r.index: _keys(r, endpoints.get(_tenant(r.job) or "", {}), fresh)
+            r.index: _keys(
+                r, endpoints.get(_tenant(r.job) or "", {}), lambda key: self._cached_breaker(key, fresh)
+            )
             for r in received
             if r.job is not None and r.index not in unloadable
         }
@@ -90,11 +102,8 @@ class SnapshotLoader:
                     )
                 except HooklineError:
                     unloadable.add(index)
-        with self._lock:
-            for key in asked:
-                self._breakers[key] = (now, breakers.get(key))
-            if len(self._breakers) > 50_000:  # bounded memory whatever the number of endpoints
-                self._breakers.clear()
+        for key in asked:
+            self._breakers.put(key, breakers.get(key))
         return Snapshot(
             records=records,
             endpoints=endpoints,
@@ -122,7 +131,7 @@ def _tenant(job: Job | None) -> str | None:
 
 
 def _keys(
-    received: Received, endpoints: dict[str, Endpoint], fresh: dict[tuple[str, str], BreakerState | None]
+    received: Received, endpoints: dict[str, Endpoint], cached: Callable[[tuple[str, str]], bool]
 ) -> list[Item]:
     job = received.job
     keys: list[Item] = []
@@ -137,7 +146,7 @@ def _keys(
         if job.body is not None:
             targets = _targets(job, job.body, endpoints)
     tenant_id = _tenant(job) or ""
-    keys.extend(health_key(tenant_id, e) for e in targets if (tenant_id, e) not in fresh)
+    keys.extend(health_key(tenant_id, e) for e in targets if not cached((tenant_id, e)))
     return keys
 
 

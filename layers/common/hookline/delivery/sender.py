@@ -35,6 +35,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from hookline.core.config import TargetPolicy
 from hookline.core.errors import ConnectionRefusedByPolicy, DnsError, InvalidRequestError, SsrfBlockedError
 from hookline.core.models import AttemptOutcome, AttemptResult, FailureKind
+from hookline.core.numbers import parse_whole
 from hookline.core.targets import validate_endpoint_url
 from hookline.delivery.guarded_http import AttemptDeadline, guarded_session
 from hookline.observability import logger
@@ -223,7 +224,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return None
     value = value.strip()
     if value.isascii() and value.isdigit():
-        return float(int(value))
+        seconds = parse_whole(value)  # a receiver may send any number of digits
+        return None if seconds is None else float(seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

@@ -18,6 +18,7 @@ from hookline.storage.table import (
     tenant_key,
     tenant_pk,
 )
+from hookline.storage.tenants import TENANT_IS_LIVE
 
 
 def _attributes(api_key: ApiKey) -> Item:
@@ -61,7 +62,7 @@ class ApiKeyStore:
                     {
                         "ConditionCheck": {
                             "Key": tenant_key(api_key.tenant_id),
-                            "ConditionExpression": "attribute_exists(pk)",
+                            "ConditionExpression": TENANT_IS_LIVE,
                         }
                     },
                     {"Put": {"Item": api_key_meta_key(api_key.tenant_id, api_key.key_id) | attributes}},

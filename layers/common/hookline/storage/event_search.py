@@ -5,7 +5,8 @@ ULIDs, so each partition is already in time order. A search queries every shard 
 range that the time filters give, and merges the streams lazily, newest first, fetching another page from a
 shard only when its buffer runs dry. Filters (type, delivery status, endpoint) run as DynamoDB filter
 expressions, so only matching items cross the wire; pages are filled by reading on until they are full or
-the tenant's log is exhausted, within a read budget per request.
+the tenant's log is exhausted, within a budget per request: a number of reads (queries, and the record
+reads a filtered delivery item needs) and a deadline, whichever runs out first.
 
 A position is "before this event id": the next page's upper bound. Items of one event (its record, and the
 delivery items of a large fan-out) are adjacent in their shard, so they come out of the merge together.
@@ -14,6 +15,7 @@ delivery items of a large fan-out) are adjacent in their shard, so they come out
 from __future__ import annotations
 
 import heapq
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -32,6 +34,19 @@ DEFAULT_READ_BUDGET = 400  # queries one search request may make
 
 class SearchBudgetExceeded(Exception):
     """The request read as much as it may; the caller returns a short page with a cursor."""
+
+
+class _Budget:
+    """Reads left and a deadline (``time.monotonic``); spending past either raises SearchBudgetExceeded."""
+
+    def __init__(self, reads: int, deadline: float | None) -> None:
+        self.reads = reads
+        self.deadline = deadline
+
+    def spend(self, reads: int = 1) -> None:
+        self.reads -= reads
+        if self.reads < 0 or (self.deadline is not None and time.monotonic() >= self.deadline):
+            raise SearchBudgetExceeded
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +93,11 @@ class EventSearch:
         inclusive: bool = False,
         page_hint: int = 50,
         read_budget: int = DEFAULT_READ_BUDGET,
+        deadline: float | None = None,
     ) -> Iterator[EventRecord]:
         """Matching records, newest first, from ``before`` (exclusive unless ``inclusive``) on. Raises
-        ``SearchBudgetExceeded`` when the read budget is spent before the stream ends."""
+        ``SearchBudgetExceeded`` when the read budget or the time to ``deadline`` (monotonic) is spent
+        before the stream ends."""
         low = event_id_floor(event_filter.since) if event_filter.since is not None else "evt_"
         high = (
             event_id_ceiling(event_filter.until) + _AFTER_EVERY_KEY_CHARACTER
@@ -92,7 +109,7 @@ class EventSearch:
         if low > high:
             return
         query = _QueryShape.of(event_filter, low, high)
-        budget = [read_budget]
+        budget = _Budget(read_budget, deadline)
         shards = [_Shard(events_pk(tenant_id, shard)) for shard in range(EVENT_SHARDS)]
         first_limit = max(5, page_hint // 8)
         self._fill_all(shards, query, first_limit, budget)
@@ -106,7 +123,7 @@ class EventSearch:
             shard = shards[index]
             item = shard.buffer.pop(0)
             if group and _event_id(group[0]) != _event_id(item):
-                yield from self._records(tenant_id, group)
+                yield from self._records(tenant_id, group, budget)
                 group = []
             group.append(item)
             if not shard.buffer and not shard.exhausted:
@@ -114,34 +131,33 @@ class EventSearch:
             if shard.buffer:
                 heapq.heappush(heap, (_descending(shard.buffer[0]), index))
         if group:
-            yield from self._records(tenant_id, group)
+            yield from self._records(tenant_id, group, budget)
 
-    def _records(self, tenant_id: str, group: list[Item]) -> Iterator[EventRecord]:
+    def _records(self, tenant_id: str, group: list[Item], budget: _Budget) -> Iterator[EventRecord]:
         event_id = _event_id(group[0])
         record = assemble(group).get((tenant_id, event_id))
         if record is None and self._load_record is not None:
             # Only delivery items of a large fan-out matched: the record itself was filtered out.
+            budget.spend()
             record = self._load_record(tenant_id, event_id)
         if record is not None:
             yield record
 
-    def _fill_all(self, shards: list[_Shard], query: _QueryShape, limit: int, budget: list[int]) -> None:
+    def _fill_all(self, shards: list[_Shard], query: _QueryShape, limit: int, budget: _Budget) -> None:
         if self._executor is None:
             for shard in shards:
                 self._fill(shard, query, limit, budget)
             return
-        budget[0] -= len(shards)
-        if budget[0] < 0:
-            raise SearchBudgetExceeded
-        unlimited = [10**9]
-        list(self._executor.map(lambda shard: self._fill(shard, query, limit, unlimited), shards))
+        budget.spend(len(shards))
+        # Each shard reads on while filters empty its pages: the shared budget's deadline still binds.
+        shared = _Budget(budget.reads, budget.deadline)
+        list(self._executor.map(lambda shard: self._fill(shard, query, limit, shared), shards))
+        budget.reads = min(budget.reads, max(shared.reads, 0))
 
-    def _fill(self, shard: _Shard, query: _QueryShape, limit: int, budget: list[int]) -> None:
+    def _fill(self, shard: _Shard, query: _QueryShape, limit: int, budget: _Budget) -> None:
         """Read pages of one shard until something matches or it ends (filters can empty a page)."""
         while not shard.buffer and not shard.exhausted:
-            budget[0] -= 1
-            if budget[0] < 0:
-                raise SearchBudgetExceeded
+            budget.spend()
             kwargs = query.kwargs(shard.pk, limit)
             if shard.start is not None:
                 kwargs["ExclusiveStartKey"] = shard.start

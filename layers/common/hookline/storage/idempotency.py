@@ -1,8 +1,10 @@
-"""Idempotency keys, folded into accepting the event: one conditional write per keyed event.
+"""Idempotency keys, folded into accepting the event: a conditional claim and one update per keyed event.
 
-The item records the first request's answer (event id, type, timestamp) and a digest of its body. A repeat
-finds it and gets the same answer; a different body under the same key is refused. The event itself still
-travels in its queue message, so the key costs one write and nothing else.
+The item records the first request's answer (event id, type, timestamp), a digest of its body and whether
+that answer is final: a claim is ``pending`` until its event was queued, then ``sent``. A repeat that finds
+a ``sent`` claim gets the same answer; one that finds a ``pending`` claim waits for the holder's outcome
+(``api.ingest``), because the holder may still fail and release the key. A different body under the same
+key is refused. The event itself travels in its queue message.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class IdempotencyRecord:
     event_type: str
     timestamp: str
     created_at: float  # Unix seconds
+    sent: bool = False  # the event was queued: the answer is final
 
 
 class IdempotencyStore:
@@ -41,6 +44,7 @@ class IdempotencyStore:
             "ty": s(record.event_type),
             "ts": s(record.timestamp),
             "at": n(round(now, 3)),
+            "st": s("sent" if record.sent else "pending"),
             "expires_at": n(int(now) + IDEMPOTENCY_TTL_SECONDS),
         }
         try:
@@ -52,21 +56,40 @@ class IdempotencyStore:
                 ExpressionAttributeValues={":now": n(int(now))},
             )
         except ConditionNotMet:
-            existing = self._table.get(
-                idempotency_key(record.tenant_id, record.key_digest), "read idempotency key"
-            )
-            if existing is None:  # expired and removed in between: try once more
+            existing = self.read(record.tenant_id, record.key_digest)
+            if existing is None:  # expired or released in between: try once more
                 return self.claim(record)
-            return IdempotencyRecord(
-                tenant_id=record.tenant_id,
-                key_digest=record.key_digest,
-                body_digest=get_str(existing, "bd"),
-                event_id=get_str(existing, "e"),
-                event_type=get_str(existing, "ty"),
-                timestamp=get_str(existing, "ts"),
-                created_at=get_opt_float(existing, "at") or time.time(),
-            )
+            return existing
         return None
+
+    def read(self, tenant_id: str, key_digest: str) -> IdempotencyRecord | None:
+        item = self._table.get(idempotency_key(tenant_id, key_digest), "read idempotency key")
+        if item is None:
+            return None
+        return IdempotencyRecord(
+            tenant_id=tenant_id,
+            key_digest=key_digest,
+            body_digest=get_str(item, "bd"),
+            event_id=get_str(item, "e"),
+            event_type=get_str(item, "ty"),
+            timestamp=get_str(item, "ts"),
+            created_at=get_opt_float(item, "at") or time.time(),
+            # Claims written before claims had a state were only ever answered once queued.
+            sent=get_str(item, "st", "sent") == "sent",
+        )
+
+    def mark_sent(self, tenant_id: str, key_digest: str, event_id: str) -> None:
+        """Make the claim's answer final (its event is queued), unless another request holds the key now."""
+        try:
+            self._table.update(
+                idempotency_key(tenant_id, key_digest),
+                "confirm idempotency key",
+                "SET st = :sent",
+                condition="e = :event",
+                ExpressionAttributeValues={":sent": s("sent"), ":event": s(event_id)},
+            )
+        except ConditionNotMet:
+            return
 
     def release(self, tenant_id: str, key_digest: str, event_id: str) -> None:
         """Free the key again (the event could not be queued), unless another request holds it now."""
