@@ -53,6 +53,9 @@ FUNCTION_ENV = {
         "MAX_PAYLOAD_BYTES",
         "SECRET_ROTATION_GRACE_SECONDS",
         "API_KEY_CACHE_SECONDS",
+        "PORTAL_TITLE",
+        "PORTAL_ACCENT_COLOR",
+        "PORTAL_FRAME_ANCESTORS",
     },
     "DispatchFunction": {
         "DELIVERY_QUEUE_URL",

@@ -21,7 +21,7 @@ from pydantic import (
     field_validator,
 )
 
-from hookline.core import clock, signing
+from hookline.core import clock, portal_session, signing
 from hookline.core.config import TargetPolicy
 from hookline.core.errors import InvalidRequestError
 from hookline.core.filters import validate_filter
@@ -396,6 +396,32 @@ class BatchIn(RequestModel):
     )
 
 
+class PortalSessionIn(RequestModel):
+    """A signed link to the tenant's portal, valid ``expires_in`` seconds, for ``scopes``."""
+
+    expires_in: Annotated[
+        int,
+        Field(ge=portal_session.MIN_LIFETIME_SECONDS, le=portal_session.MAX_LIFETIME_SECONDS),
+        WholeNumber,
+    ] = portal_session.DEFAULT_LIFETIME_SECONDS
+    scopes: Annotated[
+        list[Annotated[Scope, WithJsonSchema({"enum": [s.value for s in portal_session.GRANTABLE_SCOPES]})]],
+        Field(min_length=1, max_length=len(portal_session.GRANTABLE_SCOPES)),
+    ] = Field(default_factory=lambda: list(portal_session.GRANTABLE_SCOPES))
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _scope_names(cls, value: Any) -> Any:
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            grantable = {scope.value: scope for scope in portal_session.GRANTABLE_SCOPES}
+            unknown = [item for item in value if item not in grantable]
+            if unknown:
+                allowed = ", ".join(grantable)
+                raise ValueError(f"a portal session cannot have scope {unknown[0]!r}; use {allowed}")
+            return list(dict.fromkeys(grantable[item] for item in value))
+        return value
+
+
 class RetryIn(RequestModel):
     endpoint_id: str | None = Field(
         default=None, description="Resend to this endpoint only; absent: to every endpoint the event matched."
@@ -414,4 +440,5 @@ REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     BatchEventIn,
     BatchIn,
     RetryIn,
+    PortalSessionIn,
 )
