@@ -433,6 +433,17 @@ class HooklineClient:
     def revoke_key(self, tenant_id: str, key_id: str) -> None:
         self.call("DELETE", _path("tenants", tenant_id, "keys", key_id))
 
+    def create_portal_session(
+        self, tenant_id: str, *, expires_in: int | None = None, scopes: Sequence[str] | None = None
+    ) -> JsonObject:
+        """``{"url", "expires_at"}``: a signed link to the tenant's portal (credential in the fragment)."""
+        body: JsonObject = {}
+        if expires_in is not None:
+            body["expires_in"] = expires_in
+        if scopes:
+            body["scopes"] = list(scopes)
+        return _json_object(self.call("POST", _path("tenants", tenant_id, "portal-sessions"), json=body))
+
     # ------------------------------------------------------------------------------------ admin, meta
 
     def list_dead_letters(self, *, limit: int | None = None, cursor: str | None = None) -> Page:
