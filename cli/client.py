@@ -34,6 +34,7 @@ URL_VARIABLE: Final = "HOOKLINE_URL"
 KEY_VARIABLE: Final = "HOOKLINE_API_KEY"
 STATE_FILE_VARIABLE: Final = "HOOKLINE_STATE_FILE"
 SCOPES: Final = ("endpoints:read", "endpoints:write", "events:read", "events:write")
+KEY_SCOPES: Final = (*SCOPES, "portal:create")  # portal:create mints portal sessions; sessions never hold it
 DELIVERY_STATUSES: Final = ("pending", "retrying", "succeeded", "failed")
 USER_AGENT: Final = "hookline-cli/0.1.0"
 

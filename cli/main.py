@@ -221,6 +221,12 @@ def recover(ctx: Context) -> Shown:
     return Shown(body, output.fields(list(body.items())))
 
 
+def portal(ctx: Context) -> Shown:
+    args = ctx.args
+    body = ctx.client.create_portal_session(args.tenant, expires_in=args.expires_in, scopes=args.scopes)
+    return Shown(body, str(body["url"]), f"(works until {body['expires_at']}; keep it private: it signs in)")
+
+
 def dead_letters(ctx: Context) -> Shown:
     client = ctx.client
     if ctx.args.verb == "list":
@@ -267,6 +273,7 @@ COMMANDS: dict[str, Callable[[Context], Shown | None]] = {
     "tail": tail,
     "retry": retry,
     "recover": recover,
+    "portal": portal,
     "dead-letters": dead_letters,
 }
 
