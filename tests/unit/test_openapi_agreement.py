@@ -128,6 +128,8 @@ def test_the_documents_patterns_are_the_validators_rules(model: str, body: Any, 
         ("PortalSessionIn", {"expires_in": 86_401}, False),
         ("PortalSessionIn", {"scopes": ["portal:create"]}, False),
         ("PortalSessionIn", {"scopes": []}, False),
+        ("PortalSessionIn", {"scopes": ["events:read"] * 5}, False),
+        ("PortalSessionIn", {"scopes": ["events:read"] * 2}, True),
     ],
 )
 def test_the_document_and_the_models_agree(model: str, body: Any, valid: bool) -> None:

@@ -418,8 +418,13 @@ class PortalSessionIn(RequestModel):
             if unknown:
                 allowed = ", ".join(grantable)
                 raise ValueError(f"a portal session cannot have scope {unknown[0]!r}; use {allowed}")
-            return list(dict.fromkeys(grantable[item] for item in value))
+            return [grantable[item] for item in value]
         return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _distinct_scopes(cls, value: list[Scope]) -> list[Scope]:
+        return list(dict.fromkeys(value))  # after the length check, as for API keys
 
 
 class RetryIn(RequestModel):
