@@ -4,6 +4,7 @@ import { query } from "./api.js";
 import {
   AttemptTable,
   ErrorNote,
+  LoadMore,
   Loading,
   Notice,
   SCOPES,
@@ -14,6 +15,7 @@ import {
   navigate,
   useAction,
   useLoad,
+  usePages,
 } from "./ui.js";
 
 const TEST_WATCH_MS = 60_000;
@@ -22,17 +24,9 @@ const TEST_POLL_MS = 1_000;
 const endpointPath = (id) => "/endpoints/" + encodeURIComponent(id);
 
 export function EndpointList({ api, can }) {
-  const [pages, setPages] = useState([]);
-  const { data, error, loading } = useLoad(() => api.get("/endpoints" + query({ limit: 50 })), []);
-  const more = useAction();
-  const endpoints = [...(data ? data.data : []), ...pages.flatMap((page) => page.data)];
-  const last = pages.length ? pages[pages.length - 1] : data;
-
-  const loadMore = () =>
-    more.run(async () => {
-      const page = await api.get("/endpoints" + query({ limit: 50, cursor: last.next_cursor }));
-      setPages([...pages, page]);
-    });
+  const list = usePages((cursor) => api.get("/endpoints" + query({ limit: 50, cursor })), []);
+  const { data, error, loading } = list.first;
+  const endpoints = list.items;
 
   return html`
     <section aria-labelledby="endpoints-title">
@@ -74,9 +68,7 @@ export function EndpointList({ api, can }) {
           </tbody>
         </table>
       </div>`}
-      ${last && last.has_more &&
-      html`<button type="button" onClick=${loadMore} disabled=${more.busy}>Load more</button>`}
-      <${ErrorNote} error=${more.error} />
+      <${LoadMore} list=${list} />
     </section>
   `;
 }

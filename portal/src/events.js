@@ -4,6 +4,7 @@ import { query } from "./api.js";
 import {
   AttemptTable,
   ErrorNote,
+  LoadMore,
   Loading,
   Notice,
   SCOPES,
@@ -15,6 +16,7 @@ import {
   navigate,
   useAction,
   useLoad,
+  usePages,
 } from "./ui.js";
 
 const STATUSES = ["pending", "retrying", "succeeded", "failed"];
@@ -27,16 +29,12 @@ export function EventSearch({ api, filters }) {
     since: localFromIso(filters.since),
     until: localFromIso(filters.until),
   });
-  const [pages, setPages] = useState([]);
   const search = { type: filters.type, status: filters.status, since: filters.since, until: filters.until };
-  const key = JSON.stringify(search);
-  const first = useLoad(() => {
-    setPages([]);
-    return api.get("/events" + query({ ...search, limit: 50 }));
-  }, [key]);
-  const more = useAction();
-  const events = [...(first.data ? first.data.data : []), ...pages.flatMap((page) => page.data)];
-  const last = pages.length ? pages[pages.length - 1] : first.data;
+  const list = usePages((cursor) => api.get("/events" + query({ ...search, limit: 50, cursor })), [
+    JSON.stringify(search),
+  ]);
+  const first = list.first;
+  const events = list.items;
   const field = (name) => (event) => setForm({ ...form, [name]: event.currentTarget.value });
 
   const submit = (event) => {
@@ -49,11 +47,6 @@ export function EventSearch({ api, filters }) {
     });
     navigate(route);
   };
-  const loadMore = () =>
-    more.run(async () => {
-      const page = await api.get("/events" + query({ ...search, limit: 50, cursor: last.next_cursor }));
-      setPages([...pages, page]);
-    });
   const filtered = Object.values(search).some(Boolean);
 
   return html`
@@ -114,9 +107,7 @@ export function EventSearch({ api, filters }) {
           </tbody>
         </table>
       </div>`}
-      ${last && last.has_more &&
-      html`<button type="button" onClick=${loadMore} disabled=${more.busy}>Load more</button>`}
-      <${ErrorNote} error=${more.error} />
+      <${LoadMore} list=${list} />
     </section>
   `;
 }

@@ -74,6 +74,28 @@ export function useLoad(load, deps) {
   return { ...state, reload };
 }
 
+// A list read page by page: the first page when `deps` change, the next ones on `loadMore`.
+// `fetchPage(cursor)` answers `{data, next_cursor, has_more}`.
+export function usePages(fetchPage, deps) {
+  const [pages, setPages] = useState([]);
+  const first = useLoad(() => {
+    setPages([]);
+    return fetchPage(null);
+  }, deps);
+  const more = useAction();
+  const items = [...(first.data ? first.data.data : []), ...pages.flatMap((page) => page.data)];
+  const last = pages.length ? pages[pages.length - 1] : first.data;
+  const loadMore = () => more.run(async () => setPages([...pages, await fetchPage(last.next_cursor)]));
+  return { first, items, hasMore: Boolean(last && last.has_more), loadMore, more };
+}
+
+export function LoadMore({ list }) {
+  return html`
+    ${list.hasMore && html`<button type="button" onClick=${list.loadMore} disabled=${list.more.busy}>Load more</button>`}
+    <${ErrorNote} error=${list.more.error} />
+  `;
+}
+
 // A button that runs an async action, shows that it is busy, and reports its failure.
 export function useAction() {
   const [busy, setBusy] = useState(false);

@@ -210,6 +210,18 @@ def whole_number(value: Any) -> Any:
 WholeNumber = BeforeValidator(whole_number)
 
 
+def scopes_by_name(value: Any, allowed: tuple[Scope, ...], refusal: str) -> Any:
+    """Scope names as ``Scope`` members. Strict mode takes enums by value only from JSON; these bodies are
+    parsed JSON, so they are mapped here (duplicates are kept, to count against the length limit)."""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        known = {scope.value: scope for scope in allowed}
+        unknown = [item for item in value if item not in known]
+        if unknown:
+            raise ValueError(f"{refusal} {unknown[0]!r}; scopes are {', '.join(known)}")
+        return [known[item] for item in value]
+    return value
+
+
 # --- tenants and keys -----------------------------------------------------------------------------------
 
 
@@ -238,14 +250,7 @@ class ApiKeyIn(RequestModel):
     @field_validator("scopes", mode="before")
     @classmethod
     def _scope_names(cls, value: Any) -> Any:
-        # Strict mode takes enums by value only from JSON; these bodies are parsed JSON, so map them here.
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            known = {scope.value: scope for scope in Scope}
-            unknown = [item for item in value if item not in known]
-            if unknown:
-                raise ValueError(f"unknown scope {unknown[0]!r}; scopes are {', '.join(known)}")
-            return [known[item] for item in value]
-        return value
+        return scopes_by_name(value, tuple(Scope), "unknown scope")
 
     @field_validator("scopes")
     @classmethod
@@ -412,14 +417,7 @@ class PortalSessionIn(RequestModel):
     @field_validator("scopes", mode="before")
     @classmethod
     def _scope_names(cls, value: Any) -> Any:
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            grantable = {scope.value: scope for scope in portal_session.GRANTABLE_SCOPES}
-            unknown = [item for item in value if item not in grantable]
-            if unknown:
-                allowed = ", ".join(grantable)
-                raise ValueError(f"a portal session cannot have scope {unknown[0]!r}; use {allowed}")
-            return [grantable[item] for item in value]
-        return value
+        return scopes_by_name(value, portal_session.GRANTABLE_SCOPES, "a portal session cannot have scope")
 
     @field_validator("scopes")
     @classmethod
