@@ -134,6 +134,23 @@ def test_the_journey_from_a_signed_link_to_a_retried_delivery(
         page.locator(".endpoint-row").wait_for()
         check(page, "endpoints")
 
+        # The rest of an endpoint's life: edit, disable and enable, recover, delete.
+        page.get_by_role("link", name=receiver.url + "/hook").click()
+        page.get_by_role("link", name="Edit").click()
+        page.get_by_label("Description").fill("Orders, renamed")
+        page.get_by_role("button", name="Save").click()
+        page.locator(".description", has_text="Orders, renamed").wait_for()
+        page.get_by_role("button", name="Disable").click()
+        page.locator("#endpoint-title ~ .badge", has_text="disabled").wait_for()
+        page.get_by_role("button", name="Enable").click()
+        page.locator("#endpoint-title ~ .badge", has_text="enabled").wait_for()
+        page.get_by_label("Resend everything that failed since").fill("2026-01-01T00:00")
+        page.get_by_role("button", name="Recover").click()
+        page.get_by_text("Queued: failed deliveries since").wait_for()
+        page.get_by_role("button", name="Delete").click()
+        page.get_by_role("button", name="Yes, delete it").click()
+        page.get_by_text("No endpoints yet").wait_for()
+
     assert not traffic.elsewhere, f"the portal asked another host: {traffic.elsewhere}"
     assert not problems
     # The credential never travels in a URL, so no server log or Referer can hold it.
