@@ -215,8 +215,9 @@ def test_a_read_only_session_hides_writes_and_the_api_refuses_them(
     ],
 )
 def test_an_expired_or_forged_link_shows_a_clear_page(
-    target: Target, tmp_path: Path, name: str, expires_at: int, heading: str
+    target: Target, tmp_path: Path, name: str, lifetime: int
 ) -> None:
+    expires_at = int(time.time()) + lifetime
     token = portal_session.issue(
         Keyring(["not-this-deployment-" * 3]), "acme", [Scope.EVENTS_READ], expires_at
     )
