@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,11 +101,3 @@ def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")
         f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in found if v["impact"] in impacts
     ]
 
-
-def wait_until(page: Any, predicate: Callable[[], bool], timeout_ms: int, what: str) -> None:
-    """Re-check ``predicate`` (letting the page run meanwhile) until it holds or the time is up."""
-    for _ in range(max(1, timeout_ms // 250)):
-        if predicate():
-            return
-        page.wait_for_timeout(250)
-    raise AssertionError(f"timed out waiting for {what}")
