@@ -100,4 +100,3 @@ def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in found if v["impact"] in impacts
     ]
-
