@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: setup test lint unit integration e2e contract docs-check dev demo bench bench-local chaos fuzz build sam-local sam-local-check clean
+.PHONY: setup test lint unit integration e2e contract docs-check dev demo bench bench-local chaos fuzz build sam-local sam-local-check clean portal-assets browser-deps
 
 $(VENV)/.installed: requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.13 not found: install it with 'pyenv install 3.13.0'"; exit 1; }
@@ -48,7 +48,7 @@ lint: setup
 
 # The README's test command: installs everything, lints, runs every test tier, then proves sam local
 # (SKIPPED, with the reason, where no container engine can run).
-test: lint
+test: lint browser-deps
 	$(PY) -m pytest -q -n auto
 	$(PY) -m tests.chaos
 	$(PY) -m tests.fuzz
@@ -60,7 +60,7 @@ unit: setup
 integration: setup
 	$(PY) -m pytest -q tests/integration
 
-e2e: setup
+e2e: setup browser-deps
 	$(PY) -m pytest -q tests/e2e
 
 # schemathesis over /v1/openapi.json against a fresh local stack (admin key, tenant key, no key): no 5xx and
@@ -74,6 +74,19 @@ docs-check: setup
 	@command -v chromium >/dev/null || { echo "chromium not found: install it with 'apt-get install chromium'"; exit 1; }
 	$(PY) -m pytest -q -rs tests/e2e/test_swagger_ui.py
 	@echo "screenshot: $(CURDIR)/.aws-sam/docs-screenshot.png"
+
+# The tenant portal's script and styles (layers/common/hookline/api/portal_assets/, committed), rebuilt from
+# portal/package-lock.json: Preact and htm, bundled and minified by esbuild. See docs/portal.md.
+portal-assets:
+	@command -v npm >/dev/null || { echo "npm not found: install it with 'apt-get install npm'"; exit 1; }
+	cd portal && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+# What the browser tests inject into pages (axe-core), from tests/browser/package-lock.json. Without npm
+# the accessibility checks are skipped (CI installs npm, and fails them instead).
+browser-deps:
+	@if [ tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ]; then :; \
+	elif command -v npm >/dev/null; then cd tests/browser && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the browser tests' accessibility checks will be skipped"; fi
 
 # The local stack in the foreground (Ctrl-C stops it). Pass options with ARGS="--port 8080 ...".
 dev: $(VENV)/.installed

@@ -37,6 +37,7 @@ URL_VARIABLE: Final = "HOOKLINE_URL"
 KEY_VARIABLE: Final = "HOOKLINE_API_KEY"
 STATE_FILE_VARIABLE: Final = "HOOKLINE_STATE_FILE"
 SCOPES: Final = ("endpoints:read", "endpoints:write", "events:read", "events:write")
+KEY_SCOPES: Final = (*SCOPES, "portal:create")  # portal:create mints portal sessions; sessions never hold it
 DELIVERY_STATUSES: Final = ("pending", "retrying", "succeeded", "failed")
 USER_AGENT: Final = "hookline-cli/0.1.0"
 
@@ -451,6 +452,17 @@ class HooklineClient:
 
     def delete_event_type(self, name: str) -> None:
         self.call("DELETE", _path("event-types", name))
+
+    def create_portal_session(
+        self, tenant_id: str, *, expires_in: int | None = None, scopes: Sequence[str] | None = None
+    ) -> JsonObject:
+        """``{"url", "expires_at"}``: a signed link to the tenant's portal (credential in the fragment)."""
+        body: JsonObject = {}
+        if expires_in is not None:
+            body["expires_in"] = expires_in
+        if scopes:
+            body["scopes"] = list(scopes)
+        return _json_object(self.call("POST", _path("tenants", tenant_id, "portal-sessions"), json=body))
 
     # ------------------------------------------------------------------------------------ admin, meta
 

@@ -260,6 +260,12 @@ def event_type_body(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
+def portal(ctx: Context) -> Shown:
+    args = ctx.args
+    body = ctx.client.create_portal_session(args.tenant, expires_in=args.expires_in, scopes=args.scopes)
+    return Shown(body, str(body["url"]), f"(works until {body['expires_at']}; keep it private: it signs in)")
+
+
 def dead_letters(ctx: Context) -> Shown:
     client = ctx.client
     if ctx.args.verb == "list":
@@ -309,6 +315,7 @@ COMMANDS: dict[str, Callable[[Context], Shown | None]] = {
     "retry": retry,
     "recover": recover,
     "event-types": event_types,
+    "portal": portal,
     "dead-letters": dead_letters,
 }
 

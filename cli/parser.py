@@ -13,6 +13,7 @@ from typing import Any
 from cli.client import (
     DEFAULT_TIMEOUT,
     DELIVERY_STATUSES,
+    KEY_SCOPES,
     KEY_VARIABLE,
     SCOPES,
     STATE_FILE_VARIABLE,
@@ -188,7 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     create = _verb(keys, "create", "create a tenant key (its value is shown once)")
     create.add_argument("--name", required=True, help="what the key is for")
     create.add_argument(
-        "--scope", action="append", dest="scopes", required=True, choices=SCOPES, help="a scope (repeat it)"
+        "--scope",
+        action="append",
+        dest="scopes",
+        required=True,
+        choices=KEY_SCOPES,
+        help="a scope (repeat it)",
     )
     create.add_argument("--expires-in", type=positive_int, metavar="SECONDS", help="expire after this long")
     _paging(_verb(keys, "list", "list a tenant's keys (never their values)"))
@@ -250,6 +256,17 @@ def build_parser() -> argparse.ArgumentParser:
     _paging(_verb(catalog, "list", "the catalog, by name", tenant=False))
     for verb, text in (("get", "show an event type"), ("delete", "remove an event type")):
         _verb(catalog, verb, text, tenant=False).add_argument("name", metavar="NAME")
+    portal = _verb(groups, "portal", "print a fresh signed link to the tenant's portal (a web page)")
+    portal.add_argument(
+        "--expires-in", type=positive_int, metavar="S", help="seconds the link works, 60-86400 (3600)"
+    )
+    portal.add_argument(
+        "--scope",
+        action="append",
+        dest="scopes",
+        choices=SCOPES,
+        help="what it may do (repeat; default: all)",
+    )
 
     dead_letters = groups.add_parser(
         "dead-letters", help="dead-lettered deliveries (admin only)"

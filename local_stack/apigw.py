@@ -160,7 +160,8 @@ def build_event(
             cookies.extend(part.strip() for part in value.split(";") if part.strip())
             continue
         combined[key] = f"{combined[key]},{value}" if key in combined else value
-    combined["host"] = domain_name
+    # As API Gateway does: the Host the client sent (with its port, which matters on 127.0.0.1 only).
+    combined.setdefault("host", domain_name)
     combined.setdefault("x-forwarded-for", source_ip)
     combined.setdefault("x-forwarded-proto", "http")
     combined.setdefault("x-amzn-trace-id", f"Root=1-{int(now):08x}-{secrets.token_hex(12)}")

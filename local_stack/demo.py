@@ -260,6 +260,10 @@ def run_demo(verbose: bool) -> int:
         if tail_code != 0:
             tail_problems.append(f"hookline tail exited with {tail_code} on Ctrl-C")
         ok = report(api, events, event_ids, endpoint_names, receivers, alerts, tail_problems)
+        portal = api.create_portal_session(TENANT, expires_in=600)
+        say(f"\nTenant {TENANT!r}'s portal (endpoints and deliveries in a browser), while this stack runs:")
+        say(f"  {portal['url']}")
+        say(f"To browse it at leisure: `make dev`, then `hookline portal --tenant {TENANT}` prints a link.")
     finally:
         if tail is not None:
             tail.stop()

@@ -144,7 +144,7 @@ class World:
             endpoint_id=endpoint_id,
             event_id=self.event_id,
             key_id=key_id,
-            asset="swagger-ui.css",
+            asset="portal.css" if spec.path.startswith("/v1/portal") else "swagger-ui.css",
             name=event_type,
         )
         return path, BODIES.get(spec.operation_id)

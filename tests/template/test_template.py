@@ -56,6 +56,9 @@ FUNCTION_ENV = {
         "API_KEY_CACHE_SECONDS",
         "EVENT_TYPE_CACHE_SECONDS",
         "REQUIRE_REGISTERED_EVENT_TYPES",
+        "PORTAL_TITLE",
+        "PORTAL_ACCENT_COLOR",
+        "PORTAL_FRAME_ANCESTORS",
     },
     "DispatchFunction": {
         "DELIVERY_QUEUE_URL",

@@ -8,6 +8,9 @@
   so a warm request with a recently seen key makes no AWS call, and a revoked key stops working within that
   time. Expiry is checked on every request against the wall clock.
 
+- **Portal sessions** (``hkp_...``, ``core.portal_session``) are signed, self-contained credentials for one
+  tenant and a few scopes, verified without a lookup and refused once expired.
+
 Authorization: the admin key may do everything. A tenant key works under its own tenant's path only (any
 other tenant's path is a 404, as if it did not exist), never on admin-only routes (403), and only with the
 route's scope (403).
@@ -26,6 +29,8 @@ from hookline.core.cache import BoundedCache, Missing
 from hookline.core.errors import DependencyError, ForbiddenError, NotFoundError, UnauthorizedError
 from hookline.core.ids import API_KEY_PREFIX
 from hookline.core.models import ApiKey, Scope
+from hookline.core.portal_session import PREFIX as PORTAL_SESSION_PREFIX
+from hookline.core.portal_session import InvalidSessionError, PortalSession
 from hookline.storage.api_keys import ApiKeyStore
 
 ADMIN_REFRESH_SECONDS = 60.0
@@ -74,6 +79,7 @@ ENDPOINTS_READ = Access(scope=Scope.ENDPOINTS_READ)
 ENDPOINTS_WRITE = Access(scope=Scope.ENDPOINTS_WRITE)
 EVENTS_READ = Access(scope=Scope.EVENTS_READ)
 EVENTS_WRITE = Access(scope=Scope.EVENTS_WRITE)
+PORTAL_CREATE = Access(scope=Scope.PORTAL_CREATE)
 
 
 def authorize(principal: Principal, access: Access, tenant_id: str | None) -> None:
@@ -153,15 +159,23 @@ class TenantKeys:
 
 
 class Authenticator:
-    def __init__(self, admin: AdminKey, tenant_keys: TenantKeys) -> None:
+    def __init__(
+        self,
+        admin: AdminKey,
+        tenant_keys: TenantKeys,
+        portal_sessions: Callable[[str], PortalSession] | None = None,
+    ) -> None:
         self._admin = admin
         self._tenant_keys = tenant_keys
+        self._portal_sessions = portal_sessions
 
     def authenticate(self, headers: Mapping[str, str]) -> Principal:
         token = bearer_token(headers)
         presented = digest(token)
         if self._admin.matches(presented):
             return ADMIN
+        if token.startswith(PORTAL_SESSION_PREFIX) and self._portal_sessions is not None:
+            return self._portal_session(token)
         if token.startswith(API_KEY_PREFIX) and len(token) == _TENANT_KEY_LENGTH:
             key = self._tenant_keys.find(presented)
             if key is not None:
@@ -171,3 +185,11 @@ class Authenticator:
         if self._admin.matches_after_refresh(presented):
             return ADMIN
         raise UnauthorizedError("the API key is not valid (unknown, revoked or expired)")
+
+    def _portal_session(self, token: str) -> Principal:
+        assert self._portal_sessions is not None
+        try:
+            session = self._portal_sessions(token)
+        except InvalidSessionError as exc:
+            raise UnauthorizedError(str(exc)) from None
+        return Principal(admin=False, tenant_id=session.tenant_id, scopes=session.scopes)

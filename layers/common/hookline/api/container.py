@@ -6,6 +6,7 @@ container would start without them.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
@@ -19,8 +20,10 @@ from hookline.api.ingest import IngestService
 from hookline.api.paging import Pager
 from hookline.api.resends import ResendService
 from hookline.api.tenants import KnownTenants, TenantService
+from hookline.core import portal_session
 from hookline.core.config import IngestSettings, ingest_settings
 from hookline.core.event_types import SchemaCache
+from hookline.core.portal_session import PortalSession
 from hookline.storage.api_keys import ApiKeyStore
 from hookline.storage.breaker_state import BreakerStateStore
 from hookline.storage.dead_letter_store import DeadLetterStore
@@ -99,9 +102,13 @@ def tenant_keys() -> TenantKeys:
     return TenantKeys(api_key_store(), settings().api_key_cache_seconds)
 
 
+def _verify_portal_session(token: str) -> PortalSession:
+    return portal_session.verify(keyring_source().keyring(), token, time.time())
+
+
 @cache
 def authenticator() -> Authenticator:
-    return Authenticator(AdminKey(_read_admin_key), tenant_keys())
+    return Authenticator(AdminKey(_read_admin_key), tenant_keys(), _verify_portal_session)
 
 
 @cache

@@ -21,7 +21,7 @@ from pydantic import (
     field_validator,
 )
 
-from hookline.core import clock, signing
+from hookline.core import clock, portal_session, signing
 from hookline.core.config import TargetPolicy
 from hookline.core.errors import InvalidRequestError
 from hookline.core.filters import validate_filter
@@ -212,6 +212,18 @@ def whole_number(value: Any) -> Any:
 WholeNumber = BeforeValidator(whole_number)
 
 
+def scopes_by_name(value: Any, allowed: tuple[Scope, ...], refusal: str) -> Any:
+    """Scope names as ``Scope`` members. Strict mode takes enums by value only from JSON; these bodies are
+    parsed JSON, so they are mapped here (duplicates are kept, to count against the length limit)."""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        known = {scope.value: scope for scope in allowed}
+        unknown = [item for item in value if item not in known]
+        if unknown:
+            raise ValueError(f"{refusal} {unknown[0]!r}; scopes are {', '.join(known)}")
+        return [known[item] for item in value]
+    return value
+
+
 # --- tenants and keys -----------------------------------------------------------------------------------
 
 
@@ -240,14 +252,7 @@ class ApiKeyIn(RequestModel):
     @field_validator("scopes", mode="before")
     @classmethod
     def _scope_names(cls, value: Any) -> Any:
-        # Strict mode takes enums by value only from JSON; these bodies are parsed JSON, so map them here.
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            known = {scope.value: scope for scope in Scope}
-            unknown = [item for item in value if item not in known]
-            if unknown:
-                raise ValueError(f"unknown scope {unknown[0]!r}; scopes are {', '.join(known)}")
-            return [known[item] for item in value]
-        return value
+        return scopes_by_name(value, tuple(Scope), "unknown scope")
 
     @field_validator("scopes")
     @classmethod
@@ -419,6 +424,30 @@ class BatchIn(RequestModel):
     )
 
 
+class PortalSessionIn(RequestModel):
+    """A signed link to the tenant's portal, valid ``expires_in`` seconds, for ``scopes``."""
+
+    expires_in: Annotated[
+        int,
+        Field(ge=portal_session.MIN_LIFETIME_SECONDS, le=portal_session.MAX_LIFETIME_SECONDS),
+        WholeNumber,
+    ] = portal_session.DEFAULT_LIFETIME_SECONDS
+    scopes: Annotated[
+        list[Annotated[Scope, WithJsonSchema({"enum": [s.value for s in portal_session.GRANTABLE_SCOPES]})]],
+        Field(min_length=1, max_length=len(portal_session.GRANTABLE_SCOPES)),
+    ] = Field(default_factory=lambda: list(portal_session.GRANTABLE_SCOPES))
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _scope_names(cls, value: Any) -> Any:
+        return scopes_by_name(value, portal_session.GRANTABLE_SCOPES, "a portal session cannot have scope")
+
+    @field_validator("scopes")
+    @classmethod
+    def _distinct_scopes(cls, value: list[Scope]) -> list[Scope]:
+        return list(dict.fromkeys(value))  # after the length check, as for API keys
+
+
 class RetryIn(RequestModel):
     endpoint_id: str | None = Field(
         default=None, description="Resend to this endpoint only; absent: to every endpoint the event matched."
@@ -461,4 +490,5 @@ REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     BatchIn,
     RetryIn,
     EventTypeIn,
+    PortalSessionIn,
 )

@@ -24,7 +24,8 @@ signs (Standard Webhooks), delivers, retries, dead-letters and logs every attemp
 
 Every route but this description needs `Authorization: Bearer <key>`: the admin key (everything), or a
 tenant key limited to its tenant and scopes (`endpoints:read`, `endpoints:write`, `events:read`,
-`events:write`). Errors are `{"error": {"code", "message"}}`. Lists are pages of
+`events:write`, `portal:create`), or a portal session's token (`hkp_...`, from `.../portal-sessions`).
+Errors are `{"error": {"code", "message"}}`. Lists are pages of
 `{"data", "next_cursor", "has_more"}`; pass `next_cursor` back as `cursor`."""
 
 _ERRORS = {

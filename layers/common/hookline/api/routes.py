@@ -12,14 +12,16 @@ Who may call what:
   missing scope or an admin-only route is a 403;
 - any valid key: the event-type catalog (``GET /v1/event-types``, ``GET /v1/event-types/{name}``); writing
   it needs the admin key;
-- nobody at all: ``/v1/openapi.json`` and ``/v1/docs``.
+- a **tenant key** with ``portal:create`` (or the admin key): ``.../portal-sessions``, whose signed links
+  act as a tenant key with the session's scopes until they expire (``api.portal``);
+- nobody at all: ``/v1/openapi.json``, ``/v1/docs`` and ``/v1/portal`` (the page and its assets).
 """
 
 from __future__ import annotations
 
-from hookline.api import catalog_routes, event_routes, tenant_routes
+from hookline.api import catalog_routes, event_routes, portal_routes, tenant_routes
 from hookline.api.router import ROUTES, handle
 
-ROUTE_MODULES = (tenant_routes, event_routes, catalog_routes)
+ROUTE_MODULES = (tenant_routes, event_routes, catalog_routes, portal_routes)
 
 __all__ = ["ROUTES", "ROUTE_MODULES", "handle"]

@@ -392,3 +392,15 @@ def dead_letter_view(letter: DeadLetter) -> DeadLetterOut:
         dead_lettered_at=letter.dead_lettered_at,
         reason=letter.reason,
     )
+
+
+class PortalSessionOut(TypedDict):
+    url: Annotated[
+        str,
+        Field(
+            description="Opens the tenant's portal. The credential is in the fragment, which browsers never "
+            "send to a server or in a Referer.",
+            examples=["https://api.example.com/v1/portal#session=hkp_..."],
+        ),
+    ]
+    expires_at: str

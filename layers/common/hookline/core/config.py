@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -193,6 +194,41 @@ class DeadLetterSettings:
         return settings
 
 
+_ACCENT_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+# A CSP source for frame-ancestors: 'none', 'self', or an origin (a scheme, a host with an optional leading
+# "*." and an optional port). Nothing that could end the directive (";", ",") or the header.
+_FRAME_ANCESTOR = re.compile(r"'none'|'self'|https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?")
+MAX_PORTAL_TITLE = 80
+
+
+@dataclass(frozen=True, slots=True)
+class PortalSettings:
+    """The portal's branding and who may frame it (template parameters ``PortalTitle``,
+    ``PortalAccentColor`` and ``PortalFrameAncestors``)."""
+
+    title: str
+    accent_color: str
+    frame_ancestors: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> PortalSettings:
+        env = _Env(environ)
+        title = env.optional("PORTAL_TITLE", "Webhooks")
+        if len(title) > MAX_PORTAL_TITLE or not title.isprintable():
+            raise ConfigurationError(f"PORTAL_TITLE must be 1 to {MAX_PORTAL_TITLE} printable characters")
+        accent = env.optional("PORTAL_ACCENT_COLOR", "#2b59c3")
+        if not _ACCENT_COLOR.fullmatch(accent):
+            raise ConfigurationError(f"PORTAL_ACCENT_COLOR must be a colour like #2b59c3, got {accent!r}")
+        sources = env.optional("PORTAL_FRAME_ANCESTORS", "'none'").split()
+        bad = [source for source in sources if not _FRAME_ANCESTOR.fullmatch(source)]
+        if bad or ("'none'" in sources and len(sources) > 1):
+            raise ConfigurationError(
+                "PORTAL_FRAME_ANCESTORS must be 'none', or origins such as https://app.example.com "
+                f"separated by spaces ('self' allowed), got {bad or sources}"
+            )
+        return cls(title=title, accent_color=accent.lower(), frame_ancestors=" ".join(sources))
+
+
 def _retention_days(env: _Env) -> int:
     return env.integer("RETENTION_DAYS", 30, 1, 3_650)
 
@@ -217,3 +253,8 @@ def dispatch_settings() -> DispatchSettings:
 @cache
 def dead_letter_settings() -> DeadLetterSettings:
     return DeadLetterSettings.from_env()
+
+
+@cache
+def portal_settings() -> PortalSettings:
+    return PortalSettings.from_env()

@@ -57,6 +57,7 @@ class Scope(enum.StrEnum):
     ENDPOINTS_WRITE = "endpoints:write"
     EVENTS_READ = "events:read"
     EVENTS_WRITE = "events:write"
+    PORTAL_CREATE = "portal:create"  # mint portal sessions (``POST .../portal-sessions``) for its tenant
 
 
 @dataclass(frozen=True, slots=True)
