@@ -53,6 +53,9 @@ FUNCTION_ENV = {
         "MAX_PAYLOAD_BYTES",
         "SECRET_ROTATION_GRACE_SECONDS",
         "API_KEY_CACHE_SECONDS",
+        "SCHEDULE_GROUP_NAME",
+        "SCHEDULER_ROLE_ARN",
+        "DELIVERY_QUEUE_ARN",
     },
     "DispatchFunction": {
         "DELIVERY_QUEUE_URL",

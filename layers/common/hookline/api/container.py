@@ -12,11 +12,14 @@ from functools import cache
 from hookline import aws
 from hookline.api.admin import AdminService
 from hookline.api.auth import AdminKey, Authenticator, TenantKeys
+from hookline.api.delayed import DelayedEvents
 from hookline.api.endpoints import EndpointService
 from hookline.api.event_queries import EventQueries
 from hookline.api.ingest import IngestService
 from hookline.api.paging import Pager
+from hookline.api.replays import ReplayService
 from hookline.api.resends import ResendService
+from hookline.api.schedules import ScheduleService
 from hookline.api.tenants import KnownTenants, TenantService
 from hookline.core.config import IngestSettings, ingest_settings
 from hookline.storage.api_keys import ApiKeyStore
@@ -24,9 +27,13 @@ from hookline.storage.breaker_state import BreakerStateStore
 from hookline.storage.dead_letter_store import DeadLetterStore
 from hookline.storage.endpoints import EndpointCodec, EndpointStore
 from hookline.storage.event_log import EventLog
+from hookline.storage.event_origins import EventOrigins
 from hookline.storage.event_search import EventSearch
 from hookline.storage.idempotency import IdempotencyStore
 from hookline.storage.queue import JobQueue
+from hookline.storage.replays import ReplayStore
+from hookline.storage.scheduler import SchedulerGateway
+from hookline.storage.schedules import ScheduleStore
 from hookline.storage.secrets import KeyringSource, SecretValue
 from hookline.storage.table import Table, aws_errors
 from hookline.storage.tenants import TenantStore
@@ -116,8 +123,31 @@ def endpoint_service() -> EndpointService:
 
 
 @cache
+def scheduler() -> SchedulerGateway:
+    config = settings().scheduler
+    return SchedulerGateway(aws.scheduler(), config.group_name, config.role_arn, config.delivery_queue_arn)
+
+
+@cache
+def delayed_events() -> DelayedEvents:
+    return DelayedEvents(EventOrigins(table()), queue(), scheduler, settings().retention_days)
+
+
+@cache
 def ingest_service() -> IngestService:
-    return IngestService(settings(), known_tenants(), IdempotencyStore(table()), event_log(), queue(), pool())
+    return IngestService(
+        settings(), known_tenants(), IdempotencyStore(table()), event_log(), queue(), pool(), delayed_events()
+    )
+
+
+@cache
+def schedule_service() -> ScheduleService:
+    return ScheduleService(ScheduleStore(table()), scheduler, pager(), known_tenants())
+
+
+@cache
+def replay_service() -> ReplayService:
+    return ReplayService(ReplayStore(table()), queue(), known_tenants(), settings().retention_days)
 
 
 @cache

@@ -9,6 +9,9 @@ checked against a per-container cache (``KnownTenants``). Only two things write 
   and a digest of the body. A repeat gets that answer; a different body under the same key is a 422. If
   the job cannot be queued, the claim is released and the caller gets a 503 to retry.
 
+An event with a future ``deliver_at`` is held instead of queued (``api.delayed``): its origin item is the
+one write it costs.
+
 A claim whose event never got recorded (the first request died between claim and send) is healed by the
 next repeat: once the claim is older than the first delivery delay plus a minute and no record exists, the
 job is sent again with ``read_first`` (dispatch then treats it as a possible duplicate).
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookline.api import binding
+from hookline.api.delayed import Delay, DelayedEvents, parse_deliver_at
 from hookline.api.models import BatchEventIn, BatchIn, EndpointTestIn, EventIn, check_idempotency_key
 from hookline.api.tenants import KnownTenants
 from hookline.api.views import BatchAccepted, BatchFailed, BatchOut, ErrorDetail, EventAccepted
@@ -50,6 +54,7 @@ class _Prepared:
     job: EventJob
     delay: int
     claim: IdempotencyRecord | None = None
+    held: Delay | None = None  # a delayed event: held until then instead of queued
 
 
 class IngestService:
@@ -61,7 +66,9 @@ class IngestService:
         log: EventLog,
         queue: JobQueue,
         pool: Executor,
+        delayed: DelayedEvents,
     ) -> None:
+        self._delayed = delayed
         self._settings = settings
         self._tenants = tenants
         self._idempotency = idempotency
@@ -77,12 +84,18 @@ class IngestService:
                 check_idempotency_key(idempotency_key)
             except ValueError as exc:
                 raise InvalidRequestError(f"Idempotency-Key: {exc}") from None
+        echo, delay = parse_deliver_at(request.deliver_at, time.time())
         self._tenants.require(tenant_id)
-        prepared, answer = self._prepare(tenant_id, request.type, request.data, idempotency_key)
+        prepared, answer = self._prepare(tenant_id, request.type, request.data, idempotency_key, delay)
+        if echo is not None:
+            answer["deliver_at"] = echo
         if prepared is None:
             return answer
         try:
-            self._queue.send(prepared.job, prepared.delay)
+            if prepared.held is not None:
+                self._delayed.hold(prepared.job, prepared.held)
+            else:
+                self._queue.send(prepared.job, prepared.delay)
         except DependencyError:
             self._release(prepared)
             raise
@@ -111,7 +124,17 @@ class IngestService:
 
         def prepare(entry: tuple[int, BatchEventIn]) -> tuple[int, _Prepared | None, EventAccepted]:
             index, item = entry
-            prepared, answer = self._prepare(tenant_id, item.type, item.data, item.idempotency_key)
+            echo, delay = parse_deliver_at(item.deliver_at, time.time())
+            prepared, answer = self._prepare(tenant_id, item.type, item.data, item.idempotency_key, delay)
+            if prepared is not None and prepared.held is not None:
+                try:
+                    self._delayed.hold(prepared.job, prepared.held)
+                except DependencyError:
+                    self._release(prepared)
+                    raise
+                prepared = None  # held: nothing more to queue now
+            if echo is not None:
+                answer["deliver_at"] = echo
             return index, prepared, answer
 
         to_send: list[tuple[int, _Prepared]] = []
@@ -120,9 +143,12 @@ class IngestService:
                 results[index] = _failed(outcome)
                 continue
             _, prepared, answer = outcome
-            results[index] = BatchAccepted(
+            accepted = BatchAccepted(
                 status=202, id=answer["id"], type=answer["type"], timestamp=answer["timestamp"]
             )
+            if "deliver_at" in answer:
+                accepted["deliver_at"] = answer["deliver_at"]
+            results[index] = accepted
             if prepared is not None:
                 to_send.append((index, prepared))
         refused = set(self._queue.send_batch([(p.job, p.delay) for _, p in to_send]))
@@ -146,13 +172,18 @@ class IngestService:
     # --- the shared steps -----------------------------------------------------------------------------
 
     def _prepare(
-        self, tenant_id: str, event_type: str, data: dict[str, Any], idempotency_key: str | None
+        self,
+        tenant_id: str,
+        event_type: str,
+        data: dict[str, Any],
+        idempotency_key: str | None,
+        delay: Delay | None = None,
     ) -> tuple[_Prepared | None, EventAccepted]:
         """The event to queue and its answer; with a key already used for this body, nothing to queue (or a
         healing resend) and the first answer."""
-        event = self._event(tenant_id, event_type, data)
+        event = self._event(tenant_id, event_type, data, None if delay is None else delay.due_at)
         if idempotency_key is None:
-            return self._prepared(event), _accepted(event)
+            return self._prepared(event, held=delay), _accepted(event)
         claim = IdempotencyRecord(
             tenant_id=tenant_id,
             key_digest=hashlib.sha256(idempotency_key.encode()).hexdigest(),
@@ -164,7 +195,7 @@ class IngestService:
         )
         holder = self._idempotency.claim(claim)
         if holder is None:
-            return self._prepared(event, claim=claim), _accepted(event)
+            return self._prepared(event, claim=claim, held=delay), _accepted(event)
         if holder.body_digest != claim.body_digest:
             raise UnprocessableError("this Idempotency-Key was already used with a different request body")
         first = Event(
@@ -180,14 +211,21 @@ class IngestService:
         return None, answer
 
     def _needs_healing(self, holder: IdempotencyRecord) -> bool:
+        if (ids.event_id_unix_seconds(holder.event_id) or 0.0) > time.time():
+            return False  # a delayed event: its release job sends it when it is due
         first_delay = self._settings.retry_schedule.delays[0]
         if time.time() - holder.created_at < first_delay + REPEAT_GRACE_SECONDS:
             return False
         return self._log.get(holder.tenant_id, holder.event_id) is None
 
-    def _event(self, tenant_id: str, event_type: str, data: dict[str, Any]) -> Event:
-        timestamp = clock.now_iso()
-        return Event(tenant_id, ids.new_event_id(), event_type, timestamp, _body(event_type, timestamp, data))
+    def _event(
+        self, tenant_id: str, event_type: str, data: dict[str, Any], due_at: float | None = None
+    ) -> Event:
+        if due_at is None:
+            timestamp, event_id = clock.now_iso(), ids.new_event_id()
+        else:
+            timestamp, event_id = clock.iso_from_unix(due_at), ids.new_event_id_at(due_at)
+        return Event(tenant_id, event_id, event_type, timestamp, _body(event_type, timestamp, data))
 
     def _prepared(
         self,
@@ -195,6 +233,7 @@ class IngestService:
         claim: IdempotencyRecord | None = None,
         only_endpoint: str | None = None,
         read_first: bool = False,
+        held: Delay | None = None,
     ) -> _Prepared:
         job = EventJob(
             event.tenant_id,
@@ -219,7 +258,7 @@ class IngestService:
                 only_endpoint=only_endpoint,
                 read_first=True,
             )
-        return _Prepared(event, job, self._settings.retry_schedule.delays[0], claim)
+        return _Prepared(event, job, self._settings.retry_schedule.delays[0], claim, held)
 
     def _release(self, prepared: _Prepared) -> None:
         if prepared.claim is not None:

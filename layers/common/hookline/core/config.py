@@ -87,6 +87,15 @@ class BreakerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SchedulerSettings:
+    """EventBridge Scheduler: the stack's schedule group, the role it sends with, and its target."""
+
+    group_name: str
+    role_arn: str
+    delivery_queue_arn: str
+
+
+@dataclass(frozen=True, slots=True)
 class IngestSettings:
     table_name: str
     delivery_queue_url: str
@@ -98,6 +107,7 @@ class IngestSettings:
     api_key_cache_seconds: int
     retry_schedule: RetrySchedule
     target_policy: TargetPolicy
+    scheduler: SchedulerSettings
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> IngestSettings:
@@ -113,6 +123,11 @@ class IngestSettings:
             api_key_cache_seconds=env.integer("API_KEY_CACHE_SECONDS", 30, 0, 30),
             retry_schedule=env.schedule("RETRY_SCHEDULE"),
             target_policy=_target_policy(env),
+            scheduler=SchedulerSettings(
+                group_name=env.required("SCHEDULE_GROUP_NAME"),
+                role_arn=env.required("SCHEDULER_ROLE_ARN"),
+                delivery_queue_arn=env.required("DELIVERY_QUEUE_ARN"),
+            ),
         )
         env.done()
         return settings

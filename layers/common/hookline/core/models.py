@@ -55,6 +55,8 @@ class Scope(enum.StrEnum):
     ENDPOINTS_WRITE = "endpoints:write"
     EVENTS_READ = "events:read"
     EVENTS_WRITE = "events:write"
+    SCHEDULES_READ = "schedules:read"
+    SCHEDULES_WRITE = "schedules:write"
 
 
 @dataclass(frozen=True, slots=True)
