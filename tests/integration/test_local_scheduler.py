@@ -1,5 +1,5 @@
-"""The local stack's EventBridge Scheduler (moto stores schedules, ``LocalScheduler`` fires them), driven by an
-injected wall clock: rate, cron in a time zone, start and end, disable, one-time ``at()`` and the payload."""
+"""The local stack's EventBridge Scheduler (moto stores schedules, ``LocalScheduler`` fires them), driven by
+an injected wall clock: rate, cron in a time zone, start and end, disable, one-time ``at()``, the payload."""
 
 from __future__ import annotations
 
@@ -15,7 +15,13 @@ from moto import mock_aws
 from local_stack.scheduler import LocalScheduler
 
 GROUP = "hookline-schedules"
-INPUT = '{"kind":"fire","scheduled_time":"<aws.scheduler.scheduled-time>","attempt":"<aws.scheduler.attempt-number>"}'
+INPUT = json.dumps(
+    {
+        "kind": "fire",
+        "scheduled_time": "<aws.scheduler.scheduled-time>",
+        "attempt": "<aws.scheduler.attempt-number>",
+    }
+)
 
 
 class Clock:
