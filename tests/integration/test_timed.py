@@ -12,7 +12,10 @@ from standardwebhooks.webhooks import Webhook
 
 from hookline.core import clock, ids
 from hookline.core.jobs import EventJob, FireJob, ReplayJob, decode_job, encode_job
-from tests.integration.lambda_harness import ApiClient, Stack
+from hookline.core.recurring import Schedule
+from hookline.storage.schedules import ScheduleStore
+from tests.integration.lambda_harness import ApiClient, Stack, load_event
+from tests.integration.seed import Seeder
 from tests.integration.test_delivery import always, post_event, setup_endpoint, status_of
 from tests.receivers import Receiver
 
@@ -255,3 +258,24 @@ def test_replays_need_a_time_range(api: ApiClient, stack: Stack) -> None:
 def test_event_jobs_stay_readable(stack: Stack) -> None:
     job = EventJob("acme", "evt_01JDEMO0000000000000000000", "a.b", "2026-01-01T00:00:00Z", "{}")
     assert decode_job(encode_job(job)) == job
+
+
+def test_the_schedule_firing_fixture_becomes_one_event_of_its_schedule(api: ApiClient, stack: Stack) -> None:
+    """events/schedule_firing.json (what ``sam local invoke`` gets): the firing of a stored schedule."""
+    batch = load_event("schedule_firing.json")
+    fired = json.loads(batch["Records"][0]["body"])
+    with Receiver(always(200)) as receiver:
+        endpoint_id, secret = setup_endpoint(api, receiver.url)
+        store = ScheduleStore(Seeder(stack).table)
+        now = clock.now_iso()
+        store.put(
+            Schedule("acme", fired["schedule_id"], "report.daily", {"r": 1}, "0 9 * * *", None, "UTC", None,
+                     None, None, True, now, now),
+            new=True,
+        )  # fmt: skip
+        assert stack.functions["DispatchFunction"].invoke(batch) == {"batchItemFailures": []}
+        event_id = ids.firing_event_id(fired["schedule_id"], 1_795_770_000_000)
+        stack.run_until(lambda: status_of(api, event_id, endpoint_id) == "succeeded")
+        [request] = receiver.requests
+        assert Webhook(secret).verify(request.body, request.headers)["data"] == {"r": 1}
+        assert api.call("GET", f"{EVENTS}/{event_id}").body["schedule_id"] == fired["schedule_id"]
