@@ -21,13 +21,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from hookline.core.errors import InvalidRequestError
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")  # index = Unix day of week (0 = Sunday)
-SEARCH_YEARS = 5  # a cron that matches nothing within this many years has no next run
+SEARCH_YEARS = 5
+MAX_RATE_SECONDS = 366 * 86_400  # a cron that matches nothing within this many years has no next run
 _RATE = re.compile(r"^(?:rate\()?\s*(\d{1,6})\s+(minutes?|hours?|days?)\s*\)?$")
 _RATE_UNITS = {"minute": 60, "hour": 3_600, "day": 86_400}
 _ITEM = re.compile(r"^(\*|[A-Z0-9]+(?:-[A-Z0-9]+)?)(?:/(\d+))?$")
@@ -60,14 +62,20 @@ class Rate:
 Recurrence = Cron | Rate
 
 
+@cache
+def _zone_names() -> frozenset[str]:
+    # The IANA names (the tzdata package guarantees them on Lambda), not the host's local aliases.
+    return (frozenset(available_timezones()) | {"UTC"}) - {"localtime", "posixrules", "Factory"}
+
+
 def parse_timezone(name: str) -> ZoneInfo:
     try:
-        if not name or name.startswith(("/", ".")) or ".." in name:
+        if name not in _zone_names():
             raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidRequestError(
-            f"timezone: {name!r} is not an IANA time zone name (like Europe/Berlin or UTC)"
+            f"timezone: {name[:64]!r} is not an IANA time zone name (like Europe/Berlin or UTC)"
         ) from None
 
 
@@ -75,9 +83,12 @@ def parse_rate(text: str) -> Rate:
     matched = _RATE.match(text.strip())
     if matched is None or int(matched.group(1)) < 1:
         raise InvalidRequestError(
-            f"rate: {text!r} is not a rate; use a whole number and minutes, hours or days, like '5 minutes'"
+            f"rate: {text[:64]!r} is not a rate; use a whole number and minutes, hours or days, "
+            "like '5 minutes'"
         )
     value, unit = int(matched.group(1)), matched.group(2).rstrip("s")
+    if value * _RATE_UNITS[unit] > MAX_RATE_SECONDS:
+        raise InvalidRequestError(f"rate: {text[:80]!r} is longer than a year; use a cron expression")
     return Rate(value * _RATE_UNITS[unit], f"rate({value} {unit}{'' if value == 1 else 's'})")
 
 
@@ -91,7 +102,8 @@ def parse_cron(text: str) -> Cron:
     if len(fields) == 6:
         return _eventbridge_cron(text, fields)
     raise InvalidRequestError(
-        f"cron: {text!r} needs 5 fields (minute hour day-of-month month day-of-week, like '0 9 * * MON-FRI') "
+        f"cron: {text[:80]!r} needs 5 fields "
+        "(minute hour day-of-month month day-of-week, like '0 9 * * MON-FRI') "
         "or EventBridge's 6 (minute hour day-of-month month day-of-week year)"
     )
 
@@ -107,7 +119,7 @@ def _unix_cron(text: str, fields: list[str]) -> Cron:
     )
     if days is not None and weekdays is not None:
         raise InvalidRequestError(
-            f"cron: {text!r} restricts both day-of-month and day-of-week; "
+            f"cron: {text[:80]!r} restricts both day-of-month and day-of-week; "
             "EventBridge Scheduler allows only one"
         )
     aws_dom = "?" if days is None and weekdays is not None else dom
@@ -132,7 +144,8 @@ def _eventbridge_cron(text: str, fields: list[str]) -> Cron:
     minute, hour, dom, month, dow, year = (f.upper() for f in fields)
     if (dom == "?") == (dow == "?"):
         raise InvalidRequestError(
-            f"cron: {text!r}: exactly one of day-of-month and day-of-week must be '?' in EventBridge's form"
+            f"cron: {text[:80]!r}: exactly one of day-of-month and day-of-week must be '?' "
+            "in EventBridge's form"
         )
     days = None if dom in {"?", "*"} else _field(text, "day-of-month", dom, 1, 31)
     weekdays = (
@@ -156,7 +169,7 @@ def _field(
     text: str, name: str, spec: str, low: int, high: int, names: tuple[str, ...] = (), first: int = 0
 ) -> frozenset[int]:
     def bad(why: str) -> InvalidRequestError:
-        return InvalidRequestError(f"cron: {text!r}: {name} {spec!r} {why}")
+        return InvalidRequestError(f"cron: {text[:80]!r}: {name} {spec!r} {why}")
 
     def number(token: str) -> int:
         if token in names:
