@@ -28,6 +28,8 @@ from hookline.storage.scheduler import SCHEDULED_TIME, SchedulerGateway, Schedul
 from hookline.storage.schedules import ScheduleStore, schedule_key
 
 _CLEARABLE = ("ordering_key", "start_at", "end_at")
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2199, 12, 31, 23, 59, tzinfo=UTC)
 
 
 class ScheduleService:
@@ -163,6 +165,9 @@ def _checked(schedule: Schedule) -> Schedule:
         raise InvalidRequestError(f"data: at most {MAX_SCHEDULE_DATA_BYTES} bytes of JSON")
     start = clock.parse_iso(schedule.start_at) if schedule.start_at else None
     end = clock.parse_iso(schedule.end_at) if schedule.end_at else None
+    for name, moment in (("start_at", start), ("end_at", end)):
+        if moment is not None and not EARLIEST <= moment <= LATEST:
+            raise InvalidRequestError(f"{name}: must be between 1970 and 2199 (EventBridge's cron years)")
     if start is not None and end is not None and end <= start:
         raise InvalidRequestError("end_at: must be after start_at")
     return schedule

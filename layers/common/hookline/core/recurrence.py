@@ -224,7 +224,8 @@ def next_run(
 
     A rate fires at ``start`` (or ``anchor``, the time the schedule was made, when there is no start) plus
     whole multiples of its interval (with a start, the start itself is the first firing)."""
-    after = max(after, start - timedelta(microseconds=1)) if start is not None else after
+    if start is not None and start > after:
+        after = start - timedelta(microseconds=1)
     if isinstance(recurrence, Rate):
         origin = start or anchor
         interval = recurrence.seconds
