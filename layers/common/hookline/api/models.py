@@ -8,7 +8,7 @@ are built on first use (``defer_build``), which keeps them out of the ingest fun
 """
 
 import re
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -478,22 +478,13 @@ class ReplayIn(RequestModel):
     types: list[str] | None = Field(
         default=None, description="Event types and `prefix.*` wildcards.", examples=[["order.*"]]
     )
-    status: str | None = Field(
-        default=None,
-        description="Only deliveries that ended this way.",
-        json_schema_extra={"enum": ["failed", "succeeded"]},
+    status: Literal["failed", "succeeded"] | None = Field(
+        default=None, description="Only deliveries that ended this way."
     )
     endpoint_id: str | None = None
 
     _times = field_validator("since", "until")(check_iso_time)
     _types = field_validator("types")(check_event_types)
-
-    @field_validator("status")
-    @classmethod
-    def _status(cls, value: str | None) -> str | None:
-        if value is not None and value not in {"failed", "succeeded"}:
-            raise ValueError("must be 'failed' or 'succeeded'")
-        return value
 
 
 REQUEST_MODELS: tuple[type[RequestModel], ...] = (

@@ -256,23 +256,3 @@ def _next_cron(cron: Cron, zone: ZoneInfo, after: datetime) -> datetime | None:
                 if instant > after:
                     return instant
     return None
-
-
-def firings(
-    recurrence: Recurrence,
-    zone: ZoneInfo,
-    after: datetime,
-    until: datetime,
-    anchor: datetime,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> list[datetime]:
-    """Every firing in (after, until]: what a scheduler that last looked at ``after`` owes now."""
-    due: list[datetime] = []
-    cursor = after
-    while True:
-        upcoming = next_run(recurrence, zone, cursor, anchor, start, end)
-        if upcoming is None or upcoming > until:
-            return due
-        due.append(upcoming)
-        cursor = upcoming

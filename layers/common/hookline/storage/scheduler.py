@@ -43,12 +43,19 @@ class SchedulerGateway:
         self._queue_arn = queue_arn
 
     def create(self, spec: ScheduleSpec) -> None:
-        with _scheduler_errors("create a schedule"):
-            self._client.create_schedule(**self._arguments(spec))
+        try:
+            with _scheduler_errors("create a schedule"):
+                self._client.create_schedule(**self._arguments(spec))
+        except _NotFound as exc:  # the schedule group is missing: the stack is broken, not the request
+            raise DependencyError(f"create a schedule: {exc}") from exc
 
     def update(self, spec: ScheduleSpec) -> None:
-        with _scheduler_errors("update a schedule"):
-            self._client.update_schedule(**self._arguments(spec))
+        """Replace it; one that is missing in AWS (deleted by hand, say) is made again."""
+        try:
+            with _scheduler_errors("update a schedule"):
+                self._client.update_schedule(**self._arguments(spec))
+        except _NotFound:
+            self.create(spec)
 
     def delete(self, name: str) -> None:
         """Delete it; one that is already gone (fired and deleted, or never made) is fine."""
