@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from hookline.api.models import ReplayIn
 from hookline.api.tenants import KnownTenants
+from hookline.api.timed_models import ReplayIn
 from hookline.api.views import ReplayOut
 from hookline.core import clock, ids
 from hookline.core.errors import DependencyError, InvalidRequestError, NotFoundError

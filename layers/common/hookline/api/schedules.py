@@ -16,9 +16,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from hookline.api import paging
-from hookline.api.models import MAX_SCHEDULE_DATA_BYTES, ScheduleIn, SchedulePatch
 from hookline.api.paging import Pager
 from hookline.api.tenants import KnownTenants
+from hookline.api.timed_models import MAX_SCHEDULE_DATA_BYTES, ScheduleIn, SchedulePatch
 from hookline.api.views import ScheduleOut, SchedulePage
 from hookline.core import clock, ids, recurrence
 from hookline.core.errors import HooklineError, InvalidRequestError, NotFoundError

@@ -12,8 +12,8 @@ from typing import Any
 from hookline.api import binding, container
 from hookline.api.auth import EVENTS_WRITE, SCHEDULES_READ, SCHEDULES_WRITE
 from hookline.api.binding import PAGING
-from hookline.api.models import ReplayIn, ScheduleIn, SchedulePatch
 from hookline.api.router import EVENT, TENANT, Reply, Request, Result, route
+from hookline.api.timed_models import ReplayIn, ScheduleIn, SchedulePatch
 from hookline.api.views import EventOut, ReplayOut, ScheduleOut, SchedulePage
 from hookline.core.errors import ConflictError, NotFoundError
 from hookline.core.jobs import EventJob, decode_job
