@@ -279,3 +279,53 @@ def test_the_schedule_firing_fixture_becomes_one_event_of_its_schedule(api: ApiC
         [request] = receiver.requests
         assert Webhook(secret).verify(request.body, request.headers)["data"] == {"r": 1}
         assert api.call("GET", f"{EVENTS}/{event_id}").body["schedule_id"] == fired["schedule_id"]
+
+
+NASTY_SCHEDULES: list[Any] = [
+    {"type": "a.b", "rate": "999999 days"},
+    {"type": "a.b", "rate": "1 minute", "start_at": "0001-01-01T00:00:00Z"},
+    {"type": "a.b", "rate": "1 minute", "end_at": "9999-12-31T23:59:59-14:00"},
+    {"type": "a.b", "cron": "0 0 29 2 ?", "start_at": "2199-12-31T00:00:00Z"},
+    {"type": "a.b", "cron": "*/99999999999999999999 * * * *"},
+    {"type": "a.b", "cron": "0 9 * * *", "timezone": "localtime"},
+    {"type": "a.b", "cron": "0 9 * * *", "timezone": "\u0000"},
+    {"type": "a.b", "cron": "x" * 5000},
+    {"type": "a.b", "rate": "1 minute", "start_at": "2027-01-01T00:00:00Z", "end_at": "2026-01-01T00:00:00Z"},
+    {"type": "a.b", "rate": "1 minute", "ordering_key": "a\nb"},
+    {"type": "a.b", "rate": "1 minute", "data": {"big": "x" * 70_000}},
+    {"type": "a.b", "rate": "1 minute", "enabled": "yes"},
+    {"type": "a.b", "rate": None, "cron": None},
+]
+
+
+def test_bad_timed_inputs_are_4xx_never_5xx(api: ApiClient, stack: Stack) -> None:
+    setup_endpoint(api, "http://127.0.0.1:9/hook")
+    answers = [api.call("POST", SCHEDULES, body).status for body in NASTY_SCHEDULES]
+    assert all(400 <= status < 500 for status in answers), answers
+    schedule_id = api.call("POST", SCHEDULES, {"type": "a.b", "rate": "1 minute"}).body["id"]
+    for patch in (
+        {"type": None},
+        {"data": None},
+        {"cron": "0 9 * * *", "rate": "1 hour"},
+        {"timezone": "Nowhere"},
+    ):
+        assert api.call("PATCH", f"{SCHEDULES}/{schedule_id}", patch).status == 400, patch
+    cleared = api.call(
+        "PATCH", f"{SCHEDULES}/{schedule_id}", {"cron": "0 9 * * *", "ordering_key": None}
+    ).body
+    assert (cleared["cron"], cleared["rate"]) == ("0 9 * * *", None)
+    for replay in (
+        {"since": "0001-01-01T00:00:00Z", "until": "9999-12-31T23:59:59Z", "status": "pending"},
+        {"since": "x", "until": "y"},
+        {"since": "2026-01-01T00:00:00Z", "until": "2026-01-02T00:00:00Z", "types": ["bad type"]},
+    ):
+        assert api.call("POST", "/v1/tenants/acme/replays", replay).status == 400, replay
+    wide = {"since": "0001-01-01T00:00:00Z", "until": "9999-12-31T23:59:59Z"}
+    assert api.call("POST", "/v1/tenants/acme/replays", wide).status == 202
+    for deliver_at in ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59-14:00", "2026-02-30T00:00:00Z", ""):
+        status = api.call("POST", EVENTS, {"type": "a.b", "data": {}, "deliver_at": deliver_at}).status
+        assert status in {202, 400}, (deliver_at, status)
+    for path in (f"{SCHEDULES}/sch_nope", "/v1/tenants/acme/replays/rpl_" + "0" * 26, f"{EVENTS}/evt_nope"):
+        assert api.call("GET", path).status == 404
+    assert api.call("DELETE", f"{EVENTS}/evt_nope").status == 404
+    assert api.call("GET", "/v1/tenants/nobody/schedules").status == 404

@@ -47,7 +47,8 @@ def test_cron_forms_convert_to_eventbridge(given: str, aws: str) -> None:
         ("0 9 ? * MON#2 *", "not supported"),
         ("0 9 5-1 * *", "ends before it starts"),
         ("0 9 * FOO *", "not a number or name"),
-        ("0 9 */0 * *", "step of 0"),
+        ("0 9 */0 * *", "step outside 1-31"),
+        ("*/61 * * * *", "step outside 1-60"),
     ],
 )
 def test_bad_crons_say_what_is_wrong(bad: str, words: str) -> None:

@@ -188,8 +188,8 @@ def _field(
             raise bad("is not a value, range, step or list (L, W and # are not supported)")
         base, step_text = matched.group(1), matched.group(2)
         step = int(step_text) if step_text else 1
-        if step < 1:
-            raise bad("has a step of 0")
+        if not 1 <= step <= high - low + 1:
+            raise bad(f"has a step outside 1-{high - low + 1}")
         if base == "*":
             start, end = low, high
         elif "-" in base:
