@@ -329,3 +329,22 @@ def test_bad_timed_inputs_are_4xx_never_5xx(api: ApiClient, stack: Stack) -> Non
         assert api.call("GET", path).status == 404
     assert api.call("DELETE", f"{EVENTS}/evt_nope").status == 404
     assert api.call("GET", "/v1/tenants/nobody/schedules").status == 404
+
+
+def test_a_replay_skips_endpoints_that_are_disabled_now(api: ApiClient, stack: Stack) -> None:
+    with Receiver(always(200)) as kept, Receiver(always(200)) as paused:
+        kept_id, _ = setup_endpoint(api, kept.url)
+        paused_id, _ = setup_endpoint(api, paused.url)
+        since = clock.iso_from_unix(time.time() - 1)
+        event_id = post_event(api)
+        stack.run_until(lambda: all(status_of(api, event_id, e) == "succeeded" for e in (kept_id, paused_id)))
+        api.call("PATCH", f"/v1/tenants/acme/endpoints/{paused_id}", {"enabled": False})
+        body = {"since": since, "until": clock.iso_from_unix(time.time() + 1), "status": "succeeded"}
+        replay_id = api.call("POST", "/v1/tenants/acme/replays", body).body["id"]
+        path = f"/v1/tenants/acme/replays/{replay_id}"
+        stack.run_until(lambda: api.call("GET", path).body["status"] == "done", timeout=30)
+        stack.drain()
+        report = api.call("GET", path).body
+        assert (report["matched"], report["queued"], report["skipped"]) == (2, 1, 1)
+        assert [r.headers["webhook-id"] for r in kept.requests] == [event_id, event_id]
+        assert len(paused.requests) == 1
