@@ -70,6 +70,7 @@ class LocalScheduler:
         self._wall = wall_clock
         self._started = wall_clock()
         self._seen: dict[tuple[str, str], _Seen] = {}
+        self._details: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
         self._queue_urls: dict[str, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="local-scheduler", daemon=True)
@@ -107,11 +108,25 @@ class LocalScheduler:
         for summary in self._summaries():
             name, group = summary["Name"], summary.get("GroupName") or "default"
             present.add((group, name))
-            schedule = self._scheduler.get_schedule(Name=name, GroupName=group)
+            schedule = self._detail(summary, (group, name))
             sent += self._due(schedule, (group, name), clock_now, datetime.fromtimestamp(wall, tz=UTC))
         for gone in set(self._seen) - present:
             del self._seen[gone]
+        for gone in set(self._details) - present:
+            del self._details[gone]
         return sent
+
+    def _detail(self, summary: dict[str, Any], key: tuple[str, str]) -> dict[str, Any]:
+        """GetSchedule, again only when the summary says the schedule changed (one call per change, not per
+        tick, however many schedules wait)."""
+        version = (summary.get("LastModificationDate"), summary.get("State"))
+        cached = self._details.get(key)
+        if cached is None or cached[0] != version:
+            cached = self._details[key] = (
+                version,
+                self._scheduler.get_schedule(Name=key[1], GroupName=key[0]),
+            )
+        return cached[1]
 
     def _summaries(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
