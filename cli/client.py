@@ -36,7 +36,14 @@ DEFAULT_STATE_FILE: Final = Path(__file__).resolve().parent.parent / ".aws-sam" 
 URL_VARIABLE: Final = "HOOKLINE_URL"
 KEY_VARIABLE: Final = "HOOKLINE_API_KEY"
 STATE_FILE_VARIABLE: Final = "HOOKLINE_STATE_FILE"
-SCOPES: Final = ("endpoints:read", "endpoints:write", "events:read", "events:write")
+SCOPES: Final = (
+    "endpoints:read",
+    "endpoints:write",
+    "events:read",
+    "events:write",
+    "schedules:read",
+    "schedules:write",
+)
 KEY_SCOPES: Final = (*SCOPES, "portal:create")  # portal:create mints portal sessions; sessions never hold it
 DELIVERY_STATUSES: Final = ("pending", "retrying", "succeeded", "failed")
 USER_AGENT: Final = "hookline-cli/0.1.0"
@@ -378,11 +385,14 @@ class HooklineClient:
         *,
         idempotency_key: str | None = None,
         ordering_key: str | None = None,
+        deliver_at: str | None = None,
     ) -> JsonObject:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         body: JsonObject = {"type": event_type, "data": data}
         if ordering_key is not None:
             body["ordering_key"] = ordering_key
+        if deliver_at is not None:
+            body["deliver_at"] = deliver_at
         path = _path("tenants", tenant_id, "events")
         return _json_object(self.call("POST", path, json=body, headers=headers))
 
@@ -415,6 +425,37 @@ class HooklineClient:
     ) -> Page:
         path = _path("tenants", tenant_id, "events", event_id, "attempts")
         return _page(self.call("GET", path, params={"limit": limit, "cursor": cursor}))
+
+    def cancel_event(self, tenant_id: str, event_id: str) -> None:
+        """Cancel a delayed event that is still scheduled (409 once it has started)."""
+        self.call("DELETE", _path("tenants", tenant_id, "events", event_id))
+
+    # ------------------------------------------------------------------------------------ schedules
+
+    def create_schedule(self, tenant_id: str, schedule: JsonObject) -> JsonObject:
+        return _json_object(self.call("POST", _path("tenants", tenant_id, "schedules"), json=schedule))
+
+    def list_schedules(self, tenant_id: str, *, limit: int | None = None, cursor: str | None = None) -> Page:
+        path = _path("tenants", tenant_id, "schedules")
+        return _page(self.call("GET", path, params={"limit": limit, "cursor": cursor}))
+
+    def get_schedule(self, tenant_id: str, schedule_id: str) -> JsonObject:
+        return _json_object(self.call("GET", _path("tenants", tenant_id, "schedules", schedule_id)))
+
+    def update_schedule(self, tenant_id: str, schedule_id: str, changes: JsonObject) -> JsonObject:
+        path = _path("tenants", tenant_id, "schedules", schedule_id)
+        return _json_object(self.call("PATCH", path, json=changes))
+
+    def delete_schedule(self, tenant_id: str, schedule_id: str) -> None:
+        self.call("DELETE", _path("tenants", tenant_id, "schedules", schedule_id))
+
+    # ------------------------------------------------------------------------------------ replays
+
+    def create_replay(self, tenant_id: str, replay: JsonObject) -> JsonObject:
+        return _json_object(self.call("POST", _path("tenants", tenant_id, "replays"), json=replay))
+
+    def get_replay(self, tenant_id: str, replay_id: str) -> JsonObject:
+        return _json_object(self.call("GET", _path("tenants", tenant_id, "replays", replay_id)))
 
     def retry_event(self, tenant_id: str, event_id: str, endpoint_id: str | None = None) -> JsonObject:
         path = _path("tenants", tenant_id, "events", event_id, "retry")

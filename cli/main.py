@@ -182,6 +182,7 @@ def send(ctx: Context) -> Shown:
         args.data,
         idempotency_key=args.idempotency_key,
         ordering_key=args.ordering_key,
+        deliver_at=args.deliver_at,
     )
     return Shown(body, output.fields(list(body.items())))
 
@@ -191,6 +192,9 @@ def events(ctx: Context) -> Shown:
     if args.verb == "show":
         body = client.get_event(tenant, args.event_id)
         return Shown(body, output.event(body))
+    if args.verb == "cancel":
+        client.cancel_event(tenant, args.event_id)
+        return done(f"Cancelled event {args.event_id}.")
     filters = {"event_type": args.event_type, "status": args.status, "since": args.since, "until": args.until}
     page = collect(
         lambda size, cursor: client.search_events(tenant, limit=size, cursor=cursor, **filters), args
@@ -215,6 +219,45 @@ def attempts(ctx: Context) -> Shown:
             args,
         )
     return listing(page, output.attempts, "attempts")
+
+
+_SCHEDULE_FLAGS = ("cron", "rate", "data", "timezone", "ordering_key", "start_at", "end_at", "enabled")
+
+
+def schedules(ctx: Context) -> Shown:
+    args, client, tenant = ctx.args, ctx.client, ctx.args.tenant
+    if args.verb in {"create", "update"}:
+        fields = {name: getattr(args, name) for name in _SCHEDULE_FLAGS if getattr(args, name) is not None}
+        if args.event_type is not None:
+            fields["type"] = args.event_type
+        if args.verb == "create":
+            body = client.create_schedule(tenant, fields)
+        elif not fields:
+            raise UsageError("nothing to change: give at least one of the flags (see --help)")
+        else:
+            body = client.update_schedule(tenant, args.schedule_id, fields)
+        return Shown(body, output.fields(list(body.items())))
+    if args.verb == "list":
+        page = collect(lambda size, cursor: client.list_schedules(tenant, limit=size, cursor=cursor), args)
+        return listing(page, output.schedules, "schedules")
+    if args.verb == "show":
+        body = client.get_schedule(tenant, args.schedule_id)
+        return Shown(body, output.fields(list(body.items())))
+    client.delete_schedule(tenant, args.schedule_id)
+    return done(f"Deleted schedule {args.schedule_id}.")
+
+
+def replays(ctx: Context) -> Shown:
+    args, client, tenant = ctx.args, ctx.client, ctx.args.tenant
+    if args.verb == "create":
+        request = {"since": args.since, "until": args.until}
+        for name in ("types", "status", "endpoint_id"):
+            if getattr(args, name) is not None:
+                request[name] = getattr(args, name)
+        body = client.create_replay(tenant, request)
+    else:
+        body = client.get_replay(tenant, args.replay_id)
+    return Shown(body, output.fields(list(body.items())))
 
 
 def retry(ctx: Context) -> Shown:
@@ -316,6 +359,8 @@ COMMANDS: dict[str, Callable[[Context], Shown | None]] = {
     "recover": recover,
     "event-types": event_types,
     "portal": portal,
+    "schedules": schedules,
+    "replays": replays,
     "dead-letters": dead_letters,
 }
 

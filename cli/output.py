@@ -145,12 +145,14 @@ def endpoint(body: Mapping[str, Any]) -> str:
 
 
 def event(body: Mapping[str, Any]) -> str:
-    head = fields([(name, body.get(name)) for name in ("id", "type", "timestamp", "data") if name in body])
+    shown = ("id", "type", "timestamp", "status", "deliver_at", "schedule_id", "data")
+    head = fields([(name, body.get(name)) for name in shown if name in body])
     deliveries = body.get("deliveries")
     if not isinstance(deliveries, list):
         return head
     if not deliveries:
-        return head + "\n\nNo endpoint matched this event."
+        waiting = body.get("status") in {"scheduled", "cancelled"}
+        return head if waiting else head + "\n\nNo endpoint matched this event."
     rows = [
         (item.get("endpoint_id"), item.get("status"), item.get("attempts"), answer(item),
          timestamp(item.get("last_attempt_at")), timestamp(item.get("next_attempt_at")))
@@ -186,6 +188,18 @@ def keys(items: Sequence[Mapping[str, Any]]) -> str:
         [
             (item.get("id"), item.get("name"), item.get("scopes"), timestamp(item.get("created_at")),
              timestamp(item.get("expires_at")) if item.get("expires_at") else "never")
+            for item in items
+        ],
+    )  # fmt: skip
+
+
+def schedules(items: Sequence[Mapping[str, Any]]) -> str:
+    return table(
+        ["ID", "TYPE", "WHEN", "ZONE", "ENABLED", "NEXT RUN"],
+        [
+            (item.get("id"), item.get("type"), item.get("cron") or item.get("rate"), item.get("timezone"),
+             "yes" if item.get("enabled") else "no",
+             timestamp(item.get("next_run_at")) if item.get("next_run_at") else "-")
             for item in items
         ],
     )  # fmt: skip

@@ -119,6 +119,20 @@ def _endpoint_settings(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate-limit", type=positive_int, metavar="N", help="deliveries per second, at most")
 
 
+def _schedule_settings(parser: argparse.ArgumentParser) -> None:
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument("--cron", help="'0 9 * * MON-FRI' (5 fields) or EventBridge's 6")
+    when.add_argument("--rate", help="'5 minutes', '1 hour', '2 days'")
+    parser.add_argument("--data", type=json_object, metavar="JSON", help="the events' data")
+    parser.add_argument("--timezone", metavar="ZONE", help="IANA time zone of --cron (default UTC)")
+    parser.add_argument("--ordering-key", metavar="KEY", help="the events' ordering key")
+    parser.add_argument("--start-at", metavar="ISO", help="no firing before this time")
+    parser.add_argument("--end-at", metavar="ISO", help="no firing after this time")
+    enabled = parser.add_mutually_exclusive_group()
+    enabled.add_argument("--enable", action="store_const", const=True, dest="enabled", help="run it")
+    enabled.add_argument("--disable", action="store_const", const=False, dest="enabled", help="pause it")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hookline",
@@ -207,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument(
         "--ordering-key", metavar="K", help="deliveries to each endpoint keep the order of this key's events"
     )
+    send.add_argument(
+        "--deliver-at", metavar="ISO", help="deliver at this time (ISO-8601, up to 365 days ahead)"
+    )
 
     events = groups.add_parser("events", help="find and show events").add_subparsers(
         dest="verb", metavar="VERB", required=True
@@ -220,6 +237,36 @@ def build_parser() -> argparse.ArgumentParser:
     _verb(events, "show", "an event and its delivery to each endpoint").add_argument(
         "event_id", metavar="EVENT_ID"
     )
+    _verb(events, "cancel", "cancel a delayed event that is still scheduled").add_argument(
+        "event_id", metavar="EVENT_ID"
+    )
+
+    schedules = groups.add_parser("schedules", help="recurring events").add_subparsers(
+        dest="verb", metavar="VERB", required=True
+    )
+    create_schedule = _verb(schedules, "create", "send an event on a cron or rate schedule")
+    create_schedule.add_argument("event_type", metavar="TYPE")
+    _schedule_settings(create_schedule)
+    _paging(_verb(schedules, "list", "list schedules"))
+    for verb, text in (("show", "show a schedule and its next run"), ("delete", "delete a schedule")):
+        _verb(schedules, verb, text).add_argument("schedule_id", metavar="SCHEDULE_ID")
+    change_schedule = _verb(schedules, "update", "change a schedule (only the flags given)")
+    change_schedule.add_argument("schedule_id", metavar="SCHEDULE_ID")
+    change_schedule.add_argument("--type", dest="event_type", help="a new event type")
+    _schedule_settings(change_schedule)
+
+    replays = groups.add_parser("replays", help="re-send matching deliveries of a time range").add_subparsers(
+        dest="verb", metavar="VERB", required=True
+    )
+    replay = _verb(replays, "create", "start a replay (it runs in the background)")
+    replay.add_argument("--since", required=True, metavar="ISO", help="events at or after this time")
+    replay.add_argument("--until", required=True, metavar="ISO", help="events at or before this time")
+    replay.add_argument(
+        "--type", action="append", dest="types", metavar="TYPE", help="a type or prefix.* (repeat it)"
+    )
+    replay.add_argument("--status", choices=("failed", "succeeded"), help="deliveries that ended so")
+    replay.add_argument("--endpoint", dest="endpoint_id", metavar="ID", help="to this endpoint only")
+    _verb(replays, "show", "a replay's progress").add_argument("replay_id", metavar="REPLAY_ID")
 
     attempts = _verb(groups, "attempts", "delivery attempts of one event or to one endpoint, newest first")
     which = attempts.add_mutually_exclusive_group(required=True)

@@ -209,6 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="port of the control server (GET /workers, GET /crashes); 0 picks a free one "
         f"[{ENV_PREFIX}CONTROL_PORT, default %(default)s]",
     )
+    parser.add_argument(
+        "--schedule-time-scale",
+        type=float,
+        default=float(_env("SCHEDULE_TIME_SCALE") or 1.0),
+        metavar="FACTOR",
+        help="local only: recurring schedules' clock runs FACTOR times faster than the wall clock (tests "
+        f"see a rate(1 minute) schedule fire every few seconds) [{ENV_PREFIX}SCHEDULE_TIME_SCALE, default 1]",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument(
         "--verbose",
@@ -260,6 +268,7 @@ def options_from_args(args: argparse.Namespace) -> StackOptions:
         aws_fault_seed=args.aws_fault_seed,
         crashed_batch_visibility_seconds=args.crashed_batch_visibility,
         control_port=args.control_port,
+        schedule_time_scale=args.schedule_time_scale,
     )
 
 

@@ -19,6 +19,8 @@ moto quirks this module absorbs (moto 5.2.5):
   the secret's ARN (otherwise moto silently drops the environment variables that reference them).
 - moto's CloudFormation skips ``AWS::ApiGatewayV2::*`` and ``AWS::CloudWatch::Alarm`` (with a warning);
   outputs that reference a skipped resource stay unresolved and are left out of ``DeployedStack.outputs``.
+- moto's CloudFormation skips ``AWS::Scheduler::ScheduleGroup`` too: such groups are created through the
+  Scheduler API afterwards, under the name the template gives them (the functions name them the same way).
 - moto's CloudFormation drops a function's ``Layers`` and ``Architectures``: layer directories come from
   the rendered template. ``Number`` parameters come back as JSON numbers in environments: they are
   returned as strings, as Lambda would pass them.
@@ -40,7 +42,7 @@ import shlex
 import uuid
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -501,6 +503,26 @@ def _quiet_moto() -> Iterator[None]:
         moto_logger.removeFilter(quiet)
 
 
+def _create_schedule_groups(
+    scheduler: Any, template: Mapping[str, Any], skipped: Sequence[str], stack_name: str
+) -> dict[str, str]:
+    """moto's CloudFormation skips ``AWS::Scheduler::ScheduleGroup``; its Scheduler API has groups, so make
+    them there with the name the template gives (a literal, or ``${AWS::StackName}`` in a ``Fn::Sub``)."""
+    created: dict[str, str] = {}
+    for logical_id in skipped:
+        resource = template["Resources"][logical_id]
+        if resource.get("Type") != "AWS::Scheduler::ScheduleGroup":
+            continue
+        name = (resource.get("Properties") or {}).get("Name") or logical_id
+        if isinstance(name, dict) and isinstance(name.get("Fn::Sub"), str):
+            name = name["Fn::Sub"].replace("${AWS::StackName}", stack_name)
+        if not isinstance(name, str) or "${" in name:
+            raise ValueError(f"{logical_id}: only a literal Name or ${{AWS::StackName}} is supported locally")
+        scheduler.create_schedule_group(Name=name)
+        created[logical_id] = name
+    return created
+
+
 def _apply_time_to_live(dynamodb: Any, template: Mapping[str, Any], resources: Mapping[str, str]) -> None:
     for logical_id, resource in template["Resources"].items():
         if resource.get("Type") != "AWS::DynamoDB::Table" or logical_id not in resources:
@@ -655,6 +677,10 @@ def deploy_stack(
             resource_types[row["LogicalResourceId"]] = str(row["ResourceType"])
     created_ids = {row["LogicalResourceId"] for row in stack_resources if "LogicalResourceId" in row}
     skipped = tuple(sorted(set(rendered.template["Resources"]) - created_ids - set(secrets)))
+    groups = _create_schedule_groups(make_client("scheduler"), rendered.template, skipped, stack_name)
+    resources |= groups
+    resource_types |= dict.fromkeys(groups, "AWS::Scheduler::ScheduleGroup")
+    skipped = tuple(name for name in skipped if name not in groups)
     _apply_time_to_live(make_client("dynamodb"), moto_template, resources)
 
     outputs = {

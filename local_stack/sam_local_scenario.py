@@ -45,6 +45,8 @@ FIXTURES: dict[str, tuple[str, int | None]] = {
     "post_event.json": ("IngestFunction", 202),
     "dispatch_batch.json": ("DispatchFunction", None),
     "dlq_batch.json": ("DlqHandlerFunction", None),
+    # EventBridge Scheduler's firing of a recurring schedule, as the delivery queue hands it to dispatch
+    "schedule_firing.json": ("DispatchFunction", None),
 }
 API_FIXTURES = ("put_tenant.json", "create_endpoint.json", "post_event.json")
 REPLAYED_HEADERS = ("authorization", "content-type", "idempotency-key")

@@ -21,6 +21,7 @@ from local_stack.logs import LogRenderer
 from local_stack.moto_server import LOOPBACK, MotoServer, MotoStartError, connect_host, http_url, is_wildcard
 from local_stack.runtime import FunctionConfig, FunctionPool, PoolClosed, WorkerError
 from local_stack.sam_env import write_env_json
+from local_stack.scheduler import LocalScheduler
 from local_stack.sqs_poller import EventSourceConfig, SqsEventSource
 from local_stack.summary import render_banner, state_document
 
@@ -84,6 +85,8 @@ class StackOptions:
     aws_fault_seed: int | None = None
     crashed_batch_visibility_seconds: int | None = None
     control_port: int = 0
+    # Local only: recurring schedules' clock runs this many times faster (local_stack.scheduler).
+    schedule_time_scale: float = 1.0
 
     def effective_overrides(self) -> dict[str, str]:
         overrides = dict(LOCAL_PARAMETER_DEFAULTS)
@@ -125,6 +128,7 @@ class LocalStack:
         self.api_key = ""
         self.pools: dict[str, FunctionPool] = {}
         self.sources: list[SqsEventSource] = []
+        self.scheduler: LocalScheduler | None = None
         self.api: ApiGatewayServer | None = None
         self.labels: dict[str, str] = {}
         self.started_in = 0.0
@@ -164,6 +168,7 @@ class LocalStack:
             self._start_api(deployed)
             if self.options.pollers:
                 self._start_pollers(deployed)
+                self._start_scheduler(clients)
             self._write_env_json(deployed)
             self._start_control()
         except BaseException:
@@ -315,6 +320,17 @@ class LocalStack:
                 event_source.start()
                 self.sources.append(event_source)
 
+    def _start_scheduler(self, clients: Any) -> None:
+        """Play EventBridge Scheduler: moto stores schedules, ``local_stack.scheduler`` fires them."""
+        self.scheduler = LocalScheduler(
+            clients("scheduler"),
+            clients("sqs"),
+            on_fire=self.log.info,
+            on_error=self.log.warn,
+            time_scale=self.options.schedule_time_scale,
+        )
+        self.scheduler.start()
+
     def _start_control(self) -> None:
         def workers() -> dict[str, list[dict[str, Any]]]:
             return {self.labels[logical_id]: pool.worker_states() for logical_id, pool in self.pools.items()}
@@ -370,6 +386,8 @@ class LocalStack:
     # ---------------------------------------------------------------- stop
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
         for source in self.sources:
             source.stop()
         if self.api is not None:

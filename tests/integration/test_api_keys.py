@@ -89,6 +89,8 @@ class World:
             scope: create_key(api, "acme", [s for s in ALL_SCOPES if s != scope])["key"]
             for scope in ALL_SCOPES
         }
+        self.schedule_id = self.new_schedule()
+        self.replay_id = api.call("POST", "/v1/tenants/acme/replays", BODIES["start_replay"]).body["id"]
         revoked = create_key(api, "acme", ALL_SCOPES)
         api.call("DELETE", f"/v1/tenants/acme/keys/{revoked['id']}")
         self.revoked = revoked["key"]
@@ -97,6 +99,14 @@ class World:
     def new_endpoint(self) -> str:
         body = {"url": "https://example.com/hook"}
         return str(self.api.call("POST", "/v1/tenants/acme/endpoints", body).body["id"])
+
+    def new_schedule(self) -> str:
+        return str(self.api.call("POST", "/v1/tenants/acme/schedules", BODIES["create_schedule"]).body["id"])
+
+    def delayed_event(self) -> str:
+        """An event due in ten minutes: cancellable."""
+        body = {"type": "order.created", "data": {}, "deliver_at": clock.iso_from_unix(time.time() + 600)}
+        return str(self.api.call("POST", "/v1/tenants/acme/events", body).body["id"])
 
     def recorded_event(self) -> str:
         event_id = ids.new_event_id()
@@ -142,10 +152,12 @@ class World:
         path = spec.path.format(
             tenant_id=tenant,
             endpoint_id=endpoint_id,
-            event_id=self.event_id,
+            event_id=self.delayed_event() if spec.operation_id == "cancel_event" else self.event_id,
             key_id=key_id,
             asset="portal.css" if spec.path.startswith("/v1/portal") else "swagger-ui.css",
             name=event_type,
+            schedule_id=self.new_schedule() if spec.operation_id == "delete_schedule" else self.schedule_id,
+            replay_id=self.replay_id,
         )
         return path, BODIES.get(spec.operation_id)
 
@@ -158,6 +170,9 @@ BODIES: dict[str, Any] = {
     "recover_endpoint": {"since": "2026-11-27T08:00:00Z"},
     "post_event": {"type": "order.created", "data": {"n": 1}},
     "post_event_batch": {"events": [{"type": "order.created", "data": {}}]},
+    "create_schedule": {"type": "report.daily", "rate": "5 minutes"},
+    "update_schedule": {"enabled": False},
+    "start_replay": {"since": "2026-11-27T08:00:00Z", "until": "2026-11-28T08:00:00Z"},
 }
 
 

@@ -59,6 +59,9 @@ FUNCTION_ENV = {
         "PORTAL_TITLE",
         "PORTAL_ACCENT_COLOR",
         "PORTAL_FRAME_ANCESTORS",
+        "SCHEDULE_GROUP_NAME",
+        "SCHEDULER_ROLE_ARN",
+        "DELIVERY_QUEUE_ARN",
     },
     "DispatchFunction": {
         "DELIVERY_QUEUE_URL",
@@ -285,7 +288,12 @@ def test_tables_alarm_and_outputs(template: dict[str, Any]) -> None:
 def test_rendered_policies_grant_no_wildcard_actions() -> None:
     rendered = render_template(TEMPLATE_PATH, REGION).template
     roles = resources_of(rendered, "AWS::IAM::Role")
-    assert set(roles) == {"IngestFunctionRole", "DispatchFunctionRole", "DlqHandlerFunctionRole"}
+    assert set(roles) == {
+        "IngestFunctionRole",
+        "DispatchFunctionRole",
+        "DlqHandlerFunctionRole",
+        "SchedulerRole",
+    }
     actions: set[str] = set()
     for role in roles.values():
         for policy in role["Properties"].get("Policies", []):
@@ -304,6 +312,21 @@ def test_rendered_policies_grant_no_wildcard_actions() -> None:
     # Dispatch schedules retries through the queue: it must be allowed to change a message's visibility.
     dispatch = json.dumps(roles["DispatchFunctionRole"]["Properties"]["Policies"])
     assert "sqs:ChangeMessageVisibility" in dispatch
+
+
+def test_scheduler_may_only_send_to_the_delivery_queue() -> None:
+    rendered = render_template(TEMPLATE_PATH, REGION).template
+    role = rendered["Resources"]["SchedulerRole"]["Properties"]
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    [policy] = role["Policies"]
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == {"Fn::GetAtt": ["DeliveryQueue", "Arn"]}
+    group = rendered["Resources"]["ScheduleGroup"]
+    assert group["Type"] == "AWS::Scheduler::ScheduleGroup"
+    ingest = json.dumps(rendered["Resources"]["IngestFunctionRole"]["Properties"]["Policies"])
+    assert "iam:PassRole" in ingest and "scheduler.amazonaws.com" in ingest
 
 
 # --------------------------------------------------------------------------------------------- events/
@@ -346,6 +369,11 @@ def test_sqs_events_carry_the_documented_messages() -> None:
         assert record["eventSource"] == "aws:sqs"
     assert all(":hookline-DeliveryQueue-" in record["eventSourceARN"] for record in dispatch)
     assert ":hookline-DeadLetterQueue-" in dead[0]["eventSourceARN"]
+    [firing] = json.loads((EVENTS / "schedule_firing.json").read_text())["Records"]
+    fired = json.loads(firing["body"])
+    assert fired["kind"] == "fire" and fired["schedule_id"].startswith("sch_")
+    assert fired["scheduled_time"].endswith("Z")  # as Scheduler fills in <aws.scheduler.scheduled-time>
+    assert ":hookline-DeliveryQueue-" in firing["eventSourceARN"]
 
 
 # --------------------------------------------------------------------------------------------- parameters

@@ -90,6 +90,7 @@ class Harness:
             self.queue,  # type: ignore[arg-type]
             pool,
             AnyType(),  # type: ignore[arg-type]
+            None,  # type: ignore[arg-type]  # no delayed events here
             clock=self.clock,
             sleep=self.sleep,
         )

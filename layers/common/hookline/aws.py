@@ -65,6 +65,11 @@ def secretsmanager() -> SecretsManagerClient:
     return client
 
 
+def scheduler() -> Any:
+    """EventBridge Scheduler (untyped: its stubs are not among the dev dependencies)."""
+    return _client("scheduler")
+
+
 def reset_clients() -> None:
     """Forget every cached client (tests call this when a new moto mock starts)."""
     _client.cache_clear()

@@ -80,6 +80,8 @@ ENDPOINTS_WRITE = Access(scope=Scope.ENDPOINTS_WRITE)
 EVENTS_READ = Access(scope=Scope.EVENTS_READ)
 EVENTS_WRITE = Access(scope=Scope.EVENTS_WRITE)
 PORTAL_CREATE = Access(scope=Scope.PORTAL_CREATE)
+SCHEDULES_READ = Access(scope=Scope.SCHEDULES_READ)
+SCHEDULES_WRITE = Access(scope=Scope.SCHEDULES_WRITE)
 
 
 def authorize(principal: Principal, access: Access, tenant_id: str | None) -> None:

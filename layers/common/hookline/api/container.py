@@ -13,12 +13,15 @@ from functools import cache
 from hookline import aws
 from hookline.api.admin import AdminService
 from hookline.api.auth import AdminKey, Authenticator, TenantKeys
+from hookline.api.delayed import DelayedEvents
 from hookline.api.endpoints import EndpointService
 from hookline.api.event_queries import EventQueries
 from hookline.api.event_types import EventTypeGate, EventTypeService
 from hookline.api.ingest import IngestService
 from hookline.api.paging import Pager
+from hookline.api.replays import ReplayService
 from hookline.api.resends import ResendService
+from hookline.api.schedules import ScheduleService
 from hookline.api.tenants import KnownTenants, TenantService
 from hookline.core import portal_session
 from hookline.core.config import IngestSettings, ingest_settings
@@ -29,10 +32,14 @@ from hookline.storage.breaker_state import BreakerStateStore
 from hookline.storage.dead_letter_store import DeadLetterStore
 from hookline.storage.endpoints import EndpointCodec, EndpointStore
 from hookline.storage.event_log import EventLog
+from hookline.storage.event_origins import EventOrigins
 from hookline.storage.event_search import EventSearch
 from hookline.storage.event_types import EventTypeCatalog, EventTypeStore
 from hookline.storage.idempotency import IdempotencyStore
 from hookline.storage.queue import DeliveryQueues, JobQueue, OrderedJobQueue
+from hookline.storage.replays import ReplayStore
+from hookline.storage.scheduler import SchedulerGateway
+from hookline.storage.schedules import ScheduleStore
 from hookline.storage.secrets import KeyringSource, SecretValue
 from hookline.storage.table import Table, aws_errors
 from hookline.storage.tenants import TenantStore
@@ -149,11 +156,39 @@ def event_type_service() -> EventTypeService:
 
 
 @cache
+def scheduler() -> SchedulerGateway:
+    config = settings().scheduler
+    return SchedulerGateway(aws.scheduler(), config.group_name, config.role_arn, config.delivery_queue_arn)
+
+
+@cache
+def delayed_events() -> DelayedEvents:
+    return DelayedEvents(EventOrigins(table()), queue(), scheduler, settings().retention_days)
+
+
+@cache
 def ingest_service() -> IngestService:
     gate = EventTypeGate(event_type_catalog(), schema_cache(), settings().require_registered_event_types)
     return IngestService(
-        settings(), known_tenants(), IdempotencyStore(table()), event_log(), queue(), pool(), gate
+        settings(),
+        known_tenants(),
+        IdempotencyStore(table()),
+        event_log(),
+        queue(),
+        pool(),
+        gate,
+        delayed_events(),
     )
+
+
+@cache
+def schedule_service() -> ScheduleService:
+    return ScheduleService(ScheduleStore(table()), scheduler, pager(), known_tenants())
+
+
+@cache
+def replay_service() -> ReplayService:
+    return ReplayService(ReplayStore(table()), queue(), known_tenants(), settings().retention_days)
 
 
 @cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hookline.api import binding, container, docs, openapi
+from hookline.api import binding, container, docs, openapi, timed_routes
 from hookline.api.auth import ADMIN_ONLY, EVENTS_READ, EVENTS_WRITE, PUBLIC
 from hookline.api.binding import PAGING, QueryParam
 from hookline.api.models import IDEMPOTENCY_KEY_SCHEMA, BatchIn, EventIn, RetryIn
@@ -122,7 +122,9 @@ def search_events(request: Request) -> Result:
     responses={200: EventOut},
 )
 def get_event(request: Request) -> Result:
-    return container.event_queries().event(request.tenant_id, request.params["event_id"])
+    """A delayed event shows `status: scheduled` until it is delivered; an event made by a schedule shows its
+    `schedule_id`."""
+    return timed_routes.event_with_origin(request.tenant_id, request.params["event_id"])
 
 
 @route(

@@ -21,6 +21,9 @@ A claim whose event never got recorded is healed by the next repeat: a claim lef
 (its request died between claim and send, or before marking it), or a ``sent`` claim older than the first
 delivery delay plus a minute with no record, is sent again with ``read_first`` (dispatch then treats it as a
 possible duplicate).
+
+An event with a future ``deliver_at`` is held instead of queued (``api.delayed``): its origin item is the
+one write it costs.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hookline.api import binding
+from hookline.api.delayed import Delay, DelayedEvents, parse_deliver_at
 from hookline.api.event_types import EventTypeGate
 from hookline.api.models import BatchEventIn, BatchIn, EndpointTestIn, EventIn, check_idempotency_key
 from hookline.api.tenants import KnownTenants
@@ -73,6 +77,7 @@ class _Prepared:
     delay: int
     claim: IdempotencyRecord | None = None  # marked sent once the job is queued
     owns_claim: bool = False  # this request made the claim: released if the job cannot be queued
+    held: Delay | None = None  # a delayed event: held until then instead of queued
 
 
 class IngestService:
@@ -85,9 +90,11 @@ class IngestService:
         queue: DeliveryQueues,
         pool: Executor,
         event_types: EventTypeGate,
+        delayed: DelayedEvents,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self._delayed = delayed
         self._settings = settings
         self._event_types = event_types
         self._tenants = tenants
@@ -112,14 +119,20 @@ class IngestService:
                 check_idempotency_key(idempotency_key)
             except ValueError as exc:
                 raise InvalidRequestError(f"Idempotency-Key: {exc}") from None
+        echo, delay = parse_deliver_at(request.deliver_at, time.time())
         self._tenants.require(tenant_id)
         prepared, answer = self._prepare(
-            tenant_id, request.type, request.data, idempotency_key, traceparent, request.ordering_key
+            tenant_id, request.type, request.data, idempotency_key, traceparent, request.ordering_key, delay
         )
+        if echo is not None:
+            answer["deliver_at"] = echo
         if prepared is None:
             return answer
         try:
-            self._queue.send(prepared.job, prepared.delay)
+            if prepared.held is not None:
+                self._delayed.hold(prepared.job, prepared.held)
+            else:
+                self._queue.send(prepared.job, prepared.delay)
         except DependencyError:
             self._release(prepared)
             raise
@@ -167,9 +180,20 @@ class IngestService:
 
         def prepare(entry: tuple[int, BatchEventIn]) -> tuple[int, _Prepared | None, EventAccepted]:
             index, item = entry
+            echo, delay = parse_deliver_at(item.deliver_at, time.time())
             prepared, answer = self._prepare(
-                tenant_id, item.type, item.data, item.idempotency_key, traceparent, item.ordering_key
+                tenant_id, item.type, item.data, item.idempotency_key, traceparent, item.ordering_key, delay
             )
+            if prepared is not None and prepared.held is not None:
+                try:
+                    self._delayed.hold(prepared.job, prepared.held)
+                except DependencyError:
+                    self._release(prepared)
+                    raise
+                self._confirm(prepared)
+                prepared = None  # held: nothing more to queue now
+            if echo is not None:
+                answer["deliver_at"] = echo
             return index, prepared, answer
 
         to_send: list[tuple[int, _Prepared]] = []
@@ -178,9 +202,12 @@ class IngestService:
                 results[index] = _failed(outcome)
                 continue
             _, prepared, answer = outcome
-            results[index] = BatchAccepted(
+            accepted = BatchAccepted(
                 status=202, id=answer["id"], type=answer["type"], timestamp=answer["timestamp"]
             )
+            if "deliver_at" in answer:
+                accepted["deliver_at"] = answer["deliver_at"]
+            results[index] = accepted
             if prepared is not None:
                 to_send.append((index, prepared))
         refused = set(self._queue.send_batch([(p.job, p.delay) for _, p in to_send])) if to_send else set()
@@ -220,13 +247,16 @@ class IngestService:
         idempotency_key: str | None,
         traceparent: str | None = None,
         ordering_key: str | None = None,
+        delay: Delay | None = None,
     ) -> tuple[_Prepared | None, EventAccepted]:
-        """The event to queue and its answer; with a key already used for this body, nothing to queue (or a
-        healing resend) and the first answer, once that answer is final."""
+        """The event to queue (or hold, when it has a ``deliver_at``) and its answer; with a key already used
+        for this body, nothing to queue (or a healing resend) and the first answer, once that answer is
+        final."""
         self._event_types.check(event_type, data)
-        event = self._event(tenant_id, event_type, data, traceparent, ordering_key)
+        due_at = None if delay is None else delay.due_at
+        event = self._event(tenant_id, event_type, data, traceparent, ordering_key, due_at)
         if idempotency_key is None:
-            return self._prepared(event), _accepted(event)
+            return self._prepared(event, held=delay), _accepted(event)
         claim = IdempotencyRecord(
             tenant_id=tenant_id,
             key_digest=hashlib.sha256(idempotency_key.encode()).hexdigest(),
@@ -239,7 +269,7 @@ class IngestService:
         for _ in range(_CLAIM_ROUNDS):
             holder = self._idempotency.claim(claim)
             if holder is None:
-                return self._prepared(event, claim=claim, owns_claim=True), _accepted(event)
+                return self._prepared(event, claim=claim, owns_claim=True, held=delay), _accepted(event)
             if holder.body_digest != claim.body_digest:
                 raise _key_reused()
             settled = self._holder_outcome(holder)
@@ -284,6 +314,8 @@ class IngestService:
         return None, answer
 
     def _needs_healing(self, holder: IdempotencyRecord) -> bool:
+        if (ids.event_id_unix_seconds(holder.event_id) or 0.0) > time.time():
+            return False  # a delayed event: its release job sends it when it is due
         first_delay = self._settings.retry_schedule.delays[0]
         if self._clock() - holder.created_at < first_delay + REPEAT_GRACE_SECONDS:
             return False
@@ -296,15 +328,18 @@ class IngestService:
         data: dict[str, Any],
         traceparent: str | None = None,
         ordering_key: str | None = None,
+        due_at: float | None = None,
     ) -> Event:
-        timestamp = clock.now_iso()
-        body = _body(event_type, timestamp, data)
+        if due_at is None:
+            timestamp, event_id = clock.now_iso(), ids.new_event_id()
+        else:
+            timestamp, event_id = clock.iso_from_unix(due_at), ids.new_event_id_at(due_at)
         return Event(
             tenant_id,
-            ids.new_event_id(),
+            event_id,
             event_type,
             timestamp,
-            body,
+            _body(event_type, timestamp, data),
             traceparent=traceparent,
             ordering_key=ordering_key,
         )
@@ -316,6 +351,7 @@ class IngestService:
         only_endpoint: str | None = None,
         read_first: bool = False,
         owns_claim: bool = False,
+        held: Delay | None = None,
     ) -> _Prepared:
         job = EventJob(
             event.tenant_id,
@@ -344,7 +380,7 @@ class IngestService:
                 ordering_key=event.ordering_key,
                 traceparent=event.traceparent,
             )
-        return _Prepared(event, job, self._settings.retry_schedule.delays[0], claim, owns_claim)
+        return _Prepared(event, job, self._settings.retry_schedule.delays[0], claim, owns_claim, held)
 
     def _release(self, prepared: _Prepared) -> None:
         """Let the key go after a failed send, if this request claimed it (an id of a dead holder's claim

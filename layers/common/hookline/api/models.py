@@ -201,6 +201,10 @@ def check_iso_time(value: str) -> str:
     return value
 
 
+def check_optional_iso_time(value: str | None) -> str | None:
+    return None if value is None else check_iso_time(value)
+
+
 def whole_number(value: Any) -> Any:
     """``5.0`` as ``5``: JSON Schema's ``integer`` (the document's) is any number with no fractional part, so
     ``1e3`` and ``5.0`` are integers there; ``5.5``, ``"5"`` and ``true`` are still refused (strict)."""
@@ -388,9 +392,17 @@ class EventIn(RequestModel):
         examples=["ord_1001"],
         json_schema_extra={"minLength": 1, "maxLength": MAX_ORDERING_KEY, "pattern": ORDERING_KEY_PATTERN},
     )
+    deliver_at: str | None = Field(
+        default=None,
+        description="Deliver at this time (ISO-8601, at most 365 days ahead); a past time delivers now. "
+        "Until then the event shows status `scheduled` and `DELETE` cancels it.",
+        examples=["2026-12-24T09:00:00Z"],
+        json_schema_extra={"format": "date-time"},
+    )
 
     _type = field_validator("type")(check_event_type)
     _ordering_key = field_validator("ordering_key")(check_ordering_key)
+    _deliver_at = field_validator("deliver_at")(check_optional_iso_time)
 
 
 def check_idempotency_key(value: str | None) -> str | None:

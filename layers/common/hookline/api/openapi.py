@@ -47,9 +47,8 @@ def _schemas() -> dict[str, Any]:
     views: dict[str, Any] = {view.__name__: view for view in (ErrorOut, BatchAccepted, BatchFailed)}
     for spec in ROUTES:
         views.update({view.__name__: view for view in spec.responses.values() if view is not None})
-    inputs: list[Any] = [
-        (model, "validation", model.__pydantic_core_schema__) for model in _built(REQUEST_MODELS)
-    ]
+    bodies = tuple(dict.fromkeys([*REQUEST_MODELS, *(spec.body for spec in ROUTES if spec.body is not None)]))
+    inputs: list[Any] = [(model, "validation", model.__pydantic_core_schema__) for model in _built(bodies)]
     outputs: list[Any] = [
         (view, "serialization", TypeAdapter(view).core_schema) for _, view in sorted(views.items())
     ]

@@ -6,7 +6,7 @@ response (nor at import). Signing secrets never appear here except in the two se
 and custom header values are always masked."""
 
 import json
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from pydantic import Field
 
@@ -219,6 +219,7 @@ class EventAccepted(TypedDict):
     id: Annotated[str, Field(examples=["evt_01JDEMO0000000000000000000"])]
     type: str
     timestamp: str
+    deliver_at: NotRequired[Annotated[str, Field(description="The request's `deliver_at`, echoed.")]]
 
 
 class BatchAccepted(EventAccepted):
@@ -262,6 +263,14 @@ class EventOut(TypedDict):
     ordering_key: Annotated[
         str | None, Field(description="The event's ordering key; null for an event sent without one.")
     ]
+    status: NotRequired[
+        Annotated[
+            Literal["scheduled", "cancelled"],
+            Field(description="A delayed event not delivered yet (`scheduled`), or cancelled before it was."),
+        ]
+    ]
+    deliver_at: NotRequired[Annotated[str, Field(description="A delayed event's delivery time.")]]
+    schedule_id: NotRequired[Annotated[str, Field(description="The schedule whose firing made this event.")]]
 
 
 class EventPage(TypedDict):
@@ -370,6 +379,40 @@ class DeadLetterPage(TypedDict):
     data: list[DeadLetterOut]
     next_cursor: NextCursor
     has_more: bool
+
+
+class ScheduleOut(TypedDict):
+    id: Annotated[str, Field(examples=["sch_01JDEMO0000000000000000000"])]
+    type: str
+    data: dict[str, Any]
+    cron: str | None
+    rate: str | None
+    timezone: str
+    ordering_key: str | None
+    start_at: str | None
+    end_at: str | None
+    enabled: bool
+    created_at: str
+    updated_at: str
+    next_run_at: Annotated[
+        str | None, Field(description="The next firing (null while disabled, or after `end_at`).")
+    ]
+
+
+class SchedulePage(TypedDict):
+    data: list[ScheduleOut]
+    next_cursor: NextCursor
+    has_more: bool
+
+
+class ReplayOut(TypedDict):
+    id: Annotated[str, Field(examples=["rpl_01JDEMO0000000000000000000"])]
+    status: Literal["running", "done"]
+    matched: Annotated[int, Field(description="Deliveries the filters matched so far.")]
+    queued: Annotated[int, Field(description="Of those, re-sent (once each).")]
+    skipped: Annotated[
+        int, Field(description="Of those, not re-sent: endpoint disabled or deleted, or a resend in flight.")
+    ]
 
 
 class QueuedOut(TypedDict):

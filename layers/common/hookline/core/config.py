@@ -88,6 +88,15 @@ class BreakerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SchedulerSettings:
+    """EventBridge Scheduler: the stack's schedule group, the role it sends with, and its target."""
+
+    group_name: str
+    role_arn: str
+    delivery_queue_arn: str
+
+
+@dataclass(frozen=True, slots=True)
 class IngestSettings:
     table_name: str
     delivery_queue_url: str
@@ -100,6 +109,7 @@ class IngestSettings:
     api_key_cache_seconds: int
     retry_schedule: RetrySchedule
     target_policy: TargetPolicy
+    scheduler: SchedulerSettings
     event_type_cache_seconds: int = 10
     require_registered_event_types: bool = False
 
@@ -118,6 +128,11 @@ class IngestSettings:
             api_key_cache_seconds=env.integer("API_KEY_CACHE_SECONDS", 30, 0, 30),
             retry_schedule=env.schedule("RETRY_SCHEDULE"),
             target_policy=_target_policy(env),
+            scheduler=SchedulerSettings(
+                group_name=env.required("SCHEDULE_GROUP_NAME"),
+                role_arn=env.required("SCHEDULER_ROLE_ARN"),
+                delivery_queue_arn=env.required("DELIVERY_QUEUE_ARN"),
+            ),
             event_type_cache_seconds=env.integer("EVENT_TYPE_CACHE_SECONDS", 10, 0, 300),
             require_registered_event_types=env.boolean("REQUIRE_REGISTERED_EVENT_TYPES", False),
         )

@@ -7,6 +7,7 @@ an id range (``event_id_floor`` / ``event_id_ceiling``).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import time
@@ -20,6 +21,8 @@ TENANT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}")
 EVENT_ID_PATTERN = re.compile(f"evt_{_ULID}")
 ENDPOINT_ID_PATTERN = re.compile(f"ep_{_ULID}")
 KEY_ID_PATTERN = re.compile(f"key_{_ULID}")
+SCHEDULE_ID_PATTERN = re.compile(f"sch_{_ULID}")
+REPLAY_ID_PATTERN = re.compile(f"rpl_{_ULID}")
 EVENT_SHARDS = 32
 API_KEY_PREFIX = "hk_"
 
@@ -36,6 +39,27 @@ def _time_part(milliseconds: int) -> str:
 
 def new_event_id() -> str:
     return "evt_" + _ulid()
+
+
+def new_event_id_at(unix_seconds: float) -> str:
+    """An event id whose time part is ``unix_seconds`` (a delayed event sorts and expires by its delivery)."""
+    return "evt_" + _ulid(max(0, int(unix_seconds * 1000)))
+
+
+def firing_event_id(schedule_id: str, scheduled_time_ms: int) -> str:
+    """The one event id of a schedule's firing: its time part is the scheduled time, the rest a digest of
+    the schedule and that time, so a firing that Scheduler retries makes the same event again."""
+    digest = int.from_bytes(hashlib.sha256(f"{schedule_id}@{scheduled_time_ms}".encode()).digest()[:10])
+    value = (max(0, scheduled_time_ms) << 80) | digest
+    return "evt_" + "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def new_schedule_id() -> str:
+    return "sch_" + _ulid()
+
+
+def new_replay_id() -> str:
+    return "rpl_" + _ulid()
 
 
 def new_endpoint_id() -> str:

@@ -11,6 +11,9 @@
   Attempts are counted in the record, not by the queue's receive count.
 - ``recover``: resend an endpoint's failed deliveries since a time, a page per job.
 - ``redrive``: send dead letters back, a page per job.
+- ``release``: a delayed event is due (``api.delayed``): unless it was cancelled, its event job goes out.
+- ``fire``: a recurring schedule fired (sent by EventBridge Scheduler, ``scheduled_time`` filled in by it).
+- ``replay``: re-send the deliveries a replay's filter matches, a page per job.
 """
 
 from __future__ import annotations
@@ -70,7 +73,36 @@ class RedriveJob:
     cursor: str | None = field(default=None)
 
 
-Job = EventJob | DeliverJob | RecoverJob | RedriveJob
+@dataclass(frozen=True, slots=True)
+class ReleaseJob:
+    tenant_id: str
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FireJob:
+    tenant_id: str
+    schedule_id: str
+    scheduled_time: str  # ISO-8601, as EventBridge Scheduler's <aws.scheduler.scheduled-time> gives it
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayJob:
+    tenant_id: str
+    replay_id: str
+    cursor: str | None = None
+
+
+Job = EventJob | DeliverJob | RecoverJob | RedriveJob | ReleaseJob | FireJob | ReplayJob
+_KINDS: dict[type, str] = {
+    EventJob: "event",
+    DeliverJob: "deliver",
+    RecoverJob: "recover",
+    RedriveJob: "redrive",
+    ReleaseJob: "release",
+    FireJob: "fire",
+    ReplayJob: "replay",
+}
 
 
 def is_ordered(job: Job) -> bool:
@@ -99,7 +131,7 @@ def body_group(body: str) -> str:
 
 
 def job_kind(job: Job) -> str:
-    return {EventJob: "event", DeliverJob: "deliver", RecoverJob: "recover", RedriveJob: "redrive"}[type(job)]
+    return _KINDS[type(job)]
 
 
 # --- deliveries as JSON (the delivery log's history, and outcomes carried in jobs) ----------------------
@@ -209,6 +241,18 @@ def encode_job(job: Job) -> str:
         payload |= {"tenant_id": job.tenant_id, "endpoint_id": job.endpoint_id, "since": job.since}
         if job.cursor:
             payload["cursor"] = job.cursor
+    elif isinstance(job, ReleaseJob):
+        payload |= {"tenant_id": job.tenant_id, "event_id": job.event_id}
+    elif isinstance(job, FireJob):
+        payload |= {
+            "tenant_id": job.tenant_id,
+            "schedule_id": job.schedule_id,
+            "scheduled_time": job.scheduled_time,
+        }
+    elif isinstance(job, ReplayJob):
+        payload |= {"tenant_id": job.tenant_id, "replay_id": job.replay_id}
+        if job.cursor:
+            payload["cursor"] = job.cursor
     elif job.cursor:
         payload["cursor"] = job.cursor
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
@@ -269,6 +313,18 @@ def decode_job(body: str) -> Job:
             )
         if kind == "redrive":
             return RedriveJob(cursor=_text(payload, "cursor", optional=True))
+        if kind == "release":
+            return ReleaseJob(_text(payload, "tenant_id"), _text(payload, "event_id"))
+        if kind == "fire":
+            return FireJob(
+                _text(payload, "tenant_id"), _text(payload, "schedule_id"), _text(payload, "scheduled_time")
+            )
+        if kind == "replay":
+            return ReplayJob(
+                _text(payload, "tenant_id"),
+                _text(payload, "replay_id"),
+                _text(payload, "cursor", optional=True),
+            )
     except (TypeError, KeyError, IndexError) as exc:
         raise ValueError(f"malformed {kind} job: {exc}") from exc
     raise ValueError(f"unknown job kind {kind!r}")

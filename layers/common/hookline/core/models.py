@@ -58,6 +58,8 @@ class Scope(enum.StrEnum):
     EVENTS_READ = "events:read"
     EVENTS_WRITE = "events:write"
     PORTAL_CREATE = "portal:create"  # mint portal sessions (``POST .../portal-sessions``) for its tenant
+    SCHEDULES_READ = "schedules:read"
+    SCHEDULES_WRITE = "schedules:write"
 
 
 @dataclass(frozen=True, slots=True)

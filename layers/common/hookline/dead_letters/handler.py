@@ -123,6 +123,10 @@ class DeadLetterHandler:
         kind = job_kind(job)
         identity = "#".join(
             str(getattr(job, name, "")) for name in ("tenant_id", "event_id", "endpoint_id", "since")
+        ) + "".join(  # timed jobs (a schedule's firing, a replay) are told apart by these
+            f"#{getattr(job, name)}"
+            for name in ("schedule_id", "scheduled_time", "replay_id")
+            if hasattr(job, name)
         )
         self._keep(
             DeadLetter(

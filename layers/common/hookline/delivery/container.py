@@ -16,13 +16,17 @@ from hookline.delivery.pipeline import Dispatcher
 from hookline.delivery.rate_limit import RateLimiter
 from hookline.delivery.recorder import Recorder, Unrecorded
 from hookline.delivery.sender import WebhookSender
+from hookline.delivery.timed_jobs import TimedJobs
 from hookline.storage.breaker_state import BreakerStateStore
 from hookline.storage.dead_letter_store import DeadLetterStore
 from hookline.storage.endpoints import EndpointCodec, EndpointDirectory, EndpointStore
 from hookline.storage.event_log import EventLog
+from hookline.storage.event_origins import EventOrigins
 from hookline.storage.in_flight import InFlightLeases
 from hookline.storage.queue import DeliveryQueues, JobQueue, OrderedJobQueue
 from hookline.storage.rate_slots import RateSlotStore
+from hookline.storage.replays import ReplayStore
+from hookline.storage.schedules import ScheduleStore
 from hookline.storage.secrets import KeyringSource, SecretValue
 from hookline.storage.table import Table
 from hookline.storage.topic import AlertTopic
@@ -74,6 +78,21 @@ def dispatcher() -> Dispatcher:
         deliveries=deliveries,
         dead_letters=JobQueue(settings.dead_letter_queue_url, aws.sqs()),
         alerts=OperationalAlerts(AlertTopic(settings.alerts_topic_arn, aws.sns()), operator, sender),
-        expander=Expander(log, directory, DeadLetterStore(table), deliveries, settings.retention_days),
+        expander=Expander(
+            log,
+            directory,
+            DeadLetterStore(table),
+            deliveries,
+            settings.retention_days,
+            timed=TimedJobs(
+                EventOrigins(table),
+                ScheduleStore(table),
+                ReplayStore(table),
+                log,
+                directory,
+                deliveries,
+                settings.retention_days,
+            ),
+        ),
         ordered=ordered,
     )

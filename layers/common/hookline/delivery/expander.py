@@ -24,6 +24,7 @@ from hookline.delivery import resend
 from hookline.delivery.plan import RecordPlan, endpoint_wants
 from hookline.delivery.ports import DeadLetterKeeper, DeliveryLog, EndpointDirectoryPort, Jobs
 from hookline.delivery.recorder import expiry_for
+from hookline.delivery.timed_jobs import TimedJobs
 from hookline.observability import logger, metrics
 from hookline.storage.event_log import failure_entry
 from hookline.storage.table import Item
@@ -53,7 +54,9 @@ class Expander:
         deliveries: Jobs,
         retention_days: int,
         clock_now: Callable[[], float] = time.time,
+        timed: TimedJobs | None = None,
     ) -> None:
+        self._timed = timed  # delayed events, schedule firings, replays (``delivery.timed_jobs``)
         self._log = log
         self._directory = directory
         self._dead_letters = dead_letters
@@ -69,6 +72,8 @@ class Expander:
             self.recover(job)
         elif isinstance(job, RedriveJob):
             self.redrive(job)
+        elif self._timed is not None and self._timed.handles(job):
+            self._timed.run(job)
         else:
             raise DependencyError(f"{type(job).__name__} is not expanded")
 
