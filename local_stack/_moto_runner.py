@@ -33,6 +33,10 @@ an API call answers):
   two datetimes.
 - moto lists its own package directory on disk for every request to find the service; that list and
   the host -> service lookup are cached.
+- A FIFO long poll decided once, when it began, which message groups were held, and kept that answer
+  while it waited: a group's first message taken by another consumer meanwhile did not stop the waiting
+  receive from handing out the group's next one (found by ``make chaos``'s order check). A FIFO long poll
+  is now a series of short receives, each deciding afresh.
 
 One more change does alter what a receive answers, as AWS would: SQS fair queues (``local_stack._fair_sqs``,
 the rule in ``local_stack.fair_queue``, docs/fairness.md). On a standard queue, while one message group
@@ -226,6 +230,39 @@ def _patch_sqs() -> None:
     sqs_models.SQSBackend.is_message_valid_based_on_retention_period = (  # type: ignore[method-assign]
         is_message_valid_based_on_retention_period
     )
+
+    # A FIFO receive decides which groups are held (a message in flight) once, when it starts, and a long
+    # poll keeps that answer while it waits: another consumer can take a group's first message meanwhile,
+    # and the waiting receive then hands out the group's next one too, out of order. (Waits let other
+    # requests in: see _serialise_sqs.) So a FIFO long poll is a series of short receives, each deciding
+    # afresh, with the same waits in between, as on AWS, where a group's in-flight message holds it.
+    original_receive = sqs_models.SQSBackend.receive_message
+
+    def receive_message(
+        self: Any,
+        queue_name: str,
+        count: int,
+        wait_seconds_timeout: int,
+        visibility_timeout: int,
+        message_attribute_names: list[str] | None = None,
+    ) -> list[Any]:
+        queue = self.get_queue(queue_name)
+        if not queue.fifo_queue or not wait_seconds_timeout:
+            return list(
+                original_receive(
+                    self, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names
+                )
+            )
+        deadline = time.time() + wait_seconds_timeout
+        while True:
+            received = list(
+                original_receive(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
+            )
+            if received or time.time() >= deadline:
+                return received
+            queue.wait_for_messages(1)
+
+    sqs_models.SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
 
 
 def _patch_dispatch() -> None:

@@ -12,7 +12,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ class RunConfig:
     noisy_events: int = 150  # the noisy tenant's, to its slow endpoint (0: no noisy tenant)
     ordered_every: int = 3  # every n-th regular event carries an ordering_key (0: none)
     ordered_keys: int = 4  # keys per regular tenant
+    delayed_every: int = 10  # every n-th regular event without a key has a deliver_at 2-5 s ahead (1: none)
     log_dir: Path = Path(".aws-sam/chaos")
     extra_overrides: str = ""
 
@@ -235,6 +236,14 @@ class ChaosRun:
         key = self._ordering_key(tenant, number)
         if key is not None:
             body["ordering_key"] = key
+        elif (
+            tenant != self.noisy_tenant
+            and self.config.delayed_every
+            and number % self.config.delayed_every == 5
+        ):
+            # A delayed event, released through the queue (or Scheduler) while workers die and calls fail.
+            due = datetime.now(UTC) + timedelta(seconds=2 + number % 4)
+            body["deliver_at"] = due.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return body, f"chaos-{self.run_id}-{number}"
 
     def _send_noisy(self, api: Api) -> None:
