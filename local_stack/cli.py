@@ -126,6 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
         f"or your own consumer [{ENV_PREFIX}NO_POLLERS=1]",
     )
     parser.add_argument(
+        "--no-iam",
+        action="store_true",
+        default=_env_flag("NO_IAM"),
+        help="do not enforce IAM: every function may call anything, as under plain moto (for debugging; "
+        f'see docs/local-development.md, "IAM enforcement") [{ENV_PREFIX}NO_IAM=1]',
+    )
+    parser.add_argument(
         "--api-key",
         default=_env("API_KEY"),
         help=f"use this admin API key (stored in the template's secret); otherwise the key the template "
@@ -246,6 +253,7 @@ def options_from_args(args: argparse.Namespace) -> StackOptions:
         stack_name=args.stack_name,
         host=args.host,
         pollers=not args.no_pollers,
+        enforce_iam=not args.no_iam,
         env_json=env_json,
         container_host=args.container_host or None,
         aws_fault_rate=args.inject_aws_faults,
