@@ -11,7 +11,7 @@ request (``INITIAL_NO_AUTH_ACTION_COUNT`` = 0). Two kinds of caller reach it:
   role (``local_stack.roles``), so it may do only what template.yaml grants that role.
 
 moto 5.2.5 authorises the request's API name against the resource ``*`` for most services. AWS authorises
-some APIs as other actions and names the resource, so ``_aws_checks`` translates each request into the
+some APIs as other actions and names the resource, so ``aws_checks`` translates each request into the
 (action, resource ARN) pairs that AWS itself would check (the Service Authorization Reference):
 - ``sqs:SendMessageBatch``, ``ChangeMessageVisibilityBatch``, ``DeleteMessageBatch`` are authorised as
   ``SendMessage``, ``ChangeMessageVisibility``, ``DeleteMessage`` (moto already names the queue ARN);
@@ -83,12 +83,12 @@ def enable(account_id: str, audit_log: str | None = None) -> None:
     def check_action_permitted(self: Any, resource: str) -> None:
         if self._action == "sts:AssumeRole" and self._access_key.arn.endswith(f":user/{ADMIN_USER_NAME}"):
             # The stack plays the Lambda service, which assumes a function's role for its runtime.
-            if not _trusts_lambda(iam.get_role_by_arn(resource).assume_role_policy_document):
+            if not trusts_lambda(iam.get_role_by_arn(resource).assume_role_policy_document):
                 self._raise_access_denied()
             return
         service, _, api = str(self._action).partition(":")
         region, account = str(self._region), str(self.account_id)
-        for action, arn in _aws_checks(service, api, resource, _parameters(self), region, account):
+        for action, arn in aws_checks(service, api, resource, _parameters(self), region, account):
             self._action = action
             try:
                 original(self, arn)
@@ -137,7 +137,7 @@ class _Audit:
                 log.write(json.dumps(line) + "\n")
 
 
-def _trusts_lambda(trust_policy: Any) -> bool:
+def trusts_lambda(trust_policy: Any) -> bool:
     """Whether a role's trust policy lets the Lambda service assume it (as a function's role must)."""
     document = json.loads(trust_policy) if isinstance(trust_policy, str) else trust_policy
     statements = document.get("Statement") or []
@@ -174,7 +174,7 @@ def _table_arn(region: str, account: str, table: str, index: str | None = None) 
     return f"{arn}/index/{index}" if index else arn
 
 
-def _aws_checks(
+def aws_checks(
     service: str, api: str, resource: str, parameters: Mapping[str, Any], region: str, account: str
 ) -> Iterator[tuple[str, str]]:
     """The (action, resource) pairs AWS authorises for one request (see the module docstring)."""
