@@ -27,7 +27,6 @@ looser: every pair must be allowed. Only the standard library and moto are impor
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -41,6 +40,7 @@ _ALLOW_EVERYTHING = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 )
 _LAMBDA_SERVICE = "lambda.amazonaws.com"
+_LAMBDA_MANAGED_POLICY_PREFIXES = ("AWSLambda", "AWSXRayDaemonWriteAccess")
 # AWS authorises these APIs as another action (on the same resource).
 _AUTHORISED_AS = {
     "sqs:SendMessageBatch": "sqs:SendMessage",
@@ -60,15 +60,19 @@ def enable(account_id: str, audit_log: str | None = None) -> None:
 
     With ``audit_log``, each distinct (role, action, resource, allowed) a function's credentials asked for
     is appended there once, as a JSON line: what a role really needs, or what was denied."""
-    # AWS's managed policies (AWSLambdaSQSQueueExecutionRole...), which SAM attaches to function roles, must
-    # exist before the backend is made, or moto's CloudFormation leaves them out of the roles.
-    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     from moto import settings
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.iam.access_control import IAMRequestBase
-    from moto.iam.models import iam_backends
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy, iam_backends
 
     iam = iam_backends[account_id]["aws"]
+    # The AWS managed policies SAM attaches to function roles (AWSLambdaSQSQueueExecutionRole...), so that
+    # they can be attached and evaluated (all ~1,200 of them, MOTO_IAM_LOAD_MANAGED_POLICIES, take 1 s).
+    for name, data in json.loads(aws_managed_policies_data).items():
+        if name.startswith(_LAMBDA_MANAGED_POLICY_PREFIXES):
+            policy = AWSManagedPolicy.from_data(name, account_id, "us-east-1", data)
+            iam.managed_policies[policy.arn] = policy
     iam.create_user(region_name="us-east-1", user_name=ADMIN_USER_NAME)
     iam.put_user_policy(ADMIN_USER_NAME, "AllowEverything", _ALLOW_EVERYTHING)
     key = iam.create_access_key(ADMIN_USER_NAME)
