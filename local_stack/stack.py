@@ -289,10 +289,7 @@ class LocalStack:
         import boto3
         from botocore.config import Config
 
-        def sqs_client(logical_id: str, sources: int) -> Any:
-            """As Lambda's event source mappings do, the pollers use the function's role."""
-            source = credentials.get(logical_id)
-            keys = source(f"{self.labels[logical_id]}-poller") if source is not None else {}
+        def sqs_client(keys: Mapping[str, str], sources: int) -> Any:
             session = boto3.session.Session(
                 aws_access_key_id=keys.get("AWS_ACCESS_KEY_ID", FAKE_ACCESS_KEY),
                 aws_secret_access_key=keys.get("AWS_SECRET_ACCESS_KEY", FAKE_SECRET_KEY),
@@ -310,10 +307,14 @@ class LocalStack:
                 ),
             )
 
+        stack_client = sqs_client({}, 1)  # the stack's own keys
         for logical_id, spec in sorted(deployed.functions.items()):
             if not spec.event_sources:
                 continue
-            client = sqs_client(logical_id, len(spec.event_sources))
+            # As Lambda's event source mappings do, the pollers use the function's role.
+            role = credentials.get(logical_id)
+            keys = role(f"{self.labels[logical_id]}-poller") if role is not None else {}
+            client = sqs_client(keys, len(spec.event_sources))
             pool = self.pools[logical_id]
             for source in spec.event_sources:
                 if not source.enabled:
@@ -338,7 +339,9 @@ class LocalStack:
                 ) -> None:
                     self.crash_log.record(label, source, records, invocation)
 
-                event_source = SqsEventSource(config, client, pool.invoke, self.log.warn, on_crash)
+                event_source = SqsEventSource(
+                    config, client, pool.invoke, self.log.warn, on_crash, crash_client=stack_client
+                )
                 event_source.start()
                 self.sources.append(event_source)
 
