@@ -19,7 +19,7 @@ some APIs as other actions and names the resource, so ``aws_checks`` translates 
   table they touch, and ``TransactWriteItems``/``TransactGetItems`` as the ``PutItem``, ``UpdateItem``,
   ``DeleteItem``, ``ConditionCheckItem`` or ``GetItem`` of each of their items;
 - SNS ``Publish`` names its topic, Secrets Manager its secret (when given an ARN), KMS its key (when given
-  an ARN).
+  an ARN), EventBridge Scheduler its schedule (``schedule/<group>/<name>``).
 That makes enforcement stricter than moto's own (a statement scoped to the wrong table now denies), never
 looser: every pair must be allowed. Only the standard library and moto are imported here.
 """
@@ -30,6 +30,7 @@ import json
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import parse_qs, unquote
 
 ADMIN_USER_NAME = "local-stack-admin"
 # moto's process appends what each function's role asked for to the file this variable names.
@@ -92,7 +93,8 @@ def enable(account_id: str, audit_log: str | None = None) -> None:
             return
         service, _, api = str(self._action).partition(":")
         region, account = str(self._region), str(self.account_id)
-        for action, arn in aws_checks(service, api, resource, _parameters(self), region, account):
+        checks = aws_checks(service, api, resource, _parameters(self), region, account, str(self._path))
+        for action, arn in checks:
             self._action = action
             try:
                 original(self, arn)
@@ -179,12 +181,21 @@ def _table_arn(region: str, account: str, table: str, index: str | None = None) 
 
 
 def aws_checks(
-    service: str, api: str, resource: str, parameters: Mapping[str, Any], region: str, account: str
+    service: str,
+    api: str,
+    resource: str,
+    parameters: Mapping[str, Any],
+    region: str,
+    account: str,
+    path: str = "",
 ) -> Iterator[tuple[str, str]]:
     """The (action, resource) pairs AWS authorises for one request (see the module docstring)."""
     action = f"{service}:{api}"
     if service == "dynamodb":
         yield from _dynamodb_checks(api, parameters, region, account)
+        return
+    if service == "scheduler":
+        yield action, _schedule_arn(path, parameters, region, account) or resource
         return
     if service == "sns" and isinstance(parameters.get("TopicArn"), str):
         resource = parameters["TopicArn"]
@@ -193,6 +204,16 @@ def aws_checks(
     elif service == "kms" and str(parameters.get("KeyId", "")).startswith("arn:"):
         resource = parameters["KeyId"]
     yield _AUTHORISED_AS.get(action, action), resource
+
+
+def _schedule_arn(path: str, parameters: Mapping[str, Any], region: str, account: str) -> str | None:
+    """EventBridge Scheduler's ``/schedules/{Name}`` calls act on ``schedule/{group}/{name}``."""
+    route, _, query = path.partition("?")
+    parts = route.strip("/").split("/")
+    if len(parts) != 2 or parts[0] != "schedules":
+        return None
+    group = parameters.get("GroupName") or parse_qs(query).get("groupName", ["default"])[0]
+    return f"arn:aws:scheduler:{region}:{account}:schedule/{group}/{unquote(parts[1])}"
 
 
 def _dynamodb_checks(

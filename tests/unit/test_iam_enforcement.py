@@ -74,6 +74,37 @@ def test_sns_secrets_and_kms_name_their_resource() -> None:
     ]
 
 
+def test_a_scheduler_call_names_its_schedule() -> None:
+    schedule = f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/hookline-schedules/sch_1"
+    created = list(
+        aws_checks(
+            "scheduler",
+            "CreateSchedule",
+            "*",
+            {"GroupName": "hookline-schedules"},
+            REGION,
+            ACCOUNT,
+            "/schedules/sch_1",
+        )
+    )
+    read = list(
+        aws_checks(
+            "scheduler",
+            "GetSchedule",
+            "*",
+            {},
+            REGION,
+            ACCOUNT,
+            "/schedules/sch_1?groupName=hookline-schedules",
+        )
+    )
+    assert created == [("scheduler:CreateSchedule", schedule)]
+    assert read == [("scheduler:GetSchedule", schedule)]
+    assert list(aws_checks("scheduler", "ListSchedules", "*", {}, REGION, ACCOUNT, "/schedules")) == [
+        ("scheduler:ListSchedules", "*")
+    ]
+
+
 def test_only_a_role_that_trusts_lambda_can_be_a_function_role() -> None:
     lambda_trust = {
         "Version": "2012-10-17",
