@@ -1,10 +1,11 @@
 """moto's server in a process of its own (so its work never competes with the stack's for one GIL).
 
-Run as a script: ``python -P _moto_runner.py <host> <port> [--fault-rate R [--fault-seed S]]
-[--no-fair-queues]``, with the
-repository on ``PYTHONPATH``. It prints ``{"port": N, "fault_port": M}`` once it listens (port 0 picks a free
-one) and stops when its stdin reaches EOF, which happens when the parent closes it or dies: the server never
-outlives the stack that started it.
+Run as a script: ``python -P _moto_runner.py <host> <port> [--iam] [--fault-rate R [--fault-seed S]]
+[--no-fair-queues]``, with the repository on ``PYTHONPATH``. It prints ``{"port": N, "fault_port": M}`` once
+it listens (port 0 picks a free one) and stops when its stdin reaches EOF, which happens when the parent
+closes it or dies: the server never outlives the stack that started it.
+
+With ``--iam`` every request is held to its caller's IAM policies (``local_stack.iam_enforcement``).
 
 With ``--fault-rate`` it listens on a second port (``fault_port``) in front of the same backends, where
 ``local_stack.aws_faults`` answers that share of the calls with throttling and server errors. Only the
@@ -295,6 +296,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("host")
     parser.add_argument("port", type=int)
+    parser.add_argument("--iam", action="store_true", help="enforce IAM from the first request")
     parser.add_argument("--fault-rate", type=float, default=None)
     parser.add_argument("--fault-seed", type=int, default=None)
     parser.add_argument("--no-fair-queues", action="store_true")
@@ -305,7 +307,7 @@ def main() -> int:
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from local_stack import _fair_sqs
+    from local_stack import _fair_sqs, iam_enforcement
     from local_stack.aws_faults import FaultControl, FaultInjector
 
     _patch_dynamodb()
@@ -314,6 +316,10 @@ def main() -> int:
     if not args.no_fair_queues:
         _fair_sqs.install()
     _patch_dispatch()
+    if args.iam:
+        from moto.core.models import DEFAULT_ACCOUNT_ID
+
+        iam_enforcement.enable(DEFAULT_ACCOUNT_ID, os.environ.get(iam_enforcement.AUDIT_LOG_VARIABLE) or None)
     app = DomainDispatcherApplication(create_backend_app)
     ports: dict[str, int] = {}
     clean_app: Any = app

@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
         f"to measure what fairness changes, see docs/fairness.md [{ENV_PREFIX}NO_FAIR_QUEUES=1]",
     )
     parser.add_argument(
+        "--no-iam",
+        action="store_true",
+        default=_env_flag("NO_IAM"),
+        help="do not enforce IAM: every function may call anything, as under plain moto (for debugging; "
+        f'see docs/local-development.md, "IAM enforcement") [{ENV_PREFIX}NO_IAM=1]',
+    )
+    parser.add_argument(
         "--api-key",
         default=_env("API_KEY"),
         help=f"use this admin API key (stored in the template's secret); otherwise the key the template "
@@ -261,6 +268,7 @@ def options_from_args(args: argparse.Namespace) -> StackOptions:
         stack_name=args.stack_name,
         host=args.host,
         pollers=not args.no_pollers,
+        enforce_iam=not args.no_iam,
         env_json=env_json,
         container_host=args.container_host or None,
         fair_queues=not args.no_fair_queues,

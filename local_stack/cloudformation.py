@@ -121,6 +121,7 @@ class FunctionSpec:
     event_sources: tuple[EventSource, ...]
     http_api_routes: tuple[str, ...]  # route keys such as "ANY /v1/{proxy+}"
     http_api_payload_format_version: str | None  # "2.0" (HTTP API), "1.0" (REST API); None: no routes
+    role_arn: str = ""  # the execution role moto created for it (what its code runs as locally)
 
 
 @dataclass(frozen=True)
@@ -726,6 +727,7 @@ def deploy_stack(
             ),
             http_api_routes=tuple(route for route, _ in function_routes),
             http_api_payload_format_version=function_routes[0][1] if function_routes else None,
+            role_arn=str(configuration.get("Role", "")),
         )
 
     return DeployedStack(

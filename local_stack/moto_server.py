@@ -55,14 +55,18 @@ class MotoServer:
         fault_rate: float | None = None,
         fault_seed: int | None = None,
         fair_queues: bool = True,
+        enforce_iam: bool = False,
     ) -> None:
         self.host = host
         self._requested_port = port
         self._log = log
-        self._fault_args = [] if fault_rate is None else ["--fault-rate", str(fault_rate)]
+        self._args = [] if fault_rate is None else ["--fault-rate", str(fault_rate)]
         if fault_rate is not None and fault_seed is not None:
-            self._fault_args += ["--fault-seed", str(fault_seed)]
-        self._fairness_args = [] if fair_queues else ["--no-fair-queues"]
+            self._args += ["--fault-seed", str(fault_seed)]
+        if enforce_iam:
+            self._args.append("--iam")
+        if not fair_queues:
+            self._args.append("--no-fair-queues")
         self._process: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.fault_port: int | None = None
@@ -89,15 +93,7 @@ class MotoServer:
             filter(None, [str(MOTO_RUNNER.parent.parent), env.get("PYTHONPATH")])
         )
         self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-P",
-                str(MOTO_RUNNER),
-                self.host,
-                str(self._requested_port),
-                *self._fault_args,
-                *self._fairness_args,
-            ],
+            [sys.executable, "-P", str(MOTO_RUNNER), self.host, str(self._requested_port), *self._args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -32,6 +32,9 @@ INIT_TIMEOUT_SECONDS = 30.0
 # The parent's own overhead on top of the function's timeout before it gives up on a worker.
 _TIMEOUT_GRACE_SECONDS = 0.25
 
+CredentialSource = Callable[[str], Mapping[str, str]]
+"""Called with a session name when a worker starts; returns its ``AWS_*`` credential variables."""
+
 LogSink = Callable[[str, str, str], None]
 """Called with (function label, stream "stdout"/"stderr"/"runtime", one line of log output)."""
 
@@ -51,6 +54,8 @@ class FunctionConfig:
     environment: Mapping[str, str]
     region: str
     endpoint_url: str
+    # The function role's credentials (``sts:AssumeRole``, once per worker); None: moto's fake keys.
+    credentials: CredentialSource | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,11 +148,18 @@ class Worker:
             self._spawn()
 
     def _spawn(self) -> None:
+        env = worker_environment(self.config)
+        if self.config.credentials is not None:
+            # As on Lambda: the execution environment starts with its role's credentials.
+            try:
+                env.update(self.config.credentials(f"{self.config.label}-{self.number}"))
+            except Exception as exc:  # botocore's errors, reported as a failed init
+                raise WorkerError(f"{self.config.label}: cannot assume its role: {exc}") from exc
         read_fd, write_fd = os.pipe()
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-u", "-P", str(BOOTSTRAP), self.config.handler, str(write_fd)],
-                env=worker_environment(self.config),
+                env=env,
                 cwd=self.config.code_dir,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

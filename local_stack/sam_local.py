@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from local_stack.iam_enforcement import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY
 from local_stack.lambda_image import Architecture
 from local_stack.moto_server import LOOPBACK
 from local_stack.process import REPO_ROOT, StackProcess
@@ -53,6 +54,13 @@ def sam_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env.update(SAM_ENVIRONMENT)
     env.pop("AWS_ENDPOINT_URL", None)  # the functions get theirs from env.json
+    # sam local hands one set of host credentials to every container (or "defaultkey", which moto's IAM
+    # enforcement refuses): the local stack's own keys. Functions under sam local are not held to their
+    # roles; the local stack's worker processes are (docs/local-development.md, "IAM enforcement").
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        env.pop(name, None)
+    env["AWS_ACCESS_KEY_ID"] = ADMIN_ACCESS_KEY_ID
+    env["AWS_SECRET_ACCESS_KEY"] = ADMIN_SECRET_ACCESS_KEY
     return env
 
 

@@ -149,9 +149,13 @@ class SqsEventSource:
         invoke: Invoke,
         report: Report,
         on_crash: OnCrash | None = None,
+        crash_client: SQSClient | None = None,
     ) -> None:
         self.config = config
         self._client = client
+        # Re-showing a crashed batch early is the local stack's chaos knob, not Lambda's: under IAM
+        # enforcement the function's role need not allow it, so the stack may call it with its own keys.
+        self._crash_client = crash_client or client
         self._invoke = invoke
         self._report = report
         self._on_crash = on_crash
@@ -253,7 +257,7 @@ class SqsEventSource:
                 for index, record in enumerate(records[start : start + _SQS_BATCH_LIMIT])
             ]
             try:
-                response = self._client.change_message_visibility_batch(
+                response = self._crash_client.change_message_visibility_batch(
                     QueueUrl=self.config.queue_url, Entries=entries
                 )
             except (BotoCoreError, ClientError) as exc:

@@ -7,10 +7,12 @@ template (``local_stack.cloudformation``); nothing here names a queue, a table o
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +21,8 @@ from local_stack.apigw import ApiGatewayServer
 from local_stack.control import ControlServer, CrashLog
 from local_stack.logs import LogRenderer
 from local_stack.moto_server import LOOPBACK, MotoServer, MotoStartError, connect_host, http_url, is_wildcard
-from local_stack.runtime import FunctionConfig, FunctionPool, PoolClosed, WorkerError
+from local_stack.roles import RoleError, prepare_roles, role_credentials
+from local_stack.runtime import CredentialSource, FunctionConfig, FunctionPool, PoolClosed, WorkerError
 from local_stack.sam_env import write_env_json
 from local_stack.scheduler import LocalScheduler
 from local_stack.sqs_poller import EventSourceConfig, SqsEventSource
@@ -67,6 +70,7 @@ class StackOptions:
     region: str = "us-east-1"
     host: str = LOOPBACK  # where moto and the API listen
     pollers: bool = True  # play the template's SQS event sources
+    enforce_iam: bool = True  # each function (and its pollers) may do only what its role allows
     env_json: Path | None = None  # where to write sam local's --env-vars file
     container_host: str | None = None  # how a container reaches this machine (default: host)
     fair_queues: bool = True  # play SQS fair queues on standard queues (docs/fairness.md)
@@ -121,6 +125,7 @@ class LocalStack:
             options.aws_fault_rate,
             options.aws_fault_seed,
             fair_queues=options.fair_queues,
+            enforce_iam=options.enforce_iam,
         )
         self.crash_log = CrashLog(crash_log_path(options.state_file))
         self.control: ControlServer | None = None
@@ -164,10 +169,11 @@ class LocalStack:
                 raise StackError(str(exc)) from exc
             self.deployed = deployed
             self.api_key = self._set_up_api_key(clients("secretsmanager"), deployed)
-            self._start_functions(deployed)
+            credentials = self._role_credentials(clients, deployed)
+            self._start_functions(deployed, credentials)
             self._start_api(deployed)
             if self.options.pollers:
-                self._start_pollers(deployed)
+                self._start_pollers(deployed, credentials)
                 self._start_scheduler(clients)
             self._write_env_json(deployed)
             self._start_control()
@@ -213,7 +219,23 @@ class LocalStack:
             return max(1, min(wanted, cap))
         return cap
 
-    def _start_functions(self, deployed: DeployedStack) -> None:
+    def _role_credentials(
+        self, clients: Callable[[str], Any], deployed: DeployedStack
+    ) -> dict[str, CredentialSource]:
+        """Under IAM enforcement, where each function's credentials come from (its role, assumed)."""
+        if not self.options.enforce_iam:
+            return {}
+        try:
+            prepare_roles(clients("iam"), deployed)
+        except RoleError as exc:
+            raise StackError(str(exc)) from exc
+        sts = clients("sts")
+        return {
+            logical_id: functools.partial(role_credentials, sts, spec.role_arn)
+            for logical_id, spec in deployed.functions.items()
+        }
+
+    def _start_functions(self, deployed: DeployedStack, credentials: Mapping[str, CredentialSource]) -> None:
         taken: set[str] = set()
         for logical_id, spec in sorted(deployed.functions.items()):
             label = function_label(spec, taken)
@@ -230,6 +252,7 @@ class LocalStack:
                 environment=spec.environment,
                 region=deployed.region,
                 endpoint_url=self.moto.function_url,
+                credentials=credentials.get(logical_id),
             )
             self.pools[logical_id] = FunctionPool(config, self._pool_size(spec), self.log.sink)
         # One warm worker per function, started in parallel (init = importing the handler module).
@@ -271,27 +294,36 @@ class LocalStack:
             raise StackError(f"cannot listen on {where}: {exc.strerror}") from exc
         self.api.start()
 
-    def _start_pollers(self, deployed: DeployedStack) -> None:
+    def _start_pollers(self, deployed: DeployedStack, credentials: Mapping[str, CredentialSource]) -> None:
         import boto3
         from botocore.config import Config
 
-        sources = sum(len(spec.event_sources) for spec in deployed.functions.values())
-        session = boto3.session.Session(
-            aws_access_key_id=FAKE_ACCESS_KEY,
-            aws_secret_access_key=FAKE_SECRET_KEY,
-            region_name=deployed.region,
-        )
-        client = session.client(
-            "sqs",
-            endpoint_url=self.moto.url,
-            config=Config(
-                read_timeout=30,
-                connect_timeout=5,
-                retries={"max_attempts": 2},
-                max_pool_connections=max(10, sources * self.options.max_concurrency + 4),
-            ),
-        )
+        def sqs_client(keys: Mapping[str, str], sources: int) -> Any:
+            session = boto3.session.Session(
+                aws_access_key_id=keys.get("AWS_ACCESS_KEY_ID", FAKE_ACCESS_KEY),
+                aws_secret_access_key=keys.get("AWS_SECRET_ACCESS_KEY", FAKE_SECRET_KEY),
+                aws_session_token=keys.get("AWS_SESSION_TOKEN"),
+                region_name=deployed.region,
+            )
+            return session.client(
+                "sqs",
+                endpoint_url=self.moto.url,
+                config=Config(
+                    read_timeout=30,
+                    connect_timeout=5,
+                    retries={"max_attempts": 2},
+                    max_pool_connections=max(10, sources * self.options.max_concurrency + 4),
+                ),
+            )
+
+        stack_client = sqs_client({}, 1)  # the stack's own keys
         for logical_id, spec in sorted(deployed.functions.items()):
+            if not spec.event_sources:
+                continue
+            # As Lambda's event source mappings do, the pollers use the function's role.
+            role = credentials.get(logical_id)
+            keys = role(f"{self.labels[logical_id]}-poller") if role is not None else {}
+            client = sqs_client(keys, len(spec.event_sources))
             pool = self.pools[logical_id]
             for source in spec.event_sources:
                 if not source.enabled:
@@ -316,7 +348,9 @@ class LocalStack:
                 ) -> None:
                     self.crash_log.record(label, source, records, invocation)
 
-                event_source = SqsEventSource(config, client, pool.invoke, self.log.warn, on_crash)
+                event_source = SqsEventSource(
+                    config, client, pool.invoke, self.log.warn, on_crash, crash_client=stack_client
+                )
                 event_source.start()
                 self.sources.append(event_source)
 

@@ -26,6 +26,8 @@ def state_document(stack: LocalStack) -> dict[str, Any]:
         "sam_env_json": str(stack.env_json_written) if stack.env_json_written is not None else None,
         "container_aws_endpoint_url": stack.container_aws_endpoint_url if stack.env_json_written else None,
         "pollers": stack.options.pollers,
+        # moto checks every call against its caller's IAM policies; each function runs as its own role.
+        "iam_enforced": stack.options.enforce_iam,
         # Chaos runs: the functions' endpoint (faults injected there), the fault counters, the
         # control server (GET /workers, GET /crashes) and the crash log (JSON lines).
         "aws_function_endpoint_url": stack.moto.function_url,
@@ -67,6 +69,10 @@ def render_banner(stack: LocalStack) -> str:
     assert deployed is not None
     moto = stack.moto.url
     region = deployed.region
+    enforced = stack.options.enforce_iam
+    credentials = "IAM enforced: keys testing/testing" if enforced else "any credentials"
+    cli_keys = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing " if enforced else ""
+    roles = " and its role's credentials" if enforced else ""
     lines = [
         "",
         f"Hookline local stack (template {stack.options.template}, stack {deployed.stack_name})",
@@ -74,12 +80,12 @@ def render_banner(stack: LocalStack) -> str:
         f"  API URL        {stack.api_url}    (requests go to {stack.api_url}/v1/...)",
         f"  API key        {stack.api_key}",
         f"                 send it as: Authorization: Bearer {stack.api_key}",
-        f"  AWS endpoint   {moto}    (moto; region {region}; any credentials)",
-        f"                 aws --endpoint-url {moto} --region {region} sqs list-queues",
+        f"  AWS endpoint   {moto}    (moto; region {region}; {credentials})",
+        f"                 {cli_keys}aws --endpoint-url {moto} --region {region} sqs list-queues",
         f'                 boto3.client("sqs", endpoint_url="{moto}", region_name="{region}",',
         '                              aws_access_key_id="testing", aws_secret_access_key="testing")',
         "",
-        "  Functions (each in its own worker processes, with only its template environment):",
+        f"  Functions (each in its own worker processes, with only its template environment{roles}):",
     ]
     for logical_id, spec in sorted(deployed.functions.items()):
         pool = stack.pools[logical_id]
