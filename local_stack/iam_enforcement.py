@@ -41,7 +41,8 @@ _ALLOW_EVERYTHING = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 )
 _LAMBDA_SERVICE = "lambda.amazonaws.com"
-_LAMBDA_MANAGED_POLICY_PREFIXES = ("AWSLambda", "AWSXRayDaemonWriteAccess")
+# (AWSXrayWriteOnlyAccess: every function role holds it, since the translator cannot make it conditional.)
+_LAMBDA_MANAGED_POLICY_PREFIXES = ("AWSLambda", "AWSXRayDaemonWriteAccess", "AWSXrayWriteOnlyAccess")
 # AWS authorises these APIs as another action (on the same resource).
 _AUTHORISED_AS = {
     "sqs:SendMessageBatch": "sqs:SendMessage",

@@ -193,6 +193,13 @@ def check_order(observed: Observed, verdict: Verdict) -> None:
                 verdict.ordered_attempts += len(times)
                 early = [t for t in times if t < settled_at]
                 if early:
+                    timeline = sorted(
+                        (round(t, 3), e[-6:])
+                        for (e, ep), ts in by_pair.items()
+                        if ep == endpoint_id and e in (event_id, previous)
+                        for t in ts
+                    )
+                    verdict.note("out_of_order_timeline", f"{endpoint_id}: {timeline}")
                     verdict.out_of_order += len(early)
                     verdict.note(
                         "out_of_order",

@@ -70,7 +70,7 @@ class RunConfig:
             f"RetrySchedule={self.retry_schedule} DeliveryTimeoutSeconds={self.delivery_timeout} "
             f"BreakerCooldownSeconds={self.breaker_cooldown} {self.extra_overrides}"
         ).strip()
-        return [
+        return (["--verbose"] if __import__("os").environ.get("CHAOS_VERBOSE") else []) + [
             "--parameter-overrides",
             overrides,
             "--inject-aws-faults",
