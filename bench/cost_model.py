@@ -7,7 +7,8 @@ Billing units, per AWS's pricing pages (see bench/prices.py):
 - SQS: one request per 64 KB chunk of the payload it carries (SendMessage, SendMessageBatch, the messages a
   ReceiveMessage returns), at least one; every other action is one request. The event source's
   ReceiveMessage and DeleteMessageBatch are counted (one of each per batch, as Lambda's poller makes them
-  under load; empty receives, which load does not leave, are not).
+  under load; empty receives, which load does not leave, are not). A FIFO queue's requests (its URL ends
+  in ``.fifo``) are priced at the FIFO rate, and shown as ``sqs-fifo:<operation>`` in the breakdown.
 - SNS: one publish per 64 KB chunk of the messages published.
 - DynamoDB: read and write units from ``bench.dynamodb_units``.
 - Secrets Manager: per API call.
@@ -42,7 +43,13 @@ SQS_CHUNK = 64 * 1024
 SNS_CHUNK = 64 * 1024
 API_GATEWAY_CHUNK = 512 * 1024
 SERVICES = ("API Gateway", "Lambda", "SQS", "DynamoDB", "SNS", "Secrets Manager")
-_SERVICE_NAMES = {"sqs": "SQS", "dynamodb": "DynamoDB", "sns": "SNS", "secretsmanager": "Secrets Manager"}
+_SERVICE_NAMES = {
+    "sqs": "SQS",
+    "sqs-fifo": "SQS",
+    "dynamodb": "DynamoDB",
+    "sns": "SNS",
+    "secretsmanager": "Secrets Manager",
+}
 
 
 def _chunks(size: int, chunk: int) -> int:
@@ -81,6 +88,17 @@ def sqs_requests(call: AwsCall) -> int:
     return _chunks(size, SQS_CHUNK) * call.requests
 
 
+def sqs_queue_url(call: AwsCall) -> str:
+    return str(call.params.get("QueueUrl", ""))
+
+
+def row_name(call: AwsCall) -> str:
+    """The breakdown's name of a call: ``service:operation``, with a FIFO queue's SQS calls apart."""
+    if call.service == "sqs" and prices.sqs_request_price(sqs_queue_url(call)) is prices.SQS_FIFO_REQUEST:
+        return f"sqs-fifo:{call.operation}"
+    return call.name
+
+
 def sns_publishes(call: AwsCall) -> int:
     params = call.params
     if call.operation == "Publish":
@@ -101,6 +119,7 @@ class OperationUsage:
 
     calls: int = 0
     billed_requests: float = 0.0  # in the service's billing unit (64 KB chunks, publishes, ...)
+    usd: float = 0.0  # SQS: what those requests cost (standard and FIFO queues differ)
     units: Units = field(default_factory=Units)
     moto_units: float = 0.0
     moto_answered: int = 0  # calls for which moto returned ConsumedCapacity
@@ -166,10 +185,12 @@ class Usage:
 
     def add_calls(self, calls: list[AwsCall]) -> None:
         for call in calls:
-            row = self.operations[(call.function, call.name)]
+            row = self.operations[(call.function, row_name(call))]
             row.calls += call.requests
             if call.service == "sqs":
-                row.billed_requests += sqs_requests(call)
+                billed = sqs_requests(call)
+                row.billed_requests += billed
+                row.usd += billed * prices.sqs_request_price(sqs_queue_url(call)).usd
             elif call.service == "sns":
                 row.billed_requests += sns_publishes(call)
             elif call.service == "secretsmanager":
@@ -213,7 +234,9 @@ class Usage:
         return {
             "API Gateway": self.api_requests * prices.API_GATEWAY_HTTP_REQUEST.usd,
             "Lambda": lambda_requests + lambda_compute,
-            "SQS": self.billed("SQS") * prices.SQS_REQUEST.usd,
+            "SQS": sum(
+                row.usd for (_, name), row in self.operations.items() if self.service_of(name) == "SQS"
+            ),
             "DynamoDB writes": units.all_writes * prices.DYNAMODB_WRITE_UNIT.usd,
             "DynamoDB reads": units.read * prices.DYNAMODB_READ_UNIT.usd,
             "SNS": self.billed("SNS") * prices.SNS_PUBLISH.usd,

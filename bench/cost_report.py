@@ -137,7 +137,6 @@ def final_lines(outcomes: list[Outcome]) -> list[str]:
             f"(requests ${total['requests']:.2f} + logs ${total['logs']:.2f} + "
             f"storage ${total['storage']:.2f}; "
             f"egress ${total['egress']:.2f}; EventBridge ${total['eventbridge']:.2f})"
-            + (" [ordering_key not honoured yet]" if outcome.note else "")
         )
     return lines
 

@@ -6,10 +6,10 @@
   the template gives it, and timed (the measured duration, rounded up to 1 ms, is what Lambda bills).
 - The HTTP API is played with API Gateway HTTP API (payload 2.0) events, routed by the template's own
   route keys, and authenticated with the admin key read from the deployed Secrets Manager secret.
-- Lambda's SQS event sources are played by ``poll``: one ReceiveMessage (up to the mapping's batch size),
-  the records Lambda would build (``local_stack.sqs_poller.lambda_record``), one invocation, then one
-  DeleteMessageBatch for every record not reported in ``batchItemFailures``. Those two calls are made with
-  the harness's own client and recorded on the meter as the event source's.
+- Lambda's SQS event sources (every one of each function) are played by ``poll``: one ReceiveMessage (up
+  to the mapping's batch size), the records Lambda would build (``local_stack.sqs_poller.lambda_record``),
+  one invocation, then one DeleteMessageBatch for every record not reported in ``batchItemFailures``.
+  Those two calls are made with the harness's own client and recorded on the meter as the event source's.
 
 Nothing here imports ``hookline`` internals: tenants, endpoints and events are made through the API.
 
@@ -44,7 +44,7 @@ from bench._lambda_env import POWERTOOLS_ENV
 from bench.aws_meter import AwsMeter
 from bench.http_api import ApiResponse, http_api_event
 from bench.log_lines import LambdaLogging
-from local_stack.cloudformation import DeployedStack, FunctionSpec, deploy_stack
+from local_stack.cloudformation import DeployedStack, EventSource, FunctionSpec, deploy_stack
 from local_stack.sqs_poller import lambda_record
 
 REPO = Path(__file__).resolve().parents[1]
@@ -334,9 +334,20 @@ class Stack:
 
     # -- the SQS event sources --------------------------------------------------------------------------
 
-    def poll(self, function_id: str) -> Invocation | None:
-        """One poll of the function's event source, as Lambda's poller makes it under load."""
-        source = self.deployed.functions[function_id].event_sources[0]
+    def event_sources(self) -> list[tuple[str, EventSource]]:
+        """Every (function, event source) pair: the dispatch function has the standard delivery queue and
+        the ordered (FIFO) one, the DLQ handler both dead-letter queues."""
+        return [
+            (function_id, source)
+            for function_id in self.sqs_functions
+            for source in self.deployed.functions[function_id].event_sources
+        ]
+
+    def poll(self, function_id: str, source: EventSource | None = None) -> Invocation | None:
+        """One poll of one of the function's event sources (its first if not named), as Lambda's poller
+        makes it under load."""
+        if source is None:
+            source = self.deployed.functions[function_id].event_sources[0]
         params: dict[str, Any] = {
             "QueueUrl": source.queue_url,
             "MaxNumberOfMessages": min(source.batch_size, _SQS_BATCH_LIMIT),
@@ -366,12 +377,12 @@ class Stack:
         return invocation
 
     def in_flight(self) -> int:
-        """Messages in every event source's queue, visible, delayed or being processed."""
+        """Messages in every event source's queue (every source of every function), visible, delayed or
+        being processed."""
         total = 0
-        for function_id in self.sqs_functions:
-            url = self.deployed.functions[function_id].event_sources[0].queue_url
+        for _, source in self.event_sources():
             attributes = self.sqs.get_queue_attributes(
-                QueueUrl=url,
+                QueueUrl=source.queue_url,
                 AttributeNames=[
                     "ApproximateNumberOfMessages",
                     "ApproximateNumberOfMessagesNotVisible",
@@ -394,8 +405,8 @@ class Stack:
         deadline = time.monotonic() + timeout
         while True:
             polled = False
-            for name in self.sqs_functions:
-                invocation = self.poll(name)
+            for name, source in self.event_sources():
+                invocation = self.poll(name, source)
                 if invocation is not None:
                     polled = True
                     invocations.append(invocation)

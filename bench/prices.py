@@ -55,6 +55,13 @@ SQS_REQUEST = Price(
     "https://aws.amazon.com/sqs/pricing/",
     "cloudburn.io/blog/amazon-sqs-pricing (2026-03-14): $0.40/M, first 100B/month",
 )
+SQS_FIFO_REQUEST = Price(
+    0.50 / 1e6,
+    "FIFO queue request (per 64 KB chunk)",
+    "https://aws.amazon.com/sqs/pricing/",
+    "cloudburn.io/blog/amazon-sqs-pricing (2026-03-14): FIFO $0.50/M (flat rate) for send, receive, "
+    "delete and change-visibility",
+)
 SNS_PUBLISH = Price(
     0.50 / 1e6,
     "standard topic publish (per 64 KB chunk)",
@@ -122,10 +129,16 @@ EVENTBRIDGE_API_DESTINATION = Price(
     "cloudburn.io/blog/amazon-eventbridge-pricing (2026-03-13): $0.20/M",
 )
 
+
+def sqs_request_price(queue_url: str) -> Price:
+    """A request's price by its queue: a FIFO queue's name (and so its URL) ends in ``.fifo``."""
+    return SQS_FIFO_REQUEST if queue_url.endswith(".fifo") else SQS_REQUEST
+
+
 TABLE = {
     "API Gateway": [API_GATEWAY_HTTP_REQUEST],
     "Lambda": [LAMBDA_REQUEST, LAMBDA_GB_SECOND["arm64"]],
-    "SQS": [SQS_REQUEST],
+    "SQS": [SQS_REQUEST, SQS_FIFO_REQUEST],
     "DynamoDB": [DYNAMODB_WRITE_UNIT, DYNAMODB_READ_UNIT],
     "SNS": [SNS_PUBLISH],
     "Secrets Manager": [SECRETS_MANAGER_CALL],

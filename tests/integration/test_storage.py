@@ -155,6 +155,43 @@ def test_status_counters_follow_each_swap(seeder: Seeder) -> None:
     assert counts == {"p": "1", "r": "0", "s": "1", "f": "0"}
 
 
+def test_several_deliveries_of_a_record_are_swapped_in_one_write_all_or_none(seeder: Seeder) -> None:
+    event_id = ids.new_event_id()
+    seeder.log.create(new_record(event_id, "ep_1", "ep_2", "ep_3"), 2_000_000_000)
+    pending = {ep: Delivery(ep, DeliveryStatus.PENDING) for ep in ("ep_1", "ep_2", "ep_3")}
+    claimed = Delivery("ep_3", DeliveryStatus.PENDING, claim=Claim(1, 9e9, "me"))
+    assert seeder.log.swap(DeliveryRef(T, event_id, "ep_3"), pending["ep_3"], claimed)
+    done = {ep: Delivery(ep, DeliveryStatus.SUCCEEDED, attempts=1) for ep in ("ep_1", "ep_2", "ep_3")}
+    retrying = Delivery("ep_2", DeliveryStatus.RETRYING, attempts=1, next_attempt_at=9e9)
+    stale = [("ep_1", pending["ep_1"], done["ep_1"]), ("ep_3", pending["ep_3"], done["ep_3"])]
+    assert not seeder.log.swap_many(T, event_id, stale)  # ep_3 was claimed meanwhile: nothing written
+    stored = seeder.log.get(T, event_id)
+    assert stored is not None and stored.deliveries["ep_1"] == pending["ep_1"]
+    changes = [
+        ("ep_1", pending["ep_1"], done["ep_1"]),
+        ("ep_2", pending["ep_2"], retrying),
+        ("ep_3", claimed, done["ep_3"]),
+        ("ep_4", None, Delivery("ep_4", DeliveryStatus.SUCCEEDED, attempts=1)),
+    ]
+    assert seeder.log.swap_many(T, event_id, changes)
+    stored = seeder.log.get(T, event_id)
+    assert stored is not None
+    assert {ep: d.status for ep, d in stored.deliveries.items()} == {
+        "ep_1": DeliveryStatus.SUCCEEDED,
+        "ep_2": DeliveryStatus.RETRYING,
+        "ep_3": DeliveryStatus.SUCCEEDED,
+        "ep_4": DeliveryStatus.SUCCEEDED,
+    }
+    item = seeder.table.get(event_key(T, event_id), "read")
+    assert item is not None
+    assert {name: value["N"] for name, value in item["c"]["M"].items()} == {
+        "p": "0",
+        "r": "1",
+        "s": "3",
+        "f": "0",
+    }
+
+
 def test_an_idempotency_key_is_claimed_once(seeder: Seeder) -> None:
     store = IdempotencyStore(seeder.table)
     first = IdempotencyRecord(T, "k1", "body1", "evt_1", "order.created", "ts", clock.unix_now())

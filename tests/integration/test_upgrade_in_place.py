@@ -1,4 +1,4 @@
-"""Upgrade in place: records and queue messages written by the code before body compression still work.
+"""Upgrade in place: records and queue messages written by earlier code still work.
 
 ``tests/fixtures/legacy_event_and_jobs.json`` was captured from that code (commit d5c4b5d) running its real
 handlers under moto: a 1 KiB order event's ``event`` job, the ``deliver`` job its failed first attempt
@@ -8,15 +8,31 @@ those of the tenant and endpoint made here, so the new handlers meet exactly tho
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from hookline.storage.records import record_from_item
 from tests.integration.lambda_harness import ApiClient, Stack
 from tests.receivers import Receiver, reply
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "legacy_event_and_jobs.json"
+# The same record as written by main at 2802521 (body compressed in ``bz``, ``eps`` listed), before ``eps``
+# was left out when it repeats the keys of ``d``. Binary values are base64, as in DynamoDB's JSON.
+COMPRESSED_FIXTURE = FIXTURE.with_name("compressed_event_record.json")
+
+
+def _compressed_item(tenant_id: str | None = None, endpoint_id: str | None = None) -> dict[str, Any]:
+    captured = json.loads(COMPRESSED_FIXTURE.read_text())
+    text = COMPRESSED_FIXTURE.read_text()
+    if tenant_id is not None and endpoint_id is not None:
+        text = text.replace(captured["tenant_id"], tenant_id).replace(captured["endpoint_id"], endpoint_id)
+    [item] = json.loads(text)["event_record_items"]
+    item["bz"] = {"B": base64.b64decode(item["bz"]["B"])}
+    return dict(item)
 
 
 def _legacy(tenant_id: str, endpoint_id: str) -> dict[str, Any]:
@@ -44,13 +60,26 @@ def test_the_legacy_record_reads_back_with_its_text_body() -> None:
     assert set(record.deliveries) == {legacy["endpoint_id"]}
 
 
-def test_a_legacy_record_and_its_queued_deliver_job_are_delivered_and_shown(
-    stack: Stack, api: ApiClient
+def test_a_record_written_by_the_previous_main_reads_back_with_its_compressed_body() -> None:
+    legacy = json.loads(FIXTURE.read_text())
+    item = _compressed_item()
+    assert "bz" in item and "eps" in item
+    record = record_from_item(item)
+    assert json.loads(record.event.body)["data"] == legacy["request"]["data"]
+    assert record.endpoint_ids == (legacy["endpoint_id"],)
+    assert set(record.deliveries) == {legacy["endpoint_id"]}
+
+
+@pytest.mark.parametrize("writer", ["before compression", "previous main"])
+def test_a_stored_record_and_its_queued_deliver_job_are_delivered_and_shown(
+    stack: Stack, api: ApiClient, writer: str
 ) -> None:
     with Receiver(reply(200)) as receiver:
         tenant, endpoint = _setup(api, f"{receiver.url}/hook")
         legacy = _legacy(tenant, endpoint)
         [item] = legacy["event_record_items"]
+        if writer == "previous main":
+            item = _compressed_item(tenant, endpoint)
         table = stack.env("DispatchFunction", "TABLE_NAME")
         stack.dynamodb.put_item(TableName=table, Item=item)
         [deliver] = [body for body in legacy["queue_messages"] if json.loads(body)["kind"] == "deliver"]

@@ -29,7 +29,7 @@ from hookline.core.models import (
 )
 from hookline.delivery.plan import Received, Snapshot
 from hookline.delivery.recorder import Unrecorded
-from hookline.storage.event_log import DeliveryRef, FailureEntry
+from hookline.storage.event_log import DeliveryChange, DeliveryRef, FailureEntry
 from hookline.storage.table import Item
 
 
@@ -134,6 +134,16 @@ class FakeEventLog(Faulty):
         record.deliveries[ref.endpoint_id] = new
         if index_failure is not None:
             self.failures.append(index_failure)
+        self.writes += 1
+        return True
+
+    def swap_many(self, tenant_id: str, event_id: str, changes: Sequence[DeliveryChange]) -> bool:
+        self._enter("swap_many")
+        record = self.records.get((tenant_id, event_id))
+        if record is None or any(not _same(seen, record.deliveries.get(ep)) for ep, seen, _ in changes):
+            return False
+        for endpoint_id, _, new in changes:
+            record.deliveries[endpoint_id] = new
         self.writes += 1
         return True
 

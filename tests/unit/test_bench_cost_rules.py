@@ -176,6 +176,31 @@ def test_sqs_requests_are_billed_per_64_kb_chunk_of_the_payload() -> None:
     assert sqs_requests(delete) == 2
 
 
+def test_fifo_queue_requests_are_priced_at_the_fifo_rate_by_the_queue_url() -> None:
+    from bench import prices
+    from bench.cost_model import Usage, row_name
+
+    standard = "https://sqs.us-east-1.amazonaws.com/123456789012/hookline-deliveries"
+    fifo = "https://sqs.us-east-1.amazonaws.com/123456789012/hookline-ordered.fifo"
+    assert prices.sqs_request_price(standard).usd == pytest.approx(0.40 / 1e6)
+    assert prices.sqs_request_price(fifo).usd == pytest.approx(0.50 / 1e6)
+    entries = [{"Id": str(n), "MessageBody": "x" * 30_000} for n in range(3)]  # 2 chunks
+    calls = [
+        AwsCall("fn", "sqs", "SendMessageBatch", {"QueueUrl": fifo, "Entries": entries}),
+        AwsCall("fn", "sqs", "SendMessage", {"QueueUrl": standard, "MessageBody": "{}"}),
+        AwsCall("fn", "sqs", "DeleteMessageBatch", {"QueueUrl": fifo, "Entries": []}, retries=1),
+    ]
+    assert [row_name(call) for call in calls] == [
+        "sqs-fifo:SendMessageBatch",
+        "sqs:SendMessage",
+        "sqs-fifo:DeleteMessageBatch",
+    ]
+    usage = Usage(events=1)
+    usage.add_calls(calls)
+    assert usage.dollars({})["SQS"] == pytest.approx((2 + 2) * 0.50 / 1e6 + 1 * 0.40 / 1e6)
+    assert usage.billed("SQS") == 5  # one SQS line: standard and FIFO requests together
+
+
 # --- issue 15: the all-in rules (API units, Lambda's own log lines, the access log, storage, logs) ------
 
 

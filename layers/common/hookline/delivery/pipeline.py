@@ -178,17 +178,23 @@ class Dispatcher:
             if plan.retry_after is None and plan.kind in {RecordKind.EVENT, RecordKind.DELIVER}
         }
         futures: dict[Future[AttemptEffect], tuple[int, Any]] = {}
+        began: dict[int, float] = {}  # id(task) -> when its send left a queue of the pool (monotonic)
         now = self._now()
         for index, work in works.items():
             for task in work.plan.tasks:
                 if task.step is Step.SEND:
-                    futures[self._pool.submit(self._attempt, task)] = (index, task)
+                    futures[self._pool.submit(self._timed_attempt, task, began)] = (index, task)
                 elif task.step in {Step.SPLIT, Step.WAIT}:
                     _wait(work, task, task.delay)
                 elif task.step is Step.FAIL and task.failure is not None:
                     work.settled.append(without_attempt(task, task.failure, now))
         if futures:
-            _, pending = wait(futures, timeout=PROVISIONAL_RECORD_AFTER_SECONDS)
+            _, waiting = wait(futures, timeout=PROVISIONAL_RECORD_AFTER_SECONDS)
+            # Only sends that have been out a while are slow: a send still queued for a thread (a full
+            # batch holds up to 10 x its fan-out) is not, and taking it for one would make every
+            # endpoint of the batch lease its slots and rewrite its record per delivery (docs/cost.md).
+            out_since = time.monotonic() - SLOW_ATTEMPT_SECONDS / 2
+            pending = {f for f in waiting if began.get(id(futures[f][1]), out_since + 1) <= out_since}
             if pending:
                 # Still waiting after a second: those endpoints are slow now, not when their answers (or
                 # timeouts) come, so other invocations lease their slots from here on.
@@ -207,6 +213,10 @@ class Dispatcher:
             elif isinstance(effect, ClaimLost):
                 work.plan.retry_after = LOST_CLAIM_RETRY_SECONDS
         return works
+
+    def _timed_attempt(self, task: Any, began: dict[int, float]) -> AttemptEffect:
+        began[id(task)] = time.monotonic()
+        return self._attempt(task)
 
     def _attempt(self, task: Any) -> AttemptEffect:
         try:

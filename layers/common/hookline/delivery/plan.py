@@ -33,9 +33,10 @@ from hookline.core.models import (
 from hookline.core.schedule import RetrySchedule
 from hookline.delivery.breaker import Breaker, Gate
 from hookline.storage.event_log import DeliveryRef
+from hookline.storage.records import stored_body_bytes
 
 INLINE_ENDPOINT_LIMIT = 25  # more matching endpoints than this: deliveries get items (and jobs) of their own
-INLINE_BODY_LIMIT = 16_384  # a larger body is not copied into every delivery's writes either
+INLINE_BODY_LIMIT = 16_384  # a larger stored (compressed) body: deliveries apart too
 
 
 class Step(enum.StrEnum):
@@ -154,7 +155,13 @@ def endpoint_wants(endpoint: Endpoint, event: Event, body: Mapping[str, object] 
 
 
 def needs_overflow(endpoint_count: int, body: str) -> bool:
-    return endpoint_count > INLINE_ENDPOINT_LIMIT or (endpoint_count > 1 and len(body) > INLINE_BODY_LIMIT)
+    """Deliveries apart when there are many, or when the body as stored (compressed) is large: every inline
+    delivery's write is billed on the whole record, body included."""
+    if endpoint_count > INLINE_ENDPOINT_LIMIT:
+        return True
+    return (
+        endpoint_count > 1 and len(body) > INLINE_BODY_LIMIT and stored_body_bytes(body) > INLINE_BODY_LIMIT
+    )
 
 
 def plan_event(received: Received, job: EventJob, snapshot: Snapshot, settings: PlanSettings) -> RecordPlan:

@@ -20,7 +20,7 @@ from hookline.core.models import (
     FanoutState,
 )
 from hookline.delivery.plan import Received, Snapshot
-from hookline.storage.event_log import DeliveryRef, FailureEntry
+from hookline.storage.event_log import DeliveryChange, DeliveryRef, FailureEntry
 from hookline.storage.table import Item
 
 
@@ -45,6 +45,8 @@ class DeliveryLog(Protocol):
         index_failure: FailureEntry | None = None,
         expires_at: int | None = None,
     ) -> bool: ...
+
+    def swap_many(self, tenant_id: str, event_id: str, changes: Sequence[DeliveryChange]) -> bool: ...
 
     def index_failure(self, entry: FailureEntry, expires_at: int) -> None: ...
 

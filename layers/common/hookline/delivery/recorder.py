@@ -169,11 +169,24 @@ class Recorder:
         event = work.plan.event
         assert event is not None
         lost: list[DeliveryRef] = []
+        failed = {f.endpoint_id: f for f in failures}
+        together = [
+            (endpoint_id, work.claimed_as.get(endpoint_id) or stored.get(endpoint_id), new)
+            for endpoint_id, new in deliveries.items()
+            if endpoint_id not in failed
+        ]
+        written: set[str] = set()
+        # Inline deliveries of one record in one write (each is billed on the whole record); if one of them
+        # changed meanwhile, nothing was written and each goes on its own, to tell which.
+        combine = not overflow and len(together) > 1
+        if combine and self._log.swap_many(event.tenant_id, event.event_id, together):
+            written = {endpoint_id for endpoint_id, _, _ in together}
         for endpoint_id, new in deliveries.items():
+            if endpoint_id in written:
+                continue
             ref = DeliveryRef(event.tenant_id, event.event_id, endpoint_id, overflow)
             seen = work.claimed_as.get(endpoint_id) or stored.get(endpoint_id)
-            failure = next((f for f in failures if f.endpoint_id == endpoint_id), None)
-            if not self._log.swap(ref, seen, new, failure, expires):
+            if not self._log.swap(ref, seen, new, failed.get(endpoint_id), expires):
                 lost.append(ref)
         return lost
 

@@ -49,6 +49,9 @@ class DeliveryRef:
         return self.tenant_id, self.endpoint_id
 
 
+DeliveryChange = tuple[str, Delivery | None, Delivery]  # endpoint id, the delivery as seen, the new one
+
+
 @dataclass(frozen=True, slots=True)
 class FailureEntry:
     tenant_id: str
@@ -185,6 +188,50 @@ class EventLog:
             return False
         return True
 
+    def swap_many(self, tenant_id: str, event_id: str, changes: Sequence[DeliveryChange]) -> bool:
+        """Replace several inline deliveries of one record in one write, each only if it is still what its
+        ``seen`` says; all or none (False: at least one changed meanwhile).
+
+        DynamoDB bills an UpdateItem on the whole record, however little of it changes: ten deliveries
+        written one by one cost ten record writes, written together one."""
+        names: dict[str, str] = {"#d": "d"}
+        values: dict[str, Any] = {}
+        sets: list[str] = []
+        clauses = ["attribute_exists(pk)"]
+        counts: dict[str, int] = {}
+        for number, (endpoint_id, seen, new) in enumerate(changes):
+            path = f"#d.#ep{number}"
+            names[f"#ep{number}"] = endpoint_id
+            values[f":d{number}"] = {"M": delivery_attributes(new)}
+            sets.append(f"{path} = :d{number}")
+            clauses.extend(_seen_clauses(f"{path}.", seen, values, str(number), path))
+            if seen is not None:
+                names.update({"#s": "s", "#n": "n", "#co": "co", "#rt": "rt"})
+            if seen is None or seen.status is not new.status:
+                counter = STATUS_COUNTERS[new.status]
+                counts[counter] = counts.get(counter, 0) + 1
+                if seen is not None:
+                    counter = STATUS_COUNTERS[seen.status]
+                    counts[counter] = counts.get(counter, 0) - 1
+        for counter, change in sorted(counts.items()):
+            if change:
+                names["#c"] = "c"
+                names[f"#c_{counter}"] = counter
+                values[f":c_{counter}"] = n(change)
+                sets.append(f"#c.#c_{counter} = #c.#c_{counter} + :c_{counter}")
+        try:
+            self._table.update(
+                event_key(tenant_id, event_id),
+                "record deliveries",
+                "SET " + ", ".join(sets),
+                condition=" AND ".join(clauses),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ConditionNotMet:
+            return False
+        return True
+
     # --- the failure index (what ``recover`` resends) -----------------------------------------------------
 
     def failures_since(
@@ -254,6 +301,28 @@ def assemble(items: Iterable[Item]) -> dict[tuple[str, str], EventRecord]:
     return records
 
 
+def _seen_clauses(
+    prefix: str, seen: Delivery | None, values: dict[str, Any], tag: str, path: str
+) -> list[str]:
+    """The conditions that a delivery is still as ``seen`` (names ``#s``, ``#n``, ``#co``, ``#rt`` set)."""
+    if seen is None:
+        return [f"attribute_not_exists({path})"]
+    values[f":seen_s{tag}"] = s(seen.status.value)
+    values[f":seen_n{tag}"] = n(seen.attempts)
+    clauses = [f"{prefix}#s = :seen_s{tag}", f"{prefix}#n = :seen_n{tag}"]
+    if seen.claim is None:
+        clauses.append(f"attribute_not_exists({prefix}#co)")
+    else:
+        values[f":seen_co{tag}"] = s(seen.claim.owner)
+        clauses.append(f"{prefix}#co = :seen_co{tag}")
+    if seen.resend is None:
+        clauses.append(f"attribute_not_exists({prefix}#rt)")
+    else:
+        values[f":seen_rt{tag}"] = s(seen.resend.token)
+        clauses.append(f"{prefix}#rt = :seen_rt{tag}")
+    return clauses
+
+
 def _swap_expression(
     ref: DeliveryRef, seen: Delivery | None, new: Delivery
 ) -> tuple[str, str, dict[str, str], dict[str, Any]]:
@@ -297,20 +366,5 @@ def _swap_expression(
             else f"attribute_exists(pk) AND attribute_not_exists({path})"
         )
         return update, condition, names, values
-    names["#s"], names["#n"], names["#co"] = "s", "n", "co"
-    values[":seen_s"] = s(seen.status.value)
-    values[":seen_n"] = n(seen.attempts)
-    clauses = [f"{prefix}#s = :seen_s", f"{prefix}#n = :seen_n"]
-    if seen.claim is None:
-        clauses.append(f"attribute_not_exists({prefix}#co)")
-    else:
-        values[":seen_co"] = s(seen.claim.owner)
-        clauses.append(f"{prefix}#co = :seen_co")
-    if seen.resend is None:
-        names["#rt"] = "rt"
-        clauses.append(f"attribute_not_exists({prefix}#rt)")
-    else:
-        names["#rt"] = "rt"
-        values[":seen_rt"] = s(seen.resend.token)
-        clauses.append(f"{prefix}#rt = :seen_rt")
-    return update, " AND ".join(clauses), names, values
+    names["#s"], names["#n"], names["#co"], names["#rt"] = "s", "n", "co", "rt"
+    return update, " AND ".join(_seen_clauses(prefix, seen, values, "", "")), names, values

@@ -6,7 +6,8 @@ short on purpose: write units are billed per kilobyte, names included.
 
 Record attributes: ``k`` "event", ``t`` tenant, ``ty`` type, ``ts`` timestamp, ``bz`` body (zlib, binary)
 or ``b`` body (text: records written before bodies were compressed, and bodies that do not shrink), ``f``
-fan-out state, ``eps`` matched endpoint ids, ``d`` inline deliveries, ``c`` delivery counts by status (what
+fan-out state, ``eps`` matched endpoint ids (left out when they are the keys of ``d``: a done fan-out with
+every delivery inline), ``d`` inline deliveries, ``c`` delivery counts by status (what
 event search filters on), ``ov`` deliveries stored as items of their own, ``only`` a test send's endpoint.
 
 Delivery fields (inside ``d.{endpoint}``, or at the top of a delivery item with ``k`` "delivery"): ``s``
@@ -122,6 +123,22 @@ def body_attributes(body: str) -> dict[str, Any]:
     return {"bz": {"B": packed}} if len(packed) < len(text) else {"b": s(body)}
 
 
+def stored_body_bytes(body: str) -> int:
+    """How many bytes the body takes in a record, as ``body_attributes`` stores it."""
+    [value] = body_attributes(body).values()
+    return len(value["B"]) if "B" in value else len(body.encode())
+
+
+def _endpoints_implied(record: EventRecord) -> bool:
+    """Can ``eps`` be left out? Once the fan-out is done and every matched endpoint has its delivery
+    inline, the endpoints are the keys of ``d`` (about 30 B per endpoint not written, nor stored)."""
+    return (
+        record.fanout is FanoutState.DONE
+        and not record.overflow
+        and record.endpoint_ids == tuple(sorted(record.deliveries))
+    )
+
+
 def body_from_item(item: Mapping[str, Any]) -> str:
     """The body of a record, compressed or not: records written before compression keep ``b``."""
     packed = item.get("bz")
@@ -144,7 +161,7 @@ def record_item(record: EventRecord, expires_at: int) -> Item:
             "expires_at": n(expires_at),
         }
     )
-    if record.endpoint_ids is not None:
+    if record.endpoint_ids is not None and not _endpoints_implied(record):
         item["eps"] = {"L": [s(endpoint_id) for endpoint_id in record.endpoint_ids]}
     if record.overflow:
         item["ov"] = boolean(True)
@@ -171,14 +188,22 @@ def record_from_item(item: Mapping[str, Any]) -> EventRecord:
         ordering_key=get_opt_str(item, "ok"),
         traceparent=get_opt_str(item, "tp"),
     )
-    endpoint_ids = item.get("eps")
+    fanout = FanoutState(get_str(item, "f", FanoutState.PENDING.value))
+    overflow = get_bool(item, "ov", default=False)
     inline = item.get("d", {}).get("M", {})
+    listed = item.get("eps")
+    if listed is not None:
+        endpoint_ids: tuple[str, ...] | None = tuple(v["S"] for v in listed.get("L", []))
+    elif fanout is FanoutState.DONE and not overflow and "d" in item:
+        endpoint_ids = tuple(sorted(inline))  # left out as implied (``_endpoints_implied``)
+    else:
+        endpoint_ids = None
     return EventRecord(
         event=event,
-        fanout=FanoutState(get_str(item, "f", FanoutState.PENDING.value)),
-        endpoint_ids=None if endpoint_ids is None else tuple(v["S"] for v in endpoint_ids.get("L", [])),
+        fanout=fanout,
+        endpoint_ids=endpoint_ids,
         deliveries={ep: delivery_from_attributes(ep, value.get("M", {})) for ep, value in inline.items()},
-        overflow=get_bool(item, "ov", default=False),
+        overflow=overflow,
         only_endpoint=get_opt_str(item, "only"),
     )
 
