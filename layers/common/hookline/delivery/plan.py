@@ -226,8 +226,10 @@ def _first_round_task(
     settings: PlanSettings,
 ) -> PairTask | None:
     ref = DeliveryRef(event.tenant_id, event.event_id, endpoint_id)
-    if seen is not None and (seen.status.final or seen.resend_held(settings.now)):
-        return None  # settled, or a resend job carries it
+    if seen is not None and (
+        seen.status.final or seen.resend_held(settings.now) or seen.claim_held(settings.now)
+    ):
+        return None  # settled, or a resend or deliver job carries it (and holds its claim)
     base = PairTask(received.index, ref, event, endpoint, seen, Step.SPLIT)
     if endpoint is None:
         return replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DELETED)

@@ -27,6 +27,7 @@ from hookline.storage.event_log import DeliveryRef, FailureEntry, failure_entry
 from hookline.storage.table import retention_expiry
 
 _UNRECORDED_LIMIT = 10_000
+LOST_SWAP_RETRY_SECONDS = 2
 
 
 @dataclass
@@ -93,16 +94,22 @@ class Recorder:
             for endpoint_id, delivery in deliveries.items()
             if event is not None and delivery.status is DeliveryStatus.FAILED
         ]
+        lost: list[DeliveryRef] = []
         try:
             if plan.kind is RecordKind.EVENT:
                 self._persist_event(work, deliveries, failures)
             else:
-                self._persist_delivery(work, deliveries, failures)
+                lost = self._persist_delivery(work, deliveries, failures)
         except HooklineError as exc:
             logger.warning("could not record outcomes; carrying them on", extra={"reason": str(exc)})
             return self._spool(work, deliveries)
         for key in ((plan.event.tenant_id, plan.event.event_id, ep) for ep in deliveries if plan.event):
             self._unrecorded.forget(key)
+        if lost:
+            # Another writer changed the delivery under this job's claim: the job comes back and goes on
+            # from what is stored, rather than ending and leaving the delivery (and, when ordered, its key)
+            # to whatever that writer meant.
+            return Persisted(ok=True, come_back=LOST_SWAP_RETRY_SECONDS)
         return self._follow_ups(work, deliveries, now)
 
     # --- writing ---------------------------------------------------------------------------------------
@@ -144,17 +151,19 @@ class Recorder:
 
     def _persist_delivery(
         self, work: RecordWork, deliveries: dict[str, Delivery], failures: list[FailureEntry]
-    ) -> None:
+    ) -> list[DeliveryRef]:
         plan = work.plan
         assert plan.event is not None
         expires = expiry_for(plan.event.event_id, self._retention_days)
         stored = plan.record.deliveries if plan.record is not None else {}
         overflow = plan.record.overflow if plan.record is not None else False
-        for ref in self._swap_each(work, stored, overflow, deliveries, failures, expires):
+        lost = self._swap_each(work, stored, overflow, deliveries, failures, expires)
+        for ref in lost:
             logger.warning(
-                "a delivery changed under its claim; its outcome was not recorded",
+                "a delivery changed under its claim; its job comes back to go on from what is stored",
                 extra={"event_id": ref.event_id, "endpoint_id": ref.endpoint_id},
             )
+        return lost
 
     def _swap_each(
         self,
