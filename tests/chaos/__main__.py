@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         help="the noisy tenant's events to its slow endpoint (default N / 2; 0: none)",
     )
     parser.add_argument("--parameter-overrides", default="", help="more template parameters for the stack")
+    parser.add_argument(
+        "--verbose-stack", action="store_true", help="every function's log lines in the stack log (diagnosis)"
+    )
     parser.add_argument("--log-dir", type=Path, default=DEFAULT.log_dir)
     args = parser.parse_args(argv)
     events = args.events or (FULL_EVENTS if args.full else DEFAULT.events)
@@ -65,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         noisy_events=args.noisy_events if args.noisy_events is not None else events // 2,
         extra_overrides=args.parameter_overrides,
+        verbose_stack=args.verbose_stack,
         log_dir=args.log_dir,
     )
     run = ChaosRun(config)

@@ -64,13 +64,14 @@ class RunConfig:
     delayed_every: int = 10  # every n-th regular event without a key has a deliver_at 2-5 s ahead (1: none)
     log_dir: Path = Path(".aws-sam/chaos")
     extra_overrides: str = ""
+    verbose_stack: bool = False  # every function's own log lines in the stack log (diagnosis)
 
     def stack_args(self) -> list[str]:
         overrides = (
             f"RetrySchedule={self.retry_schedule} DeliveryTimeoutSeconds={self.delivery_timeout} "
             f"BreakerCooldownSeconds={self.breaker_cooldown} {self.extra_overrides}"
         ).strip()
-        return (["--verbose"] if __import__("os").environ.get("CHAOS_VERBOSE") else []) + [
+        return (["--verbose"] if self.verbose_stack else []) + [
             "--parameter-overrides",
             overrides,
             "--inject-aws-faults",
