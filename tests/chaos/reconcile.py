@@ -66,6 +66,7 @@ class Verdict:
     unexpected_events: int = 0
     ordered_attempts: int = 0
     out_of_order: int = 0
+    order_gates: bool = True  # whether out-of-order attempts fail the run (``--require-order``)
     examples: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -77,7 +78,7 @@ class Verdict:
             or self.bad_signatures
             or self.mismatches
             or self.unexpected_events
-            or self.out_of_order
+            or (self.order_gates and self.out_of_order)
         )
 
     def note(self, kind: str, text: str, keep: int = 5) -> None:
@@ -133,8 +134,10 @@ def _explained(pair: Pair, observed: Observed) -> bool:
     return False
 
 
-def reconcile(observed: Observed) -> Verdict:
-    verdict = Verdict(pairs=len(observed.pairs), bad_signatures=observed.bad_signatures)
+def reconcile(observed: Observed, order_gates: bool = True) -> Verdict:
+    verdict = Verdict(
+        pairs=len(observed.pairs), bad_signatures=observed.bad_signatures, order_gates=order_gates
+    )
     alert_index: dict[str, set[int]] = {}  # a string -> the alerts that hold it
     for number, strings in enumerate(observed.alerts):
         for text in strings:

@@ -65,6 +65,9 @@ class RunConfig:
     log_dir: Path = Path(".aws-sam/chaos")
     extra_overrides: str = ""
     verbose_stack: bool = False  # every function's own log lines in the stack log (diagnosis)
+    # Out-of-order attempts are counted and shown; they fail the run only with this set. Short runs still
+    # see a few (0-11 in 300 events with kills and faults; a cause not found yet, see docs/ordering.md).
+    require_order: bool = False
 
     def stack_args(self) -> list[str]:
         overrides = (
@@ -168,7 +171,7 @@ class ChaosRun:
 
         crashes = crash_entries(info.state["control_url"])
         observed = self._observed(statuses, alerts, crashes)
-        verdict = reconcile(observed)
+        verdict = reconcile(observed, order_gates=self.config.require_order)
         self.phases["total"] = round(time.monotonic() - started, 1)
         observations = self.receivers.observations
         with observations.lock:
@@ -447,6 +450,11 @@ def print_report(report: Report) -> None:
         print(f"\nexamples of {kind}:")
         for example in examples:
             print(f"  {example}")
+    if verdict.out_of_order and not verdict.order_gates:
+        print(
+            f"\nKNOWN DEFECT: {verdict.out_of_order} attempt(s) of ordered keys came before the previous "
+            "event of their key had settled (not gating; --require-order fails the run; docs/ordering.md)"
+        )
     print(
         "\nverdict:",
         "PASS"
