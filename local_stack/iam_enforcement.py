@@ -110,8 +110,11 @@ def enable(account_id: str, audit_log: str | None = None) -> None:
     def create_aws_request(self: Any) -> Any:
         # moto hands a request without body or query its headers as "data" (Lambda's
         # GetFunctionConfiguration...), and would sign them as the body: the signature never matched.
+        # The same for a GET or DELETE with a query string (Scheduler's GetSchedule?groupName=...): moto
+        # hands the parsed query as "data"; the query is signed as part of the URL, the body is empty.
         saved = self._data
-        if isinstance(saved, Mapping) and "Authorization" in saved:
+        bodiless = self._method in {"GET", "DELETE", "HEAD"} and not self._body
+        if isinstance(saved, Mapping) and ("Authorization" in saved or bodiless):
             self._data = b""
         try:
             return original_request(self)
