@@ -28,6 +28,10 @@ from hookline.core.models import (
 MASK = "****"
 
 
+# A real whpk_ value (the ed25519 public key of the seed bytes 0..31), so the document's example parses.
+EXAMPLE_PUBLIC_KEY = "whpk_A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="
+
+
 class ErrorDetail(TypedDict):
     code: Annotated[str, Field(examples=["invalid_request"])]
     message: str
@@ -123,7 +127,7 @@ class SecretOut(TypedDict):
 class PublicKeyOut(TypedDict):
     """A `v1a` endpoint's verification key: `whpk_` and the base64 of the raw 32-byte ed25519 public key."""
 
-    public_key: Annotated[str, Field(examples=["whpk_Gx2a8NnPrBXY2L3pnXAzBrsJBHMzLXXX4mLHxcHo6gU="])]
+    public_key: Annotated[str, Field(examples=[EXAMPLE_PUBLIC_KEY])]
 
 
 class RotatedPublicKeyOut(PublicKeyOut):
@@ -136,7 +140,7 @@ class SigningKeyOut(TypedDict, total=False):
     """`secret` for a `v1` endpoint; `public_key` (and never the private key) for a `v1a` endpoint."""
 
     secret: Annotated[str, Field(examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])]
-    public_key: Annotated[str, Field(examples=["whpk_Gx2a8NnPrBXY2L3pnXAzBrsJBHMzLXXX4mLHxcHo6gU="])]
+    public_key: Annotated[str, Field(examples=[EXAMPLE_PUBLIC_KEY])]
 
 
 class RotatedSigningKeyOut(SigningKeyOut, total=False):
