@@ -68,7 +68,6 @@ def _patch_dynamodb() -> None:
     from moto.dynamodb import models as dynamodb_models
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
-    from moto.dynamodb.responses import DynamoHandler
 
     class _KeepTables:
         """``copy`` as moto.dynamodb.models sees it, except that a Table is not copied."""
@@ -139,6 +138,15 @@ def _patch_dynamodb() -> None:
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.query = query  # type: ignore[method-assign]
 
+
+def serialise_dynamodb() -> None:
+    """Serve moto's DynamoDB requests one at a time, as the one store AWS is: a conditional write checks and
+    writes under the lock. The integration tests' in-process moto needs it as much as the server does (two
+    threads both passed a ``size(holders) < :limit`` condition and both wrote). Installing it twice is a no-op."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(DynamoHandler.call_action, "_hookline_serialised", False):
+        return
     lock = threading.RLock()
     original_call_action = DynamoHandler.call_action
 
@@ -147,6 +155,7 @@ def _patch_dynamodb() -> None:
         with lock:
             return original_call_action(self)
 
+    call_action._hookline_serialised = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
@@ -311,6 +320,7 @@ def main() -> int:
     from local_stack.aws_faults import FaultControl, FaultInjector
 
     _patch_dynamodb()
+    serialise_dynamodb()
     _serialise_sqs()
     _patch_sqs()
     if not args.no_fair_queues:

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local_stack._moto_runner import serialise_dynamodb
 from local_stack.cloudformation import deploy_stack
 from tests.integration.lambda_harness import REPO, ApiClient, Stack, reset_hookline
 
@@ -55,6 +56,7 @@ def stack(stack_parameters: dict[str, str], before_deploy: list[Callable[[], Non
             "POWERTOOLS_METRICS_NAMESPACE": "Hookline",
         }
     )
+    serialise_dynamodb()  # concurrent handlers in one process meet one store, as on AWS
     try:
         with mock_aws():
             reset_hookline()
