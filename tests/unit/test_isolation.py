@@ -12,7 +12,7 @@ import pytest
 
 from hookline.core.jobs import DeliverJob, EventJob
 from hookline.core.models import AttemptOutcome, AttemptResult, DeliveryStatus, Event, FailureKind
-from hookline.delivery.effects import Attempts, Deferred, Sent
+from hookline.delivery.effects import LEASE_REFUSED_SECONDS, Attempts, Deferred, Sent
 from hookline.delivery.plan import PairTask, Step
 from hookline.delivery.rate_limit import RateLimiter
 from hookline.storage.event_log import DeliveryRef
@@ -172,6 +172,11 @@ def test_a_slow_endpoints_limit_holds_across_containers_through_leases(world: Wo
     thread.join(10)
     assert isinstance(results[0], Sent)
     assert shared.holders[("acme", endpoint.endpoint_id)] == {}  # released after the answer
+    # A refusal is remembered for a moment: the container does not ask DynamoDB again for each delivery...
+    asked = shared.calls.get("acquire", 0)
+    assert isinstance(containers[1].run(pair_task(world, endpoint.url, lease_limit=1)), Deferred)
+    assert shared.calls.get("acquire", 0) == asked
+    world.clock.advance(LEASE_REFUSED_SECONDS)  # ...and after it, the free slot is taken
     assert isinstance(containers[1].run(pair_task(world, endpoint.url, lease_limit=1)), Sent)
 
 

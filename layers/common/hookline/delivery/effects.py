@@ -33,6 +33,10 @@ AWS_TROUBLE_DELAY_SECONDS = 5.0
 # A delivery that finds its endpoint's in-flight slots taken waits this long (jittered, so the waiting ones do
 # not all come back at once), without spending an attempt.
 IN_FLIGHT_WAIT_SECONDS = (1.0, 4.0)
+# After a refused lease, the container's other deliveries to that endpoint wait without asking DynamoDB again.
+LEASE_REFUSED_SECONDS = 1.0
+REFUSALS_KEPT = 1_000
+KEY_LOCK_STRIPES = 64
 LEASE_DELIVERIES = 10  # a slow endpoint's lease lets one invocation send up to this many (a batch's worth)
 
 
@@ -78,7 +82,10 @@ class Attempts:
         # endpoint's speed, at no cost; across invocations, slow endpoints lease their slots.
         self._local: Counter[tuple[str, str]] = Counter()
         self._tokens: dict[tuple[str, str], str] = {}  # slow endpoints this container holds a lease on
+        self._refused_until: dict[tuple[str, str], float] = {}
         self._local_lock = threading.Lock()
+        # Striped: as few locks as threads, however many endpoints a warm container meets.
+        self._key_locks = tuple(threading.Lock() for _ in range(KEY_LOCK_STRIPES))
         self._log = log
         self._breaker = breaker
         self._limiter = limiter
@@ -104,12 +111,13 @@ class Attempts:
         once, each at most ``limit`` of its deliveries, so a slow or hanging endpoint holds at most that
         many dispatch invocations, not every one that received its messages."""
         key = (tenant_id, endpoint_id)
-        with self._local_lock:
-            admitted = self._local[key] < limit
-            if admitted and leased is not None and self._local[key] == 0:
-                admitted = self._lease(key, leased)
-            if admitted:
-                self._local[key] += 1
+        if leased is None:
+            with self._local_lock:
+                admitted = self._local[key] < limit
+                if admitted:
+                    self._local[key] += 1
+        else:
+            admitted = self._admit_leased(key, limit, leased)
         if not admitted:
             yield False
             return
@@ -118,12 +126,43 @@ class Attempts:
         finally:
             with self._local_lock:
                 self._local[key] -= 1
+                token = None
                 if self._local[key] <= 0:
                     del self._local[key]
-                    self._unlease(key)
+                    token = self._tokens.pop(key, None)
+            if token is not None:
+                self._unlease(key, token)
+
+    def _admit_leased(self, key: tuple[str, str], limit: int, leased: int) -> bool:
+        """A slot of a slow endpoint. The lease is taken outside the container's lock, so that the other
+        endpoints' sends (another tenant's) never wait on this one's DynamoDB calls; and a refused lease is
+        not asked for again for a moment, so a batch full of one slow endpoint's deliveries costs one call."""
+        with self._key_locks[hash(key) % KEY_LOCK_STRIPES]:  # one lease request per endpoint at a time
+            with self._local_lock:
+                if self._local[key] >= limit:
+                    return False
+                if self._local[key] > 0:  # this container holds the endpoint's lease already
+                    self._local[key] += 1
+                    return True
+                if self._clock() < self._refused_until.get(key, 0.0):
+                    return False
+            if not self._lease(key, leased):
+                self._refuse(key)
+                return False
+            with self._local_lock:
+                self._refused_until.pop(key, None)
+                self._local[key] += 1
+                return True
+
+    def _refuse(self, key: tuple[str, str]) -> None:
+        now = self._clock()
+        with self._local_lock:
+            if len(self._refused_until) >= REFUSALS_KEPT:  # bounded: forget the refusals that ran out
+                self._refused_until = {k: t for k, t in self._refused_until.items() if t > now}
+            self._refused_until[key] = now + LEASE_REFUSED_SECONDS
 
     def _lease(self, key: tuple[str, str], limit: int) -> bool:
-        """Called under the local lock: the first send of this container to a slow endpoint leases it."""
+        """The first send of this container to a slow endpoint leases it."""
         if self._leases is None:
             return True
         now = self._clock()
@@ -136,12 +175,12 @@ class Attempts:
             return False
         if token is None:
             return False
-        self._tokens[key] = token
+        with self._local_lock:
+            self._tokens[key] = token
         return True
 
-    def _unlease(self, key: tuple[str, str]) -> None:
-        token = self._tokens.pop(key, None)
-        if token is None or self._leases is None:
+    def _unlease(self, key: tuple[str, str], token: str) -> None:
+        if self._leases is None:
             return
         try:
             self._leases.release(*key, token)
