@@ -142,7 +142,8 @@ def _patch_dynamodb() -> None:
 def serialise_dynamodb() -> None:
     """Serve moto's DynamoDB requests one at a time, as the one store AWS is: a conditional write checks and
     writes under the lock. The integration tests' in-process moto needs it as much as the server does (two
-    threads both passed a ``size(holders) < :limit`` condition and both wrote). Installing it twice is a no-op."""
+    threads both passed a ``size(holders) < :limit`` condition and both wrote). Installing it twice is a
+    no-op."""
     from moto.dynamodb.responses import DynamoHandler
 
     if getattr(DynamoHandler.call_action, "_hookline_serialised", False):

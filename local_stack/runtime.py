@@ -323,6 +323,7 @@ class FunctionPool:
         self._pending: set[Worker] = set()  # being started (cold starts)
         self._numbers = 0
         self._closed = False
+        self._waiting = 0  # invocations that wait for a worker (a batch received, not yet running)
         self.stats = PoolStats()
 
     def prewarm(self, count: int = 1) -> None:
@@ -366,11 +367,31 @@ class FunctionPool:
         self._pending.add(worker)
         return worker
 
+    def await_capacity(self) -> None:
+        """Return once an invocation started now would find a worker (or room for one) that no waiting
+        invocation claims first. An event source calls it before it receives, so that it takes messages
+        from its queue only when it can run them, as Lambda's pollers do at ``MaximumConcurrency``: a batch
+        received while every worker is busy would keep its messages (a quiet tenant's among them) from the
+        next free worker until this one's turn comes."""
+        with self._cond:
+            while not self._closed:
+                free = len(self._idle) + self.max_workers - len(self._all) - len(self._pending)
+                if free - self._waiting > 0:
+                    return
+                self._cond.wait()
+            raise PoolClosed(self.config.label)
+
     def invoke(self, event: Any) -> Invocation:
+        with self._cond:
+            self._waiting += 1
         try:
             worker, init_ms = self._acquire()
         except _InitFailed as failed:
             return failed.invocation
+        finally:
+            with self._cond:
+                self._waiting -= 1
+                self._cond.notify_all()
         try:
             result = worker.invoke(event, self.config.timeout_seconds)
         finally:

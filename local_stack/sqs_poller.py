@@ -150,8 +150,10 @@ class SqsEventSource:
         report: Report,
         on_crash: OnCrash | None = None,
         crash_client: SQSClient | None = None,
+        await_capacity: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
+        self._await_capacity = await_capacity  # blocks until the function could run a batch now
         self._client = client
         # Re-showing a crashed batch early is the local stack's chaos knob, not Lambda's: under IAM
         # enforcement the function's role need not allow it, so the stack may call it with its own keys.
@@ -183,6 +185,8 @@ class SqsEventSource:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
+                if self._await_capacity is not None:
+                    self._await_capacity()
                 batch = self._gather()
                 if batch:
                     self._process(batch)

@@ -349,7 +349,13 @@ class LocalStack:
                     self.crash_log.record(label, source, records, invocation)
 
                 event_source = SqsEventSource(
-                    config, client, pool.invoke, self.log.warn, on_crash, crash_client=stack_client
+                    config,
+                    client,
+                    pool.invoke,
+                    self.log.warn,
+                    on_crash,
+                    crash_client=stack_client,
+                    await_capacity=pool.await_capacity,
                 )
                 event_source.start()
                 self.sources.append(event_source)

@@ -140,6 +140,7 @@ def test_every_job_survives_the_wire() -> None:
         ),
         DeliverJob("acme", "evt_1", "ep_1"),
         DeliverJob("acme", "evt_1", "ep_1", "tok", delivery),
+        DeliverJob("acme", "evt_1", "ep_1", waits=3),
         RecoverJob("acme", "ep_1", "2027-01-01T00:00:00.000Z", "cursor"),
         RedriveJob(),
     ]
@@ -156,6 +157,9 @@ def test_every_job_survives_the_wire() -> None:
         '{"kind": "fanout"}',
         '{"kind": "event", "tenant_id": 1}',
         '{"kind": "deliver"}',
+        '{"kind": "deliver", "tenant_id": "a", "event_id": "e", "endpoint_id": "p", "waits": -1}',
+        '{"kind": "deliver", "tenant_id": "a", "event_id": "e", "endpoint_id": "p", "waits": true}',
+        '{"kind": "deliver", "tenant_id": "a", "event_id": "e", "endpoint_id": "p", "waits": 1e9}',
         "[" * 5000,
     ],
 )

@@ -12,7 +12,7 @@ import pytest
 
 from hookline.core.jobs import DeliverJob, EventJob
 from hookline.core.models import AttemptOutcome, AttemptResult, DeliveryStatus, Event, FailureKind
-from hookline.delivery.effects import LEASE_REFUSED_SECONDS, Attempts, Deferred, Sent
+from hookline.delivery.effects import LEASE_REFUSED_SECONDS, Attempts, Deferred, Sent, in_flight_wait
 from hookline.delivery.plan import PairTask, Step
 from hookline.delivery.rate_limit import RateLimiter
 from hookline.storage.event_log import DeliveryRef
@@ -145,7 +145,7 @@ def test_an_endpoints_in_flight_limit_holds_within_a_container_without_any_write
     wait_for(lambda: len(world.sender.requests) == 2)
     third = runner.run(pair_task(world, endpoint.url))
     assert isinstance(third, Deferred) and third.reason == "in_flight_limit"
-    assert 1 <= third.seconds <= 4
+    assert 1 <= third.seconds <= 2  # a first wait
     release.set()
     for thread in threads:
         thread.join(10)
@@ -211,3 +211,32 @@ def test_a_full_slow_endpoint_defers_without_spending_an_attempt(world: World) -
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 0)
     [(deliver, delay)] = world.deliver_jobs()
     assert deliver.endpoint_id == endpoint.endpoint_id and 1 <= delay <= 4
+
+
+def test_each_in_flight_wait_of_a_delivery_is_longer_up_to_half_a_minute() -> None:
+    """A slow endpoint's backlog waits at its pace instead of coming back through the queue every second."""
+    spans = [(in_flight_wait(w), in_flight_wait(w)) for w in range(8)]
+    ceilings = [2.0, 4.0, 8.0, 16.0, 32.0, 32.0, 32.0, 32.0]
+    for (first, second), ceiling in zip(spans, ceilings, strict=True):
+        assert ceiling / 2 <= first <= ceiling and ceiling / 2 <= second <= ceiling
+
+
+def test_a_delivery_that_waits_for_a_slot_again_and_again_waits_longer_each_time(world: World) -> None:
+    endpoint = world.endpoint(max_in_flight=1)
+    release = threading.Event()
+    blocking_sender(world, endpoint.url, release)
+    holder = threading.Thread(target=lambda: world.run(world.event_job()))
+    holder.start()
+    wait_for(lambda: len(world.sender.requests) == 1)
+    try:
+        world.run(world.event_job())  # its only slot is taken: handed to a deliver job that counts one wait
+        ((first, first_delay),) = world.deliver_jobs()
+        assert first.waits == 1 and 1 <= first_delay <= 2
+        world.queue.take()
+        world.clock.advance(first_delay)
+        world.run(first)  # taken still: it comes back later again
+        ((second, second_delay),) = world.deliver_jobs()
+        assert second == replace(first, waits=2) and 2 <= second_delay <= 4
+    finally:
+        release.set()
+        holder.join(10)

@@ -32,6 +32,8 @@ from hookline.core.models import (
     ResendClaim,
 )
 
+MAX_COUNT = 1_000  # bounds a count read from a message body
+
 
 @dataclass(frozen=True, slots=True)
 class EventJob:
@@ -56,6 +58,7 @@ class DeliverJob:
     resend_token: str | None = None
     known: Delivery | None = None  # an outcome that could not be written when it happened
     ordering_key: str | None = None  # set on the ordered queue's jobs only (a resend goes unordered)
+    waits: int = 0  # times it found its endpoint's in-flight slots taken: each wait is longer
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +240,8 @@ def encode_job(job: Job) -> str:
             payload["known"] = delivery_to_json(job.known)
         if job.ordering_key is not None:
             payload["ordering_key"] = job.ordering_key
+        if job.waits:
+            payload["waits"] = job.waits
     elif isinstance(job, RecoverJob):
         payload |= {"tenant_id": job.tenant_id, "endpoint_id": job.endpoint_id, "since": job.since}
         if job.cursor:
@@ -256,6 +261,13 @@ def encode_job(job: Job) -> str:
     elif job.cursor:
         payload["cursor"] = job.cursor
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+def _count(payload: dict[str, Any], name: str) -> int:
+    value = payload.get(name, 0)
+    if type(value) is not int or not 0 <= value <= MAX_COUNT:
+        raise ValueError(f"{name} must be a whole number from 0 to {MAX_COUNT}")
+    return value
 
 
 def _text(payload: dict[str, Any], name: str, optional: bool = False) -> Any:
@@ -303,6 +315,7 @@ def decode_job(body: str) -> Job:
                 resend_token=_text(payload, "resend_token", optional=True),
                 known=None if known is None else delivery_from_json(known),
                 ordering_key=_text(payload, "ordering_key", optional=True),
+                waits=_count(payload, "waits"),
             )
         if kind == "recover":
             return RecoverJob(

@@ -30,14 +30,22 @@ from hookline.observability import logger
 
 CLAIM_MARGIN_SECONDS = 10.0
 AWS_TROUBLE_DELAY_SECONDS = 5.0
-# A delivery that finds its endpoint's in-flight slots taken waits this long (jittered, so the waiting ones do
-# not all come back at once), without spending an attempt.
-IN_FLIGHT_WAIT_SECONDS = (1.0, 4.0)
+IN_FLIGHT_LIMIT = "in_flight_limit"
+IN_FLIGHT_WAIT_LONGEST = 32.0
 # After a refused lease, the container's other deliveries to that endpoint wait without asking DynamoDB again.
 LEASE_REFUSED_SECONDS = 1.0
 REFUSALS_KEPT = 1_000
 KEY_LOCK_STRIPES = 64
 LEASE_DELIVERIES = 10  # a slow endpoint's lease lets one invocation send up to this many (a batch's worth)
+
+
+def in_flight_wait(waits: int) -> float:
+    """How long a delivery that found its endpoint's in-flight slots taken waits, spending no attempt: 1-2 s
+    the first time, doubling with each wait to 16-32 s. Jittered, so the waiting ones do not all come back at
+    once; growing, so a slow endpoint's backlog of thousands does not churn through the queue every second
+    (each wait is a queue send) while it drains at the endpoint's pace."""
+    ceiling = min(IN_FLIGHT_WAIT_LONGEST, 2.0 ** (min(waits, 5) + 1))
+    return random.uniform(ceiling / 2, ceiling)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +109,7 @@ class Attempts:
         limit = task.lease_limit or endpoint.max_in_flight or self._max_in_flight
         with self._slot(endpoint.tenant_id, endpoint.endpoint_id, limit, task.lease_limit) as slot:
             if not slot:
-                return Deferred(random.uniform(*IN_FLIGHT_WAIT_SECONDS), "in_flight_limit")
+                return Deferred(in_flight_wait(task.waits), IN_FLIGHT_LIMIT)
             return self._run(task)
 
     @contextmanager

@@ -24,6 +24,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -44,7 +45,7 @@ from hookline.core.models import (
 )
 from hookline.delivery.batch_response import report_failures
 from hookline.delivery.breaker import Breaker, BreakerChange, Observed, Transition
-from hookline.delivery.effects import AttemptEffect, Attempts, ClaimLost, Deferred, Sent
+from hookline.delivery.effects import IN_FLIGHT_LIMIT, AttemptEffect, Attempts, ClaimLost, Deferred, Sent
 from hookline.delivery.expander import Expander
 from hookline.delivery.plan import (
     InlineBudget,
@@ -208,7 +209,8 @@ class Dispatcher:
                 if effect.claimed_as is not None:
                     work.claimed_as[task.ref.endpoint_id] = effect.claimed_as
             elif isinstance(effect, Deferred):
-                _wait(work, task, effect.seconds)
+                waited = replace(task, waits=task.waits + 1) if effect.reason == IN_FLIGHT_LIMIT else task
+                _wait(work, waited, effect.seconds)
                 metrics.add_metric(name="DeliveriesDeferred", unit=MetricUnit.Count, value=1)
             elif isinstance(effect, ClaimLost):
                 work.plan.retry_after = LOST_CLAIM_RETRY_SECONDS

@@ -82,12 +82,20 @@ class PairTask:
     probe: bool = False
     resend_token: str | None = None
     lease_limit: int | None = None  # a slow endpoint: the attempt first leases one of this many slots
+    waits: int = 0  # the deliver job's count of in-flight waits (DeliverJob.waits)
 
     def deliver_job(self) -> DeliverJob:
         """The deliver job that carries this pair on (on the ordered queue when its event has a key)."""
         ref = self.ref
         key = self.event.ordering_key
-        return DeliverJob(ref.tenant_id, ref.event_id, ref.endpoint_id, self.resend_token, ordering_key=key)
+        return DeliverJob(
+            ref.tenant_id,
+            ref.event_id,
+            ref.endpoint_id,
+            self.resend_token,
+            ordering_key=key,
+            waits=self.waits,
+        )
 
 
 @dataclass
@@ -270,7 +278,14 @@ def plan_deliver(
     ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
     endpoint = snapshot.endpoints.get(job.tenant_id, {}).get(job.endpoint_id)
     base = PairTask(
-        received.index, ref, record.event, endpoint, seen, Step.DROP, resend_token=job.resend_token
+        received.index,
+        ref,
+        record.event,
+        endpoint,
+        seen,
+        Step.DROP,
+        resend_token=job.resend_token,
+        waits=job.waits,
     )
     now = settings.now
     if seen is None:
