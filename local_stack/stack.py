@@ -84,7 +84,7 @@ class StackOptions:
             )
         return host
 
-    # Chaos-run knobs (local only; see README "Chaos and fuzz runs").
+    # Chaos-run knobs (local only; see docs/local-development.md, "Chaos and fuzz runs").
     aws_fault_rate: float | None = None
     aws_fault_seed: int | None = None
     crashed_batch_visibility_seconds: int | None = None

@@ -7,7 +7,7 @@ against the local stack, with every request to any other host aborted and record
 - tenancy (a session of one tenant cannot see another's endpoint), a read-only session (the page hides
   writes; the API refuses them), and an expired or forged session (a clear page);
 - axe-core on every page: no serious or critical violation;
-- screenshots of each page, for the README, into ``docs/portal/``.
+- screenshots of each page, for docs/portal.md, into ``docs/portal/``.
 
 Skipped without Chromium or axe-core here; failing in CI (``tests/e2e/browser.py``).
 """

@@ -1,4 +1,4 @@
-"""Every route of the API contract (both tables of the brief, plus the README's extras), and the ids a
+"""Every route of the API contract (both tables of the brief, plus the extras in docs/api.md), and the ids a
 fuzz run owns: a live tenant with a real endpoint and event, scratch tenants that fuzzed endpoints and
 events land in, and disposable tenants for destructive calls."""
 
