@@ -379,6 +379,7 @@ class FakeSender:
     def __init__(self, timeout_seconds: float = 15.0) -> None:
         self.answers: dict[str, Answer | list[Answer] | Script] = {}
         self.requests: list[SentRequest] = []
+        self.limits: list[float | None] = []  # each send's own limit (None: the sender's timeout)
         self._timeout = timeout_seconds
 
     @property
@@ -388,8 +389,11 @@ class FakeSender:
     def answer(self, url: str, *answers: Answer) -> None:
         self.answers[url] = list(answers)
 
-    def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> AttemptResult:
+    def send(
+        self, url: str, body: bytes, headers: Mapping[str, str], timeout_seconds: float | None = None
+    ) -> AttemptResult:
         self.requests.append(SentRequest(url, body, dict(headers)))
+        self.limits.append(timeout_seconds)
         answer = self.answers.get(url, ok())
         if isinstance(answer, list):
             answer = answer.pop(0) if len(answer) > 1 else answer[0]

@@ -12,11 +12,18 @@ import pytest
 
 from hookline.core.jobs import DeliverJob, EventJob
 from hookline.core.models import AttemptOutcome, AttemptResult, DeliveryStatus, Event, FailureKind
-from hookline.delivery.effects import LEASE_REFUSED_SECONDS, Attempts, Deferred, Sent, in_flight_wait
+from hookline.delivery.effects import (
+    FIRST_WAVE_SECONDS,
+    LEASE_REFUSED_SECONDS,
+    Attempts,
+    Deferred,
+    Sent,
+    in_flight_wait,
+)
 from hookline.delivery.plan import PairTask, Step
 from hookline.delivery.rate_limit import RateLimiter
 from hookline.storage.event_log import DeliveryRef
-from tests.unit.fakes import FakeInFlight, failed, ok, sqs_record
+from tests.unit.fakes import FakeInFlight, FakeSender, failed, ok, sqs_record
 from tests.unit.test_pipeline import World, ordered_message_group
 
 KEY = "ord_1001"
@@ -240,3 +247,34 @@ def test_a_delivery_that_waits_for_a_slot_again_and_again_waits_longer_each_time
     finally:
         release.set()
         holder.join(10)
+
+
+def test_a_first_wave_that_gets_no_answer_in_time_spends_no_attempt_and_goes_on_under_the_limit(
+    world: World,
+) -> None:
+    """A newly hanging endpoint holds a dispatch invocation FIRST_WAVE_SECONDS, not the delivery timeout."""
+    endpoint = world.endpoint()
+    world.sender.answer(endpoint.url, TIMEOUT)
+    job = world.event_job()
+    world.run(job)
+    assert world.sender.limits == [FIRST_WAVE_SECONDS]
+    ((handed, delay),) = world.deliver_jobs()
+    assert handed.waits == 1 and 1 <= delay <= 2
+    delivery = world.record(job).deliveries[endpoint.endpoint_id]
+    assert delivery.attempts == 0 and not delivery.status.final  # no attempt spent
+    state = world.breakers.states[("acme", endpoint.endpoint_id)]
+    assert state.slow(world.clock()) and state.consecutive_failures == 0  # slow, not failing
+    world.clock.advance(delay)
+    world.run(handed)  # the hand-over is a claimed attempt under a lease, with the whole timeout
+    assert world.sender.limits == [FIRST_WAVE_SECONDS, None]
+    assert world.leases.taken == 1
+    assert world.record(job).deliveries[endpoint.endpoint_id].attempts == 1
+
+
+def test_with_a_delivery_timeout_within_the_first_wave_a_timeout_is_an_attempt() -> None:
+    world = World(sender=FakeSender(timeout_seconds=FIRST_WAVE_SECONDS))
+    endpoint = world.endpoint()
+    world.sender.answer(endpoint.url, TIMEOUT)
+    job = world.event_job()
+    world.run(job)
+    assert world.record(job).deliveries[endpoint.endpoint_id].attempts == 1

@@ -31,6 +31,11 @@ from hookline.observability import logger
 CLAIM_MARGIN_SECONDS = 10.0
 AWS_TROUBLE_DELAY_SECONDS = 5.0
 IN_FLIGHT_LIMIT = "in_flight_limit"
+SLOW_ENDPOINT = "slow_endpoint"
+# A first attempt to an endpoint not known to be slow gets this long, not the whole delivery timeout: an
+# endpoint that starts hanging would otherwise hold every dispatch invocation that received its deliveries
+# (and, through them, every other tenant's) for the whole timeout before anything knew it was slow.
+FIRST_WAVE_SECONDS = 2.0
 IN_FLIGHT_WAIT_LONGEST = 32.0
 # After a refused lease, the container's other deliveries to that endpoint wait without asking DynamoDB again.
 LEASE_REFUSED_SECONDS = 1.0
@@ -224,10 +229,20 @@ class Attempts:
             return Deferred(AWS_TROUBLE_DELAY_SECONDS, "aws_error")
         seen = claimed_as or blank(task)
         started = self._clock()
-        result = self._send(task, started)
+        first_wave = _first_wave(task)
+        result = self._send(task, started, FIRST_WAVE_SECONDS if first_wave else None)
+        if (
+            first_wave
+            and result.failure is FailureKind.TIMEOUT
+            and self._sender.timeout_seconds > FIRST_WAVE_SECONDS
+        ):
+            # No answer within the first wave's limit: the endpoint is slow now (the pipeline marks it), and
+            # this delivery goes on under its in-flight limit with the whole timeout, spending no attempt.
+            # The request was cut off, so a receiver that took it in anyway sees it again (same webhook-id).
+            return Deferred(in_flight_wait(task.waits), SLOW_ENDPOINT)
         return Sent(after_attempt(task, seen, result, started, self._clock(), self._schedule), claimed_as)
 
-    def _send(self, task: PairTask, started: float) -> AttemptResult:
+    def _send(self, task: PairTask, started: float, limit: float | None) -> AttemptResult:
         endpoint = task.endpoint
         assert endpoint is not None
         try:
@@ -251,7 +266,7 @@ class Attempts:
                 message="the request could not be signed or built from the endpoint's settings",
             )
         try:
-            return self._sender.send(endpoint.url, body, headers)
+            return self._sender.send(endpoint.url, body, headers, limit)
         except Exception:  # noqa: BLE001 - the sender never raises; if it ever does, it is this attempt's failure
             logger.exception("the sender raised", extra={"event_id": task.event.event_id})
             return AttemptResult(
@@ -260,3 +275,9 @@ class Attempts:
                 failure=FailureKind.INTERNAL,
                 message="the attempt failed on Hookline's side",
             )
+
+
+def _first_wave(task: PairTask) -> bool:
+    """A fan-out's first attempt to an endpoint not known to be slow. Claimed attempts (deliver jobs:
+    retries, hand-overs, resends) and probes keep the whole timeout: they come after the first wave."""
+    return task.lease_limit is None and not task.claim and not task.probe

@@ -45,7 +45,15 @@ from hookline.core.models import (
 )
 from hookline.delivery.batch_response import report_failures
 from hookline.delivery.breaker import Breaker, BreakerChange, Observed, Transition
-from hookline.delivery.effects import IN_FLIGHT_LIMIT, AttemptEffect, Attempts, ClaimLost, Deferred, Sent
+from hookline.delivery.effects import (
+    IN_FLIGHT_LIMIT,
+    SLOW_ENDPOINT,
+    AttemptEffect,
+    Attempts,
+    ClaimLost,
+    Deferred,
+    Sent,
+)
 from hookline.delivery.expander import Expander
 from hookline.delivery.plan import (
     InlineBudget,
@@ -141,6 +149,7 @@ class Dispatcher:
             if index not in fates:
                 fates[index] = self._fate(plan, works.get(index), persisted.get(index))
         self._observe(works, snapshot)
+        _trace(by_index, fates)
         return self._report(by_index, fates)
 
     # --- plan ------------------------------------------------------------------------------------------
@@ -189,6 +198,7 @@ class Dispatcher:
                     _wait(work, task, task.delay)
                 elif task.step is Step.FAIL and task.failure is not None:
                     work.settled.append(without_attempt(task, task.failure, now))
+        marked: set[tuple[str, str]] = set()  # endpoints this invocation has marked slow
         if futures:
             _, waiting = wait(futures, timeout=PROVISIONAL_RECORD_AFTER_SECONDS)
             # Only sends that have been out a while are slow: a send still queued for a thread (a full
@@ -199,8 +209,10 @@ class Dispatcher:
             if pending:
                 # Still waiting after a second: those endpoints are slow now, not when their answers (or
                 # timeouts) come, so other invocations lease their slots from here on.
-                self._mark_slow({futures[f][1].ref.pair for f in pending}, snapshot)
+                marked = {futures[f][1].ref.pair for f in pending}
+                self._mark_slow(marked, snapshot)
                 self._write_provisional(works, {futures[f][0] for f in pending})
+        cut_off: set[tuple[str, str]] = set()  # endpoints that did not answer a first wave in time
         for future, (index, task) in futures.items():
             effect = future.result()
             work = works[index]
@@ -209,11 +221,15 @@ class Dispatcher:
                 if effect.claimed_as is not None:
                     work.claimed_as[task.ref.endpoint_id] = effect.claimed_as
             elif isinstance(effect, Deferred):
-                waited = replace(task, waits=task.waits + 1) if effect.reason == IN_FLIGHT_LIMIT else task
+                if effect.reason == SLOW_ENDPOINT:
+                    cut_off.add(task.ref.pair)
+                counts = effect.reason in {IN_FLIGHT_LIMIT, SLOW_ENDPOINT}
+                waited = replace(task, waits=task.waits + 1) if counts else task
                 _wait(work, waited, effect.seconds)
                 metrics.add_metric(name="DeliveriesDeferred", unit=MetricUnit.Count, value=1)
             elif isinstance(effect, ClaimLost):
                 work.plan.retry_after = LOST_CLAIM_RETRY_SECONDS
+        self._mark_slow(cut_off - marked, snapshot)
         return works
 
     def _timed_attempt(self, task: Any, began: dict[int, float]) -> AttemptEffect:
@@ -399,6 +415,24 @@ class Dispatcher:
                 # They still come back, after the queue's own visibility timeout.
                 logger.warning("some retries keep the queue's default timing", extra={"records": len(failed)})
         return {r.message_id for r, _ in coming_back}
+
+
+def _trace(received: dict[int, Received], fates: dict[int, int | None]) -> None:
+    """At DEBUG, each message's job and fate (deleted, or back after N seconds): how a key's order is kept."""
+    for index, item in received.items():
+        job = item.job
+        logger.debug(
+            "job done" if fates.get(index) is None else "job comes back",
+            extra={
+                "message_id": item.message_id,
+                "group": item.group,
+                "receives": item.receive_count,
+                "kind": type(job).__name__,
+                "event_id": getattr(job, "event_id", None),
+                "endpoint_id": getattr(job, "endpoint_id", None),
+                "after_s": fates.get(index),
+            },
+        )
 
 
 def _wait(work: RecordWork, task: PairTask, seconds: float) -> None:

@@ -113,7 +113,9 @@ class Sender(Protocol):
     @property
     def timeout_seconds(self) -> float: ...
 
-    def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> AttemptResult: ...
+    def send(
+        self, url: str, body: bytes, headers: Mapping[str, str], timeout_seconds: float | None = None
+    ) -> AttemptResult: ...
 
 
 class Alerts(Protocol):

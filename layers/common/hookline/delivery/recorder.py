@@ -302,4 +302,14 @@ def split_all(pending: Sequence[tuple[int, DeliverJob, int]], queue: Jobs) -> se
         failed = queue.send_batch([(job, delay) for _, job, delay in pending])
     except HooklineError:
         return {index for index, _, _ in pending}
+    for position, (_, job, delay) in enumerate(pending):
+        logger.debug(
+            "deliver job queued" if position not in failed else "deliver job refused",
+            extra={
+                "event_id": job.event_id,
+                "endpoint_id": job.endpoint_id,
+                "delay_s": delay,
+                "waits": job.waits,
+            },
+        )
     return {pending[i][0] for i in failed}

@@ -97,29 +97,35 @@ class WebhookSender:
         """Close pooled connections (tests; a Lambda container just keeps its sender)."""
         self._session.close()
 
-    def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> AttemptResult:
-        """POST ``body`` with ``headers`` (sent as given) to ``url`` and classify what happened."""
+    def send(
+        self, url: str, body: bytes, headers: Mapping[str, str], timeout_seconds: float | None = None
+    ) -> AttemptResult:
+        """POST ``body`` with ``headers`` (sent as given) to ``url`` and classify what happened, within the
+        sender's timeout or ``timeout_seconds`` if that is shorter."""
         started = time.perf_counter()
+        limit = self._timeout if timeout_seconds is None else min(self._timeout, timeout_seconds)
         try:
-            return self._send(url, body, headers, started)
+            return self._send(url, body, headers, started, limit)
         except Exception:  # noqa: BLE001 - whatever happens is this attempt's failure, not the caller's
             logger.exception("unexpected error while sending a webhook")
             return _failure(started, FailureKind.INTERNAL, "the attempt failed on Hookline's side")
 
-    def _send(self, url: str, body: bytes, headers: Mapping[str, str], started: float) -> AttemptResult:
+    def _send(
+        self, url: str, body: bytes, headers: Mapping[str, str], started: float, limit: float
+    ) -> AttemptResult:
         try:
             validate_endpoint_url(url, self._policy)
         except InvalidRequestError as exc:
             return _failure(
                 started, FailureKind.SSRF_BLOCKED, f"blocked: {exc.message.removeprefix('url: ')}"
             )
-        with AttemptDeadline(self._timeout) as deadline:
+        with AttemptDeadline(limit) as deadline:
             try:
                 response = self._session.post(
                     url,
                     data=body,
                     headers=dict(headers),
-                    timeout=(self._timeout, self._timeout),
+                    timeout=(limit, limit),
                     allow_redirects=False,
                     stream=True,
                 )
@@ -131,35 +137,35 @@ class WebhookSender:
                 ValueError,
             ) as exc:
                 if deadline.expired:
-                    return _failure(started, FailureKind.TIMEOUT, self._no_response_message())
+                    return _failure(started, FailureKind.TIMEOUT, _no_response_message(limit))
                 kind = classify(exc)
-                return _failure(started, kind, self._describe(kind, exc))
+                return _failure(started, kind, _describe(kind, exc, limit))
             with response:  # closing discards the connection unless the body was read to its end
                 if deadline.expired:
                     # The watchdog cut the headers short and http.client took the EOF for their end.
-                    return _failure(started, FailureKind.TIMEOUT, self._no_response_message())
+                    return _failure(started, FailureKind.TIMEOUT, _no_response_message(limit))
                 excerpt = _read_excerpt(response)
         return _answered(started, response.status_code, response.headers.get("Retry-After"), excerpt)
 
-    def _no_response_message(self) -> str:
-        return f"no complete response within {self._timeout:g}s"
 
-    def _describe(self, kind: FailureKind, exc: BaseException) -> str:
-        causes = list(_causes(exc))
-        limit = f"{self._timeout:g}s"
-        if kind is FailureKind.TIMEOUT:
-            if any(isinstance(c, ConnectTimeoutError) for c in causes):
-                return f"connect timeout after {limit}"
-            return f"read timeout after {limit}"
-        if kind is FailureKind.TLS:
-            return _tls_message(next((c for c in causes if isinstance(c, ssl.SSLError)), None), exc)
-        if kind is FailureKind.CONNECTION:
-            return _connection_message(causes)
-        if kind is FailureKind.INVALID_REQUEST:
-            return (
-                "the request could not be built from the endpoint's settings (a header HTTP does not allow)"
-            )
-        return str(exc)
+def _no_response_message(limit: float) -> str:
+    return f"no complete response within {limit:g}s"
+
+
+def _describe(kind: FailureKind, exc: BaseException, limit_seconds: float) -> str:
+    causes = list(_causes(exc))
+    limit = f"{limit_seconds:g}s"
+    if kind is FailureKind.TIMEOUT:
+        if any(isinstance(c, ConnectTimeoutError) for c in causes):
+            return f"connect timeout after {limit}"
+        return f"read timeout after {limit}"
+    if kind is FailureKind.TLS:
+        return _tls_message(next((c for c in causes if isinstance(c, ssl.SSLError)), None), exc)
+    if kind is FailureKind.CONNECTION:
+        return _connection_message(causes)
+    if kind is FailureKind.INVALID_REQUEST:
+        return "the request could not be built from the endpoint's settings (a header HTTP does not allow)"
+    return str(exc)
 
 
 def classify(exc: BaseException) -> FailureKind:
