@@ -37,7 +37,9 @@ an API call answers):
 - A FIFO long poll decided once, when it began, which message groups were held, and kept that answer
   while it waited: a group's first message taken by another consumer meanwhile did not stop the waiting
   receive from handing out the group's next one (found by ``make chaos``'s order check). A FIFO long poll
-  is now a series of short receives, each deciding afresh.
+  is now a series of short receives, each deciding afresh. And a message visible again still held its
+  group until a receive's scan met it, so of two messages of a group that came back together the second
+  could be handed out first: visible messages now release their group before each scan.
 
 One more change does alter what a receive answers, as AWS would: SQS fair queues (``local_stack._fair_sqs``,
 the rule in ``local_stack.fair_queue``, docs/fairness.md). On a standard queue, while one message group
@@ -258,6 +260,8 @@ def _patch_sqs() -> None:
         message_attribute_names: list[str] | None = None,
     ) -> list[Any]:
         queue = self.get_queue(queue_name)
+        if queue.fifo_queue:
+            _release_visible(queue)
         if not queue.fifo_queue or not wait_seconds_timeout:
             return list(
                 original_receive(
@@ -272,8 +276,19 @@ def _patch_sqs() -> None:
             if received or time.time() >= deadline:
                 return received
             queue.wait_for_messages(1)
+            _release_visible(queue)
 
     sqs_models.SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
+
+
+def _release_visible(queue: Any) -> None:
+    """A FIFO group is held while one of its messages is in flight. moto counts a message in flight until a
+    receive's scan meets it visible again, so when two messages of a group came back together (a crashed
+    batch whose visibility ran out), the scan skipped the first, its group still held by the second, and
+    then handed out the second: out of order (found by ``make chaos``'s order check). Whatever is visible
+    again is not in flight: let it go before the scan, and the group's first message comes first."""
+    for message in [m for m in queue.pending_messages if m.visible]:
+        queue.pending_messages.discard(message)
 
 
 def _patch_dispatch() -> None:

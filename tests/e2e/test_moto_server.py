@@ -208,3 +208,28 @@ def test_a_standard_queue_serves_quiet_message_groups_before_a_noisy_one(moto: M
     assert [m["Attributes"]["MessageGroupId"] for m in first[:2]] == ["quiet", "quiet"]
     assert [m["Body"] for m in first[:2]] == ["quiet-0", "quiet-1"]
     assert {m["Attributes"]["MessageGroupId"] for m in first[2:]} == {"noisy"}  # nothing held back
+
+
+def test_a_fifo_group_whose_messages_come_back_together_is_served_in_order(moto: MotoServer) -> None:
+    """A crashed consumer's batch held two messages of one group; when their visibility runs out, the
+    group's first message comes first (moto alone handed out the second: the first's scan found the
+    group still held by the second, then the second's scan found it free)."""
+    sqs = _client("sqs", moto.url)
+    queue_url = sqs.create_queue(
+        QueueName="order.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    )["QueueUrl"]
+    for body in ("first", "second"):
+        sqs.send_message(QueueUrl=queue_url, MessageBody=body, MessageGroupId="key")
+
+    def receive(visibility: int) -> list[str]:
+        response = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=visibility
+        )
+        return [m["Body"] for m in response.get("Messages", [])]
+
+    assert receive(1) == ["first", "second"]  # the consumer dies holding both
+    deadline = time.monotonic() + 10
+    again: list[str] = []
+    while not again and time.monotonic() < deadline:  # until their visibility has run out
+        again = receive(30)
+    assert again[:1] == ["first"]
