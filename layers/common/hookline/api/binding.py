@@ -18,9 +18,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hookline.api.models import NamedValueError, RequestModel, check_event_type
+from hookline.api.models import RequestModel, check_event_type
 from hookline.core import clock, ids, jsonsafe
-from hookline.core.errors import InvalidRequestError, NotFoundError, PayloadTooLargeError
+from hookline.core.errors import InvalidRequestError, NamedValueError, NotFoundError, PayloadTooLargeError
 from hookline.core.models import DeliveryStatus
 from hookline.core.numbers import parse_whole
 

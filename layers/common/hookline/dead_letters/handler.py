@@ -28,7 +28,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hookline.core import clock
-from hookline.core.errors import HooklineError
+from hookline.core.errors import ContendedWriteError, HooklineError
 from hookline.core.jobs import DeliverJob, EventJob, Job, decode_job, encode_job, job_kind
 from hookline.core.models import DeadLetter, Delivery, DeliveryStatus, Event, EventRecord, FanoutState
 from hookline.delivery.batch_response import report_failures
@@ -181,7 +181,7 @@ class DeadLetterHandler:
                 seen = failed
                 break
         else:
-            raise _StillChanging("the delivery kept changing while being marked failed")
+            raise ContendedWriteError("the delivery kept changing while being marked failed")
         self._keep(
             DeadLetter(
                 f"deliver#{job.tenant_id}#{job.event_id}#{job.endpoint_id}",
@@ -248,10 +248,6 @@ class DeadLetterHandler:
 
     def _keep(self, letter: DeadLetter) -> None:
         self._letters.keep(letter, retention_expiry(self._retention_days))
-
-
-class _StillChanging(HooklineError):
-    retryable = True
 
 
 def _delivery_summary(marked: Marked) -> dict[str, Any]:

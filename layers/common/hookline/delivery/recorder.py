@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from hookline.core import clock
-from hookline.core.errors import HooklineError
+from hookline.core.errors import ContendedWriteError, HooklineError
 from hookline.core.ids import event_id_unix_seconds
 from hookline.core.jobs import DeliverJob, EventJob, Job
 from hookline.core.models import Delivery, DeliveryStatus, EventRecord, FanoutState
@@ -135,7 +135,7 @@ class Recorder:
                 return
             record = self._log.get(plan.event.tenant_id, plan.event.event_id)
             if record is None:
-                raise _Missing("the event record vanished while being written")
+                raise ContendedWriteError("the event record vanished while being written")
         stored = dict(record.deliveries) if record else {}
         if work.provisional:
             stored.update(work.provisional)
@@ -271,10 +271,6 @@ class Recorder:
             for delivery in deliveries.values():
                 self._unrecorded.remember(plan.event.tenant_id, plan.event.event_id, delivery)
         return Persisted(ok=False)
-
-
-class _Missing(HooklineError):
-    retryable = True
 
 
 def _same_pair(job: DeliverJob, other: DeliverJob) -> bool:

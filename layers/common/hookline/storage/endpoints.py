@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from hookline.core.cache import BoundedCache, Missing
-from hookline.core.crypto import Keyring, UnknownKeyError
-from hookline.core.errors import ConditionNotMet, ConflictError, NotFoundError
+from hookline.core.crypto import Keyring
+from hookline.core.errors import ConditionNotMet, ConflictError, NotFoundError, UnknownKeyError
 from hookline.core.models import Endpoint, EndpointSecret
 from hookline.storage.secrets import KeyringSource
 from hookline.storage.table import (
