@@ -188,9 +188,6 @@ class FakeJobs(Faulty):
         self._enter("send")
         self.sent.append((job, delay_seconds))
 
-    def send_body(self, body: str, delay_seconds: int = 0) -> None:
-        self.send(decode_job(body), delay_seconds)
-
     def send_batch(self, jobs: Sequence[tuple[Job, int]]) -> list[int]:
         self._enter("send_batch")
         refused: list[int] = []

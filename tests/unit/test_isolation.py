@@ -102,7 +102,7 @@ def pair_task(world: World, endpoint_url: str, lease_limit: int | None = None) -
     job = world.event_job()
     event = Event("acme", job.event_id, job.event_type, job.timestamp, job.body or "")
     ref = DeliveryRef("acme", job.event_id, endpoint.endpoint_id)
-    return PairTask(0, ref, event, endpoint, None, Step.SEND, lease_limit=lease_limit)
+    return PairTask(ref, event, endpoint, None, Step.SEND, lease_limit=lease_limit)
 
 
 def attempts(world: World, leases: FakeInFlight | None = None) -> Attempts:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -151,7 +151,6 @@ class QueryParam:
     name: str
     schema: dict[str, Any]
     description: str = ""
-    explode_csv: bool = field(default=False)  # several values, comma-separated (or the parameter repeated)
 
 
 LIMIT = QueryParam(

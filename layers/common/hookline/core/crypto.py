@@ -66,10 +66,6 @@ class Keyring:
     def parse(cls, secret_string: str) -> Keyring:
         return cls(secret_string.split())
 
-    @property
-    def current_key_id(self) -> str:
-        return self._keys[0].key_id
-
     def seal(self, plaintext: str, context: str) -> str:
         key = self._keys[0]
         nonce = os.urandom(_NONCE_BYTES)

@@ -70,7 +70,6 @@ class Received:
 
 @dataclass(frozen=True, slots=True)
 class PairTask:
-    record_index: int
     ref: DeliveryRef
     event: Event
     endpoint: Endpoint | None
@@ -230,7 +229,7 @@ def _first_round_task(
         seen.status.final or seen.resend_held(settings.now) or seen.claim_held(settings.now)
     ):
         return None  # settled, or a resend or deliver job carries it (and holds its claim)
-    base = PairTask(received.index, ref, event, endpoint, seen, Step.SPLIT)
+    base = PairTask(ref, event, endpoint, seen, Step.SPLIT)
     if endpoint is None:
         return replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DELETED)
     if not endpoint.enabled:
@@ -263,15 +262,11 @@ def plan_deliver(
     if plan.carried and seen is not None and not seen.status.final:
         # Write what was carried first; this job comes straight back to go on from it.
         ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
-        plan.tasks.append(
-            PairTask(received.index, ref, record.event, None, seen, Step.WAIT, resend_token=job.resend_token)
-        )
+        plan.tasks.append(PairTask(ref, record.event, None, seen, Step.WAIT, resend_token=job.resend_token))
         return plan
     ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
     endpoint = snapshot.endpoints.get(job.tenant_id, {}).get(job.endpoint_id)
-    base = PairTask(
-        received.index, ref, record.event, endpoint, seen, Step.DROP, resend_token=job.resend_token
-    )
+    base = PairTask(ref, record.event, endpoint, seen, Step.DROP, resend_token=job.resend_token)
     now = settings.now
     if seen is None:
         return plan

@@ -47,7 +47,6 @@ class Persisted:
     ok: bool  # written (or carried on by a replacement job)
     split: list[tuple[DeliverJob, int]] = field(default_factory=list)
     dead_letters: list[DeliverJob] = field(default_factory=list)
-    spooled: bool = False
     come_back: int | None = None  # an ordered delivery's retry or wait: its message stays in flight
 
 
@@ -266,7 +265,7 @@ class Recorder:
                     "could not carry outcomes on; keeping them in memory", extra={"reason": str(exc)}
                 )
             else:
-                return Persisted(ok=True, spooled=True)
+                return Persisted(ok=True)
         if plan.event is not None:
             for delivery in deliveries.values():
                 self._unrecorded.remember(plan.event.tenant_id, plan.event.event_id, delivery)

@@ -28,7 +28,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -192,12 +191,6 @@ def aws_errors(action: str) -> Iterator[None]:
 
 
 # --- the table ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Page[T]:
-    items: list[T]
-    next_cursor: str | None
 
 
 class Table:
