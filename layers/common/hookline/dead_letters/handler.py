@@ -35,7 +35,6 @@ from hookline.delivery.batch_response import report_failures
 from hookline.delivery.ports import DeadLetterKeeper, DeliveryLog, EndpointReader, Topic
 from hookline.observability import logger, metrics
 from hookline.storage.event_log import DeliveryRef, failure_entry
-from hookline.storage.table import retention_expiry
 
 _SWAP_TRIES = 3
 
@@ -149,7 +148,7 @@ class DeadLetterHandler:
     # --- deliveries --------------------------------------------------------------------------------------
 
     def _mark_failed(self, message_id: str, job: DeliverJob, now_iso: str) -> Marked | None:
-        expires = retention_expiry(self._retention_days)
+        expires = clock.event_expiry(job.event_id, self._retention_days)
         for _ in range(_SWAP_TRIES):
             record = self._log.get(job.tenant_id, job.event_id)
             seen = record.deliveries.get(job.endpoint_id) if record else None
@@ -214,7 +213,7 @@ class DeadLetterHandler:
             traceparent=job.traceparent,
         )
         shown = EventRecord(event, FanoutState.DEAD_LETTERED, None, {}, only_endpoint=job.only_endpoint)
-        self._log.create(shown, retention_expiry(self._retention_days))
+        self._log.create(shown, clock.event_expiry(job.event_id, self._retention_days))
 
     # --- alerts ------------------------------------------------------------------------------------------
 
@@ -247,7 +246,7 @@ class DeadLetterHandler:
         )
 
     def _keep(self, letter: DeadLetter) -> None:
-        self._letters.keep(letter, retention_expiry(self._retention_days))
+        self._letters.keep(letter, clock.retention_expiry(self._retention_days, time.time()))
 
 
 def _delivery_summary(marked: Marked) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from hookline.core.models import Delivery, DeliveryStatus, EventRecord, FailureK
 from hookline.delivery import resend
 from hookline.delivery.plan import RecordPlan, endpoint_wants
 from hookline.delivery.ports import DeadLetterKeeper, DeliveryLog, EndpointDirectoryPort, Jobs
-from hookline.delivery.recorder import expiry_for
 from hookline.delivery.timed_jobs import TimedJobs
 from hookline.observability import logger, metrics
 from hookline.storage.event_log import failure_entry
@@ -84,7 +83,7 @@ class Expander:
         event = plan.event
         if event is None:
             raise DependencyError("the event of a large fan-out is not readable yet")
-        expires = expiry_for(event.event_id, self._retention_days)
+        expires = clock.event_expiry(event.event_id, self._retention_days)
         record = plan.record
         if record is None:
             record = EventRecord(
@@ -227,7 +226,7 @@ class Expander:
     ) -> tuple[resend.ResendClaimed | None, bool]:
         """Claim a failed delivery for another round (recover, redrive). Returns the claim, or None and
         whether the delivery is settled: no longer failed, so there is nothing left to resend."""
-        expires = expiry_for(record.event.event_id, self._retention_days)
+        expires = clock.event_expiry(record.event.event_id, self._retention_days)
         claimed = resend.claim(self._log, record, endpoint_id, now, True, expires)
         if claimed is not None:
             return claimed, False

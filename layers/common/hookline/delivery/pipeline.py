@@ -59,7 +59,7 @@ from hookline.delivery.plan import (
     plan_event,
 )
 from hookline.delivery.ports import Alerts, DeliveryLog, EndpointDirectoryPort, EndpointWriter, Jobs, Loader
-from hookline.delivery.recorder import Persisted, Recorder, RecordWork, expiry_for, split_all
+from hookline.delivery.recorder import Persisted, Recorder, RecordWork, split_all
 from hookline.delivery.settle import Next, without_attempt
 from hookline.observability import logger, metrics
 
@@ -234,7 +234,9 @@ class Dispatcher:
             pending = {ep: Delivery(ep, DeliveryStatus.PENDING) for ep in plan.endpoint_ids or ()}
             record = EventRecord(plan.event, FanoutState.DONE, plan.endpoint_ids, dict(pending))
             try:
-                if self._log.create(record, expiry_for(plan.event.event_id, self._settings.retention_days)):
+                if self._log.create(
+                    record, clock.event_expiry(plan.event.event_id, self._settings.retention_days)
+                ):
                     works[index].provisional = pending
             except HooklineError as exc:
                 logger.warning("could not write a provisional record", extra={"reason": str(exc)})

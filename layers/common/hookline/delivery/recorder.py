@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 
 from hookline.core import clock
 from hookline.core.errors import ContendedWriteError, HooklineError
-from hookline.core.ids import event_id_unix_seconds
 from hookline.core.jobs import DeliverJob, EventJob, Job
 from hookline.core.models import Delivery, DeliveryStatus, EventRecord, FanoutState
 from hookline.delivery.plan import PairTask, RecordKind, RecordPlan
@@ -24,7 +23,6 @@ from hookline.delivery.ports import DeliveryLog, Jobs
 from hookline.delivery.settle import Next, Settled, handed_over
 from hookline.observability import logger
 from hookline.storage.event_log import DeliveryRef, FailureEntry, failure_entry
-from hookline.storage.table import retention_expiry
 
 _UNRECORDED_LIMIT = 10_000
 LOST_SWAP_RETRY_SECONDS = 2
@@ -126,7 +124,7 @@ class Recorder:
     ) -> None:
         plan = work.plan
         assert plan.event is not None and plan.endpoint_ids is not None
-        expires = expiry_for(plan.event.event_id, self._retention_days)
+        expires = clock.event_expiry(plan.event.event_id, self._retention_days)
         record = plan.record
         if record is None and work.provisional is None:
             complete = EventRecord(plan.event, FanoutState.DONE, plan.endpoint_ids, dict(deliveries))
@@ -153,7 +151,7 @@ class Recorder:
     ) -> list[DeliveryRef]:
         plan = work.plan
         assert plan.event is not None
-        expires = expiry_for(plan.event.event_id, self._retention_days)
+        expires = clock.event_expiry(plan.event.event_id, self._retention_days)
         stored = plan.record.deliveries if plan.record is not None else {}
         overflow = plan.record.overflow if plan.record is not None else False
         lost = self._swap_each(work, stored, overflow, deliveries, failures, expires)
@@ -282,11 +280,6 @@ def _same_pair(job: DeliverJob, other: DeliverJob) -> bool:
 
 def _with_delay(task: PairTask, delay: float) -> PairTask:
     return replace(task, delay=delay)
-
-
-def expiry_for(event_id: str, retention_days: int) -> int:
-    """Retention counts from the event, however late its deliveries are written."""
-    return retention_expiry(retention_days, event_id_unix_seconds(event_id))
 
 
 def split_all(pending: Sequence[tuple[int, DeliverJob, int]], queue: Jobs) -> set[int]:

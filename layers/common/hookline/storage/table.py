@@ -25,7 +25,6 @@ Every AWS call of every store goes through ``Table``, where botocore errors beco
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -160,11 +159,6 @@ def put_optional(item: Item, name: str, value: str | float | None) -> None:
         item[name] = s(value)
     elif isinstance(value, int | float):
         item[name] = n(value)
-
-
-def retention_expiry(retention_days: int, now: float | None = None) -> int:
-    """The ``expires_at`` that DynamoDB's TTL uses to drop a record after the retention period."""
-    return int(time.time() if now is None else now) + retention_days * 86_400
 
 
 # --- errors, in one place -------------------------------------------------------------------------------
