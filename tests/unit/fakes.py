@@ -22,14 +22,16 @@ from hookline.core.models import (
     BreakerState,
     DeadLetter,
     Delivery,
+    DeliveryChange,
+    DeliveryRef,
     Endpoint,
     EventRecord,
+    FailureEntry,
     FailureKind,
     FanoutState,
 )
 from hookline.delivery.plan import Received, Snapshot
 from hookline.delivery.recorder import Unrecorded
-from hookline.storage.event_log import DeliveryChange, DeliveryRef, FailureEntry
 from hookline.storage.table import Item
 
 

@@ -11,11 +11,17 @@ from dataclasses import replace
 import pytest
 
 from hookline.core.jobs import DeliverJob, EventJob
-from hookline.core.models import AttemptOutcome, AttemptResult, DeliveryStatus, Event, FailureKind
+from hookline.core.models import (
+    AttemptOutcome,
+    AttemptResult,
+    DeliveryRef,
+    DeliveryStatus,
+    Event,
+    FailureKind,
+)
 from hookline.delivery.effects import Attempts, Deferred, Sent
 from hookline.delivery.plan import PairTask, Step
 from hookline.delivery.rate_limit import RateLimiter
-from hookline.storage.event_log import DeliveryRef
 from tests.unit.fakes import FakeInFlight, failed, ok, sqs_record
 from tests.unit.test_pipeline import World, ordered_message_group
 

@@ -27,14 +27,22 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookline.batch_response import report_failures
 from hookline.core import clock
 from hookline.core.errors import ContendedWriteError, HooklineError
 from hookline.core.jobs import DeliverJob, EventJob, Job, decode_job, encode_job, job_kind
-from hookline.core.models import DeadLetter, Delivery, DeliveryStatus, Event, EventRecord, FanoutState
-from hookline.delivery.batch_response import report_failures
-from hookline.delivery.ports import DeadLetterKeeper, DeliveryLog, EndpointReader, Topic
+from hookline.core.models import (
+    DeadLetter,
+    Delivery,
+    DeliveryRef,
+    DeliveryStatus,
+    Event,
+    EventRecord,
+    FailureEntry,
+    FanoutState,
+)
+from hookline.core.ports import DeadLetterKeeper, DeliveryLog, EndpointReader, Topic
 from hookline.observability import logger, metrics
-from hookline.storage.event_log import DeliveryRef, failure_entry
 
 _SWAP_TRIES = 3
 
@@ -175,7 +183,7 @@ class DeadLetterHandler:
                 updated_at=now_iso,
             )
             ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
-            entry = failure_entry(job.tenant_id, job.endpoint_id, job.event_id, now_iso)
+            entry = FailureEntry(job.tenant_id, job.endpoint_id, job.event_id, now_iso)
             if self._log.swap(ref, seen, failed, entry, expires):
                 seen = failed
                 break

@@ -19,13 +19,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from hookline.core import clock
 from hookline.core.errors import DependencyError
 from hookline.core.jobs import DeliverJob, EventJob, Job, RecoverJob, RedriveJob
-from hookline.core.models import Delivery, DeliveryStatus, EventRecord, FailureKind, FanoutState
+from hookline.core.models import Delivery, DeliveryStatus, EventRecord, FailureEntry, FailureKind, FanoutState
+from hookline.core.ports import DeadLetterKeeper, DeliveryLog, EndpointDirectoryPort, Jobs
 from hookline.delivery import resend
 from hookline.delivery.plan import RecordPlan, endpoint_wants
-from hookline.delivery.ports import DeadLetterKeeper, DeliveryLog, EndpointDirectoryPort, Jobs
 from hookline.delivery.timed_jobs import TimedJobs
 from hookline.observability import logger, metrics
-from hookline.storage.event_log import failure_entry
 from hookline.storage.table import Item
 
 SPILL_PAGE = 200  # deliveries created and queued per invocation of a large fan-out
@@ -123,7 +122,7 @@ class Expander:
                     updated_at=clock.iso_from_unix(now),
                 )
                 if self._log.create_overflow_delivery(record, failed, expires):
-                    entry = failure_entry(
+                    entry = FailureEntry(
                         event.tenant_id, endpoint.endpoint_id, event.event_id, clock.iso_from_unix(now)
                     )
                     self._log.index_failure(entry, expires)

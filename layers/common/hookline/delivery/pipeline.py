@@ -30,6 +30,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookline.batch_response import report_failures
 from hookline.core import clock, trace
 from hookline.core.config import DispatchSettings
 from hookline.core.errors import HooklineError
@@ -42,7 +43,7 @@ from hookline.core.models import (
     FailureKind,
     FanoutState,
 )
-from hookline.delivery.batch_response import report_failures
+from hookline.core.ports import Alerts, DeliveryLog, EndpointDirectoryPort, EndpointWriter, Jobs
 from hookline.delivery.breaker import Breaker, BreakerChange, Observed, Transition
 from hookline.delivery.effects import AttemptEffect, Attempts, ClaimLost, Deferred, Sent
 from hookline.delivery.expander import Expander
@@ -58,7 +59,7 @@ from hookline.delivery.plan import (
     plan_deliver,
     plan_event,
 )
-from hookline.delivery.ports import Alerts, DeliveryLog, EndpointDirectoryPort, EndpointWriter, Jobs, Loader
+from hookline.delivery.ports import Loader
 from hookline.delivery.recorder import Persisted, Recorder, RecordWork, split_all
 from hookline.delivery.settle import Next, without_attempt
 from hookline.observability import logger, metrics

@@ -18,12 +18,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from hookline.core.body_codec import stored_body_bytes
 from hookline.core.filters import matches
 from hookline.core.jobs import DeliverJob, EventJob, Job
 from hookline.core.matching import event_type_matches
 from hookline.core.models import (
     BreakerState,
     Delivery,
+    DeliveryRef,
     Endpoint,
     Event,
     EventRecord,
@@ -32,8 +34,6 @@ from hookline.core.models import (
 )
 from hookline.core.schedule import RetrySchedule
 from hookline.delivery.breaker import Breaker, Gate
-from hookline.storage.event_log import DeliveryRef
-from hookline.storage.records import stored_body_bytes
 
 INLINE_ENDPOINT_LIMIT = 25  # more matching endpoints than this: deliveries get items (and jobs) of their own
 INLINE_BODY_LIMIT = 16_384  # a larger stored (compressed) body: deliveries apart too

@@ -17,12 +17,11 @@ from dataclasses import dataclass, field, replace
 from hookline.core import clock
 from hookline.core.errors import ContendedWriteError, HooklineError
 from hookline.core.jobs import DeliverJob, EventJob, Job
-from hookline.core.models import Delivery, DeliveryStatus, EventRecord, FanoutState
+from hookline.core.models import Delivery, DeliveryRef, DeliveryStatus, EventRecord, FailureEntry, FanoutState
+from hookline.core.ports import DeliveryLog, Jobs
 from hookline.delivery.plan import PairTask, RecordKind, RecordPlan
-from hookline.delivery.ports import DeliveryLog, Jobs
 from hookline.delivery.settle import Next, Settled, handed_over
 from hookline.observability import logger
-from hookline.storage.event_log import DeliveryRef, FailureEntry, failure_entry
 
 _UNRECORDED_LIMIT = 10_000
 LOST_SWAP_RETRY_SECONDS = 2
@@ -87,7 +86,7 @@ class Recorder:
         deliveries = self._new_deliveries(work, now)
         event = plan.event
         failures = [
-            failure_entry(event.tenant_id, endpoint_id, event.event_id, clock.iso_from_unix(now))
+            FailureEntry(event.tenant_id, endpoint_id, event.event_id, clock.iso_from_unix(now))
             for endpoint_id, delivery in deliveries.items()
             if event is not None and delivery.status is DeliveryStatus.FAILED
         ]

@@ -18,12 +18,18 @@ from typing import TYPE_CHECKING
 from hookline.core import clock, ids
 from hookline.core.errors import HooklineError
 from hookline.core.jobs import DeliverJob
-from hookline.core.models import RESEND_HOLD_SECONDS, Delivery, DeliveryStatus, EventRecord, ResendClaim
+from hookline.core.models import (
+    RESEND_HOLD_SECONDS,
+    Delivery,
+    DeliveryRef,
+    DeliveryStatus,
+    EventRecord,
+    ResendClaim,
+)
 from hookline.observability import logger
-from hookline.storage.event_log import DeliveryRef
 
 if TYPE_CHECKING:  # the API imports this module: keep the dispatch pipeline out of its cold start
-    from hookline.delivery.ports import DeliveryLog, Jobs
+    from hookline.core.ports import DeliveryLog, Jobs
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,8 @@ from hookline.core import clock, ids, jsonsafe
 from hookline.core.errors import DependencyError
 from hookline.core.jobs import EventJob, FireJob, Job, ReleaseJob, ReplayJob, decode_job
 from hookline.core.models import EventRecord
+from hookline.core.ports import DeliveryLog, EndpointDirectoryPort, Jobs
 from hookline.delivery import resend
-from hookline.delivery.ports import DeliveryLog, EndpointDirectoryPort, Jobs
 from hookline.observability import logger
 from hookline.storage.event_origins import EventOrigin, EventOrigins, OriginState
 from hookline.storage.queue import MAX_DELAY_SECONDS
