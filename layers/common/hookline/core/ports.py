@@ -8,6 +8,7 @@ storage can name them (imports only point down).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hookline.core.jobs import Job
@@ -26,6 +27,24 @@ from hookline.core.models import (
 
 # Where a store's listing resumes: opaque to the caller, handed back as the store gave it.
 PageStart = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordReads:
+    """What one queued message needs read: its event's record, a delivery stored apart from it, breakers."""
+
+    event: tuple[str, str] | None = None  # (tenant, event)
+    delivery: tuple[str, str, str] | None = None  # (tenant, event, endpoint): read in case it is stored apart
+    breakers: tuple[tuple[str, str], ...] = ()  # (tenant, endpoint)
+
+
+class BatchReads(Protocol):
+    def read(
+        self, wanted: Sequence[RecordReads], action: str
+    ) -> tuple[dict[tuple[str, str], EventRecord], dict[tuple[str, str], BreakerState]]:
+        """Everything ``wanted`` in one go: records by (tenant, event), breaker states by (tenant,
+        endpoint). What does not exist is left out."""
+        ...
 
 
 class DeliveryLog(Protocol):
