@@ -31,7 +31,6 @@ _.next_run_at
 _.model_config  # api/models.py: pydantic reads a model's configuration from this class attribute
 
 # --- the domain ------------------------------------------------------------------------------------------
-_.with_status  # core/models.py Delivery: its one change method (issue 18 moves the stages to it)
 _.opened_at  # core/models.py BreakerState: the stored item's field; tests/unit/fakes.py's store reads it
 # to emulate storage.breaker_state's conditional close (a success older than the opening keeps it open)
 

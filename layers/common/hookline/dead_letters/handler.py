@@ -172,15 +172,8 @@ class DeadLetterHandler:
                 return None
             if seen.status is DeliveryStatus.FAILED:
                 break  # marked by an earlier run of this handler; the alert goes out again
-            failed = Delivery(
-                endpoint_id=seen.endpoint_id,
-                status=DeliveryStatus.FAILED,
-                attempts=seen.attempts,
-                round_base=seen.round_base,
-                last_error_kind=seen.last_error_kind,
-                last_error=seen.last_error,
-                history=seen.history,
-                updated_at=now_iso,
+            failed = seen.with_status(
+                DeliveryStatus.FAILED, next_attempt_at=None, claim=None, resend=None, updated_at=now_iso
             )
             ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
             entry = FailureEntry(job.tenant_id, job.endpoint_id, job.event_id, now_iso)

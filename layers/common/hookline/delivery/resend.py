@@ -68,15 +68,11 @@ def claim(
         return None
     ref = DeliveryRef(record.event.tenant_id, record.event.event_id, endpoint_id, overflow=record.overflow)
     base = seen or Delivery(endpoint_id, DeliveryStatus.PENDING)
-    claimed = Delivery(
-        endpoint_id=endpoint_id,
-        status=DeliveryStatus.PENDING,
-        attempts=base.attempts,
+    claimed = base.with_status(
+        DeliveryStatus.PENDING,
         round_base=base.attempts,
         next_attempt_at=now,
-        last_error_kind=base.last_error_kind,
-        last_error=base.last_error,
-        history=base.history,
+        claim=None,
         resend=ResendClaim(ids.new_token(), now + RESEND_HOLD_SECONDS),
         updated_at=clock.iso_from_unix(now),
     )
