@@ -89,19 +89,17 @@ class PairTask:
         return DeliverJob(ref.tenant_id, ref.event_id, ref.endpoint_id, self.resend_token, ordering_key=key)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class RecordPlan:
     received: Received
     kind: RecordKind
     event: Event | None = None
     record: EventRecord | None = None
     endpoint_ids: tuple[str, ...] | None = None
-    tasks: list[PairTask] = field(default_factory=list)
+    tasks: tuple[PairTask, ...] = ()
     retry_after: int | None = None  # decided at planning: come back after this many seconds
     dead_letter_body: bool = False  # an unreadable ordered message: to the DLQ now, not after many receives
-    carried: dict[str, Delivery] = field(
-        default_factory=dict
-    )  # outcomes a job carried that are not stored yet
+    carried: Mapping[str, Delivery] = field(default_factory=dict)  # outcomes a job carried, not stored yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +180,6 @@ def plan_event(received: Received, job: EventJob, snapshot: Snapshot, settings: 
             traceparent=job.traceparent,
         )
     )
-    plan = RecordPlan(received, RecordKind.EVENT, event=event, record=record)
     tenant_endpoints = snapshot.endpoints.get(job.tenant_id, {})
     if record is not None and record.endpoint_ids is not None and record.fanout is FanoutState.DONE:
         matched = record.endpoint_ids
@@ -197,22 +194,34 @@ def plan_event(received: Received, job: EventJob, snapshot: Snapshot, settings: 
     if (record is not None and record.overflow) or (
         record is None and needs_overflow(len(matched), event.body)
     ):
-        plan.kind = RecordKind.EXPAND
-        return plan
-    plan.endpoint_ids = matched
+        return RecordPlan(received, RecordKind.EXPAND, event=event, record=record)
     deliveries = dict(record.deliveries) if record else {}
+    carried: dict[str, Delivery] = {}
     remembered = [d for (t, e, _), d in snapshot.known.items() if (t, e) == key]
     for known in (*job.known, *remembered):
         if is_newer(known, deliveries.get(known.endpoint_id)):
-            deliveries[known.endpoint_id] = plan.carried[known.endpoint_id] = known
-    for endpoint_id in matched:
-        seen = deliveries.get(endpoint_id)
-        task = _first_round_task(
-            received, event, endpoint_id, tenant_endpoints.get(endpoint_id), seen, snapshot, settings
+            deliveries[known.endpoint_id] = carried[known.endpoint_id] = known
+    tasks = (
+        _first_round_task(
+            received,
+            event,
+            endpoint_id,
+            tenant_endpoints.get(endpoint_id),
+            deliveries.get(endpoint_id),
+            snapshot,
+            settings,
         )
-        if task is not None:
-            plan.tasks.append(task)
-    return plan
+        for endpoint_id in matched
+    )
+    return RecordPlan(
+        received,
+        RecordKind.EVENT,
+        event=event,
+        record=record,
+        endpoint_ids=matched,
+        tasks=tuple(task for task in tasks if task is not None),
+        carried=carried,
+    )
 
 
 def _first_round_task(
@@ -251,52 +260,66 @@ def plan_deliver(
     received: Received, job: DeliverJob, snapshot: Snapshot, settings: PlanSettings
 ) -> RecordPlan:
     record = snapshot.records.get((job.tenant_id, job.event_id))
-    plan = RecordPlan(received, RecordKind.DELIVER, record=record)
     if record is None:
-        return plan  # expired or never written: nothing to deliver
-    plan.event = record.event
+        return RecordPlan(received, RecordKind.DELIVER)  # expired or never written: nothing to deliver
     seen = record.deliveries.get(job.endpoint_id)
+    carried: dict[str, Delivery] = {}
     for known in (job.known, snapshot.known.get((job.tenant_id, job.event_id, job.endpoint_id))):
         if known is not None and is_newer(known, seen):
-            seen = plan.carried[job.endpoint_id] = known
-    if plan.carried and seen is not None and not seen.status.final:
-        # Write what was carried first; this job comes straight back to go on from it.
-        ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
-        plan.tasks.append(PairTask(ref, record.event, None, seen, Step.WAIT, resend_token=job.resend_token))
-        return plan
+            seen = carried[job.endpoint_id] = known
     ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
-    endpoint = snapshot.endpoints.get(job.tenant_id, {}).get(job.endpoint_id)
-    base = PairTask(ref, record.event, endpoint, seen, Step.DROP, resend_token=job.resend_token)
-    now = settings.now
-    if seen is None:
-        return plan
-    owned_by_resend = seen.resend is not None and seen.resend.token == job.resend_token
-    if job.resend_token is not None and not owned_by_resend:
-        return plan  # a resend that already ran, or one that was given up
-    if job.resend_token is None and seen.resend_held(now):
-        return plan  # an operator's resend carries this delivery now
-    if seen.status.final:
-        return plan
-    if endpoint is None:
-        plan.tasks.append(replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DELETED))
-    elif not endpoint.enabled:
-        plan.tasks.append(replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DISABLED))
-    elif seen.round_attempts >= settings.schedule.max_attempts:
-        plan.tasks.append(replace(base, step=Step.EXHAUST))
-    elif seen.next_attempt_at is not None and seen.next_attempt_at > now + 1:
-        plan.tasks.append(replace(base, step=Step.WAIT, delay=seen.next_attempt_at - now))
-    elif seen.claim_held(now):
-        plan.tasks.append(
-            replace(base, step=Step.WAIT, delay=(seen.claim.until if seen.claim else now) - now + 1)
+    if carried and seen is not None and not seen.status.final:
+        # Write what was carried first; this job comes straight back to go on from it.
+        task: PairTask | None = PairTask(
+            ref, record.event, None, seen, Step.WAIT, resend_token=job.resend_token
         )
     else:
-        gate, wait = Breaker.admit(snapshot.breakers.get((job.tenant_id, job.endpoint_id)), now)
-        if gate is Gate.WAIT:
-            plan.tasks.append(replace(base, step=Step.SPLIT, delay=wait))
-        else:
-            task = _send(base, endpoint, snapshot, settings, probe=gate is Gate.PROBE)
-            plan.tasks.append(replace(task, claim=True))
-    return plan
+        endpoint = snapshot.endpoints.get(job.tenant_id, {}).get(job.endpoint_id)
+        base = PairTask(ref, record.event, endpoint, seen, Step.DROP, resend_token=job.resend_token)
+        task = _deliver_task(job, base, seen, endpoint, snapshot, settings)
+    return RecordPlan(
+        received,
+        RecordKind.DELIVER,
+        event=record.event,
+        record=record,
+        tasks=() if task is None else (task,),
+        carried=carried,
+    )
+
+
+def _deliver_task(
+    job: DeliverJob,
+    base: PairTask,
+    seen: Delivery | None,
+    endpoint: Endpoint | None,
+    snapshot: Snapshot,
+    settings: PlanSettings,
+) -> PairTask | None:
+    """What a deliver job does with its pair now; None: nothing (the job is done with)."""
+    now = settings.now
+    if seen is None:
+        return None
+    owned_by_resend = seen.resend is not None and seen.resend.token == job.resend_token
+    if job.resend_token is not None and not owned_by_resend:
+        return None  # a resend that already ran, or one that was given up
+    if job.resend_token is None and seen.resend_held(now):
+        return None  # an operator's resend carries this delivery now
+    if seen.status.final:
+        return None
+    if endpoint is None:
+        return replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DELETED)
+    if not endpoint.enabled:
+        return replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DISABLED)
+    if seen.round_attempts >= settings.schedule.max_attempts:
+        return replace(base, step=Step.EXHAUST)
+    if seen.next_attempt_at is not None and seen.next_attempt_at > now + 1:
+        return replace(base, step=Step.WAIT, delay=seen.next_attempt_at - now)
+    if seen.claim_held(now):
+        return replace(base, step=Step.WAIT, delay=(seen.claim.until if seen.claim else now) - now + 1)
+    gate, wait = Breaker.admit(snapshot.breakers.get((job.tenant_id, job.endpoint_id)), now)
+    if gate is Gate.WAIT:
+        return replace(base, step=Step.SPLIT, delay=wait)
+    return replace(_send(base, endpoint, snapshot, settings, probe=gate is Gate.PROBE), claim=True)
 
 
 def _send(

@@ -27,16 +27,18 @@ _UNRECORDED_LIMIT = 10_000
 LOST_SWAP_RETRY_SECONDS = 2
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class RecordWork:
-    """One received record after its effects: what to write, and what to hand on."""
+    """One received record after its effects (the pipeline's effects stage makes it): what to write, and
+    what to hand on."""
 
     plan: RecordPlan
-    settled: list[Settled] = field(default_factory=list)
-    handed: list[tuple[PairTask, float]] = field(default_factory=list)  # to deliver jobs, with a delay
-    claimed_as: dict[str, Delivery] = field(default_factory=dict)
-    provisional: dict[str, Delivery] | None = None  # pending deliveries written before slow sends finished
-    requeue: list[tuple[DeliverJob, float]] = field(default_factory=list)  # this deliver job again, later
+    settled: tuple[Settled, ...] = ()
+    handed: tuple[tuple[PairTask, float], ...] = ()  # to deliver jobs, with a delay
+    claimed_as: Mapping[str, Delivery] = field(default_factory=dict)
+    provisional: Mapping[str, Delivery] | None = None  # pending deliveries written before slow sends finished
+    requeue: tuple[tuple[DeliverJob, float], ...] = ()  # this deliver job again, later
+    retry_after: int | None = None  # an effect decided it: the record comes back after this many seconds
 
 
 @dataclass
