@@ -22,7 +22,7 @@ from hookline.core.jobs import DeliverJob, EventJob, Job, RecoverJob, RedriveJob
 from hookline.core.models import Delivery, DeliveryStatus, EventRecord, FailureEntry, FailureKind, FanoutState
 from hookline.core.ports import DeadLetterKeeper, DeliveryLog, EndpointDirectoryPort, Jobs
 from hookline.delivery import resend
-from hookline.delivery.plan import RecordPlan, endpoint_wants
+from hookline.delivery.plan import RecordPlan, matching_endpoints
 from hookline.delivery.timed_jobs import TimedJobs
 from hookline.observability import logger, metrics
 from hookline.storage.table import Item
@@ -89,13 +89,15 @@ class Expander:
                 event, FanoutState.PENDING, None, {}, overflow=True, only_endpoint=job.only_endpoint
             )
             self._log.create(record, expires)
-        body = _parsed(event.body)
         endpoints = self._directory.endpoints(event.tenant_id)
-        wanted = sorted(
-            (e for e in endpoints.values() if job.only_endpoint in (None, e.endpoint_id)),
-            key=lambda e: e.endpoint_id,
-        )
-        wanted = [e for e in wanted if job.only_endpoint or endpoint_wants(e, event, body)]
+        if job.only_endpoint:
+            wanted = [endpoints[job.only_endpoint]] if job.only_endpoint in endpoints else []
+        else:
+            # Matched once, when the plan did (it did unless the ids came from the record).
+            matched = plan.endpoint_ids
+            if matched is None:
+                matched = matching_endpoints(event, endpoints)
+            wanted = [endpoints[e] for e in matched if e in endpoints]
         after = job.after
         page = [e for e in wanted if after is None or e.endpoint_id > after][:SPILL_PAGE]
         if event.ordering_key is not None:
@@ -230,11 +232,3 @@ class Expander:
         if claimed is not None:
             return claimed, False
         return None, not resend.claimable(record.deliveries.get(endpoint_id), now, only_failed=True)
-
-
-def _parsed(body: str) -> dict[str, Any] | None:
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None

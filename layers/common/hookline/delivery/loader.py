@@ -7,7 +7,6 @@ deliver jobs read records. Breaker states are read for the endpoints the batch w
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 
@@ -16,7 +15,7 @@ from hookline.core.errors import HooklineError
 from hookline.core.jobs import DeliverJob, EventJob, Job
 from hookline.core.models import BreakerState, Endpoint, Event, EventRecord
 from hookline.core.ports import BatchReads, RecordReads
-from hookline.delivery.plan import Received, Snapshot, endpoint_wants, needs_overflow
+from hookline.delivery.plan import Received, Snapshot, matching_endpoints, needs_overflow
 from hookline.delivery.recorder import Unrecorded
 from hookline.observability import logger
 from hookline.storage.endpoints import EndpointDirectory
@@ -71,9 +70,13 @@ class SnapshotLoader:
                 logger.warning("could not read a tenant's endpoints", extra={"reason": str(exc)})
                 unloadable |= {r.index for r in received if r.job is not None and _tenant(r.job) == tenant_id}
         fresh: dict[tuple[str, str], BreakerState | None] = {}
+        matched: dict[RecordKey, tuple[str, ...]] = {}
         reads_by_record = {
             r.index: _reads(
-                r, endpoints.get(_tenant(r.job) or "", {}), lambda key: self._cached_breaker(key, fresh)
+                r,
+                endpoints.get(_tenant(r.job) or "", {}),
+                lambda key: self._cached_breaker(key, fresh),
+                matched,
             )
             for r in received
             if r.job is not None and r.index not in unloadable
@@ -100,6 +103,7 @@ class SnapshotLoader:
             breakers=breakers,
             unloadable=frozenset(unloadable),
             known=self._unrecorded.snapshot(),
+            matched=matched,
         )
 
     @staticmethod
@@ -117,8 +121,12 @@ def _tenant(job: Job | None) -> str | None:
 
 
 def _reads(
-    received: Received, endpoints: dict[str, Endpoint], cached: Callable[[tuple[str, str]], bool]
+    received: Received,
+    endpoints: dict[str, Endpoint],
+    cached: Callable[[tuple[str, str]], bool],
+    matched: dict[RecordKey, tuple[str, ...]],
 ) -> RecordReads:
+    """What the record needs read; an event job's matching endpoints go into ``matched`` on the way."""
     job = received.job
     event: tuple[str, str] | None = None
     delivery: tuple[str, str, str] | None = None
@@ -131,23 +139,17 @@ def _reads(
         if job.read_first or job.body is None or received.receive_count > 1:
             event = (job.tenant_id, job.event_id)
         if job.body is not None:
-            targets = _targets(job, job.body, endpoints)
+            targets = _targets(job, job.body, endpoints, matched)
     tenant_id = _tenant(job) or ""
     breakers = tuple((tenant_id, e) for e in targets if not cached((tenant_id, e)))
     return RecordReads(event, delivery, breakers)
 
 
-def _targets(job: EventJob, body_text: str, endpoints: dict[str, Endpoint]) -> list[str]:
+def _targets(
+    job: EventJob, body_text: str, endpoints: dict[str, Endpoint], matched: dict[RecordKey, tuple[str, ...]]
+) -> list[str]:
     if job.only_endpoint:
         return [job.only_endpoint]
     event = Event(job.tenant_id, job.event_id, job.event_type, job.timestamp, body_text)
-    try:
-        body = json.loads(body_text)
-    except ValueError:
-        body = None
-    wanted = [
-        e.endpoint_id
-        for e in endpoints.values()
-        if endpoint_wants(e, event, body if isinstance(body, dict) else None)
-    ]
-    return [] if needs_overflow(len(wanted), body_text) else wanted
+    wanted = matched[(job.tenant_id, job.event_id)] = matching_endpoints(event, endpoints)
+    return [] if needs_overflow(len(wanted), body_text) else list(wanted)

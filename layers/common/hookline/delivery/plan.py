@@ -111,6 +111,8 @@ class Snapshot:
     breakers: Mapping[tuple[str, str], BreakerState]
     unloadable: frozenset[int] = frozenset()  # records whose data could not be loaded: they retry
     known: Mapping[tuple[str, str, str], Delivery] = field(default_factory=dict)  # outcomes not yet stored
+    # (tenant, event) -> ``matching_endpoints``, for the event jobs the loader matched (to read breakers)
+    matched: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
 class InlineBudget:
@@ -151,6 +153,12 @@ def endpoint_wants(endpoint: Endpoint, event: Event, body: Mapping[str, object] 
     return endpoint.filter is None or (body is not None and matches(endpoint.filter, body))
 
 
+def matching_endpoints(event: Event, endpoints: Mapping[str, Endpoint]) -> tuple[str, ...]:
+    """The ids of the endpoints whose event types and content filter select the event, in order."""
+    body = _parsed(event.body)
+    return tuple(sorted(e.endpoint_id for e in endpoints.values() if endpoint_wants(e, event, body)))
+
+
 def needs_overflow(endpoint_count: int, body: str) -> bool:
     """Deliveries apart when there are many, or when the body as stored (compressed) is large: every inline
     delivery's write is billed on the whole record, body included."""
@@ -181,20 +189,21 @@ def plan_event(received: Received, job: EventJob, snapshot: Snapshot, settings: 
         )
     )
     tenant_endpoints = snapshot.endpoints.get(job.tenant_id, {})
+    matched_now: tuple[str, ...] | None = None
     if record is not None and record.endpoint_ids is not None and record.fanout is FanoutState.DONE:
         matched = record.endpoint_ids
     elif job.only_endpoint or (record is not None and record.only_endpoint):
         only = job.only_endpoint or (record.only_endpoint if record else None)
         matched = (only,) if only else ()
     else:
-        body = _parsed(event.body)
-        matched = tuple(
-            sorted(e.endpoint_id for e in tenant_endpoints.values() if endpoint_wants(e, event, body))
-        )
+        known_match = snapshot.matched.get(key)
+        matched = matching_endpoints(event, tenant_endpoints) if known_match is None else known_match
+        matched_now = matched
     if (record is not None and record.overflow) or (
         record is None and needs_overflow(len(matched), event.body)
     ):
-        return RecordPlan(received, RecordKind.EXPAND, event=event, record=record)
+        # The spill goes on from the endpoints matched here, when they were (not taken from the record).
+        return RecordPlan(received, RecordKind.EXPAND, event=event, record=record, endpoint_ids=matched_now)
     deliveries = dict(record.deliveries) if record else {}
     carried: dict[str, Delivery] = {}
     remembered = [d for (t, e, _), d in snapshot.known.items() if (t, e) == key]
