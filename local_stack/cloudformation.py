@@ -134,8 +134,6 @@ class DeployedStack:
     parameters: dict[str, str]  # every template parameter, defaults included
     resources: dict[str, str]  # logical id -> physical id, for what moto created (plus pre-created secrets)
     resource_types: dict[str, str]  # logical id -> CloudFormation type, same keys as resources
-    # rendered resources that moto did not create (an unsupported type, or a false Condition)
-    skipped_resources: tuple[str, ...]
     functions: dict[str, FunctionSpec]  # by logical id
     template: dict[str, Any]  # the rendered CloudFormation (as sent to moto, before moto-specific edits)
 
@@ -681,7 +679,6 @@ def deploy_stack(
     groups = _create_schedule_groups(make_client("scheduler"), rendered.template, skipped, stack_name)
     resources |= groups
     resource_types |= dict.fromkeys(groups, "AWS::Scheduler::ScheduleGroup")
-    skipped = tuple(name for name in skipped if name not in groups)
     _apply_time_to_live(make_client("dynamodb"), moto_template, resources)
 
     outputs = {
@@ -739,7 +736,6 @@ def deploy_stack(
         parameters=parameters,
         resources=resources,
         resource_types=resource_types,
-        skipped_resources=skipped,
         functions=functions,
         template=rendered.template,
     )

@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -64,7 +64,6 @@ class Invocation:
     ok: bool
     payload: Any = None
     error: dict[str, Any] | None = None
-    duration_ms: float = 0.0
     init_ms: float | None = None  # set on a cold start
     worker_pid: int | None = None  # the process that ran it (or died running it)
 
@@ -219,7 +218,7 @@ class Worker:
             process.stdin.flush()
         except (BrokenPipeError, OSError):
             self.kill()
-            return self._failed(request_id, started, "Runtime.ExitError", "worker process exited")
+            return self._failed(request_id, "Runtime.ExitError", "worker process exited")
         message = self._next_message(timeout_seconds + _TIMEOUT_GRACE_SECONDS)
         elapsed_ms = (time.perf_counter() - started) * 1000
         if message is None:
@@ -228,8 +227,8 @@ class Worker:
             if timed_out:
                 text = f"Task timed out after {timeout_seconds:.2f} seconds"
                 self._log_sink(self.config.label, "stderr", f"{request_id} {text}")
-                return self._failed(request_id, started, "Sandbox.Timedout", text)
-            return self._failed(request_id, started, "Runtime.ExitError", "worker process exited")
+                return self._failed(request_id, "Sandbox.Timedout", text)
+            return self._failed(request_id, "Runtime.ExitError", "worker process exited")
         self._log_sink(
             self.config.label,
             "runtime",
@@ -237,12 +236,12 @@ class Worker:
             f"Memory Size: {self.config.memory_mb} MB",
         )
         if message.get("type") == "result":
-            return Invocation(request_id, True, payload=message.get("payload"), duration_ms=elapsed_ms)
-        return Invocation(request_id, False, error=message.get("error") or {}, duration_ms=elapsed_ms)
+            return Invocation(request_id, True, payload=message.get("payload"))
+        return Invocation(request_id, False, error=message.get("error") or {})
 
-    def _failed(self, request_id: str, started: float, error_type: str, text: str) -> Invocation:
+    def _failed(self, request_id: str, error_type: str, text: str) -> Invocation:
         error = {"errorType": error_type, "errorMessage": text}
-        return Invocation(request_id, False, error=error, duration_ms=(time.perf_counter() - started) * 1000)
+        return Invocation(request_id, False, error=error)
 
     def _next_message(self, timeout: float) -> dict[str, Any] | None:
         try:
@@ -291,15 +290,6 @@ class Worker:
                 process.stdin.close()
 
 
-@dataclass
-class PoolStats:
-    invocations: int = 0
-    errors: int = 0
-    timeouts: int = 0
-    cold_starts: int = 0
-    init_ms: list[float] = field(default_factory=list)
-
-
 class PoolClosed(Exception):
     pass
 
@@ -324,7 +314,6 @@ class FunctionPool:
         self._numbers = 0
         self._closed = False
         self._waiting = 0  # invocations that wait for a worker (a batch received, not yet running)
-        self.stats = PoolStats()
 
     def prewarm(self, count: int = 1) -> None:
         """Have at least ``count`` workers (started in parallel), so requests find them warm."""
@@ -354,9 +343,6 @@ class FunctionPool:
                 elif worker.alive:
                     self._all.add(worker)
                     self._idle.append(worker)
-                    self.stats.cold_starts += 1
-                    if worker.init_ms is not None:
-                        self.stats.init_ms.append(worker.init_ms)
             self._cond.notify_all()
         if errors:
             raise WorkerError(f"{self.config.label}: {errors[0]}")
@@ -396,12 +382,6 @@ class FunctionPool:
             result = worker.invoke(event, self.config.timeout_seconds)
         finally:
             self._release(worker)
-        with self._cond:
-            self.stats.invocations += 1
-            if not result.ok:
-                self.stats.errors += 1
-                if result.error_type == "Sandbox.Timedout":
-                    self.stats.timeouts += 1
         return result if init_ms is None else dataclasses.replace(result, init_ms=init_ms)
 
     def _acquire(self) -> tuple[Worker, float | None]:
@@ -425,8 +405,6 @@ class FunctionPool:
         except (OSError, WorkerError) as exc:
             with self._cond:
                 self._pending.discard(worker)
-                self.stats.invocations += 1
-                self.stats.errors += 1
                 self._cond.notify_all()
             self._log_sink(self.config.label, "stderr", f"init failed: {exc}")
             error = {"errorType": "Runtime.InitError", "errorMessage": str(exc)}
@@ -437,9 +415,6 @@ class FunctionPool:
                 worker.stop()
                 raise PoolClosed(self.config.label)
             self._all.add(worker)
-            self.stats.cold_starts += 1
-            if worker.init_ms is not None:
-                self.stats.init_ms.append(worker.init_ms)
         return worker, worker.init_ms or 0.0
 
     def _release(self, worker: Worker) -> None:

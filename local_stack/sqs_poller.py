@@ -131,16 +131,6 @@ def failed_message_ids(invocation: Invocation, batch_ids: list[str], report_fail
     return failed
 
 
-@dataclass
-class SourceStats:
-    batches: int = 0
-    records: int = 0
-    deleted: int = 0
-    returned: int = 0
-    invocation_errors: int = 0
-    receive_errors: int = 0
-
-
 class SqsEventSource:
     def __init__(
         self,
@@ -163,8 +153,6 @@ class SqsEventSource:
         self._on_crash = on_crash
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-        self.stats = SourceStats()
 
     def start(self) -> None:
         for number in range(max(1, self.config.concurrency)):
@@ -195,8 +183,6 @@ class SqsEventSource:
             except (BotoCoreError, ClientError) as exc:
                 if self._stop.is_set():
                     return
-                with self._lock:
-                    self.stats.receive_errors += 1
                 self._report(f"{self.config.label}: SQS error: {exc}")
                 self._stop.wait(1.0)
 
@@ -241,13 +227,6 @@ class SqsEventSource:
             self._crashed(records, invocation)
         to_delete = [record["receiptHandle"] for record in records if record["messageId"] not in failed]
         self._delete(to_delete)
-        with self._lock:
-            self.stats.batches += 1
-            self.stats.records += len(records)
-            self.stats.deleted += len(to_delete)
-            self.stats.returned += len(failed)
-            if not invocation.ok:
-                self.stats.invocation_errors += 1
 
     def _crashed(self, records: list[dict[str, Any]], invocation: Invocation) -> None:
         if self._on_crash is not None:

@@ -4,8 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookline.batch_response import sqs_batch_processor
 from hookline.core.config import dispatch_settings
-from hookline.delivery.batch_response import sqs_batch_processor
 from hookline.delivery.container import dispatcher
 from hookline.observability import logger, metrics
 

@@ -4,9 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookline.batch_response import sqs_batch_processor
 from hookline.core.config import dead_letter_settings
 from hookline.dead_letters.container import dead_letter_handler
-from hookline.delivery.batch_response import sqs_batch_processor
 from hookline.observability import logger, metrics
 
 dead_letter_settings()  # fail the cold start, not the first batch, when configuration is missing

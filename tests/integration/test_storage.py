@@ -12,14 +12,15 @@ from hookline.core.models import (
     AttemptOutcome,
     Claim,
     Delivery,
+    DeliveryRef,
     DeliveryStatus,
     Event,
     EventRecord,
+    FailureEntry,
     FanoutState,
     ResendClaim,
 )
 from hookline.storage.breaker_state import BreakerStateStore
-from hookline.storage.event_log import DeliveryRef, failure_entry
 from hookline.storage.event_search import EventFilter, EventSearch
 from hookline.storage.idempotency import IdempotencyRecord, IdempotencyStore
 from hookline.storage.queue import JobQueue
@@ -90,7 +91,7 @@ def test_a_new_delivery_joins_an_existing_record_and_a_failure_is_indexed_with_i
     event_id = ids.new_event_id()
     seeder.log.create(new_record(event_id, "ep_1"), 2_000_000_000)
     failed = Delivery("ep_2", DeliveryStatus.FAILED, last_error="disabled")
-    entry = failure_entry(T, "ep_2", event_id, clock.now_iso())
+    entry = FailureEntry(T, "ep_2", event_id, clock.now_iso())
     assert seeder.log.swap(DeliveryRef(T, event_id, "ep_2"), None, failed, entry, 2_000_000_000)
     assert not seeder.log.swap(DeliveryRef(T, event_id, "ep_2"), None, failed)
     entries, _ = seeder.log.failures_since(T, "ep_2", "2000", 10, None)

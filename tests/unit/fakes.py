@@ -22,14 +22,16 @@ from hookline.core.models import (
     BreakerState,
     DeadLetter,
     Delivery,
+    DeliveryChange,
+    DeliveryRef,
     Endpoint,
     EventRecord,
+    FailureEntry,
     FailureKind,
     FanoutState,
 )
 from hookline.delivery.plan import Received, Snapshot
 from hookline.delivery.recorder import Unrecorded
-from hookline.storage.event_log import DeliveryChange, DeliveryRef, FailureEntry
 from hookline.storage.table import Item
 
 
@@ -187,9 +189,6 @@ class FakeJobs(Faulty):
     def send(self, job: Job, delay_seconds: int = 0) -> None:
         self._enter("send")
         self.sent.append((job, delay_seconds))
-
-    def send_body(self, body: str, delay_seconds: int = 0) -> None:
-        self.send(decode_job(body), delay_seconds)
 
     def send_batch(self, jobs: Sequence[tuple[Job, int]]) -> list[int]:
         self._enter("send_batch")

@@ -79,9 +79,9 @@ class NewEndpointsStore:
         return [_endpoint(f"{tenant_id}-{number}") for number in range(self.per_tenant)]
 
 
-class EmptyTable:
-    def batch_get(self, keys: Any, action: str, consistent: bool = True) -> list[Any]:
-        return []
+class NothingStored:
+    def read(self, wanted: Any, action: str) -> tuple[dict[Any, Any], dict[Any, Any]]:
+        return {}, {}
 
 
 def test_known_tenants_stay_flat_across_100_000_tenants() -> None:
@@ -116,7 +116,7 @@ def test_the_endpoint_directory_stays_flat_across_100_000_endpoints_of_large_ten
 def test_the_breaker_state_cache_stays_flat_across_50_000_endpoints() -> None:
     # Half the visits of the others: each is a whole batch load, and twice its capacity makes the point.
     directory = EndpointDirectory(NewEndpointsStore(), ttl_seconds=0)  # type: ignore[arg-type]
-    loader = SnapshotLoader(EmptyTable(), directory, Unrecorded())  # type: ignore[arg-type]
+    loader = SnapshotLoader(NothingStored(), directory, Unrecorded())  # type: ignore[arg-type]
 
     def visit(number: int) -> None:  # a batch of ten messages, each for a tenant of its own
         jobs = [

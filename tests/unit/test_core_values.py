@@ -7,8 +7,8 @@ import json
 import pytest
 
 from hookline.core import cursor, ids, jsonsafe
-from hookline.core.crypto import Keyring, SealBrokenError, UnknownKeyError
-from hookline.core.errors import ConfigurationError, InvalidRequestError
+from hookline.core.crypto import Keyring
+from hookline.core.errors import ConfigurationError, InvalidRequestError, SealBrokenError, UnknownKeyError
 from hookline.core.jobs import DeliverJob, EventJob, RecoverJob, RedriveJob, decode_job, encode_job
 from hookline.core.models import (
     Attempt,

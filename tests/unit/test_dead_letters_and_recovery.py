@@ -13,13 +13,13 @@ from hookline.core.models import (
     EndpointSecret,
     Event,
     EventRecord,
+    FailureEntry,
     FanoutState,
 )
 from hookline.dead_letters.handler import DeadLetterHandler
 from hookline.delivery import resend
 from hookline.delivery.expander import Expander
 from hookline.delivery.plan import Received, RecordKind, RecordPlan
-from hookline.storage.event_log import failure_entry
 from tests.unit.fakes import (
     FakeClock,
     FakeDeadLetters,
@@ -142,7 +142,7 @@ def test_recover_claims_each_failed_delivery_before_queueing_it_and_a_repeat_sen
     queue, letters = FakeJobs(), FakeDeadLetters()
     for event_id in ("evt_1", "evt_2"):
         log.create(failed(event_id), 0)
-        log.failures.append(failure_entry(T, "ep_1", event_id, "2027-01-15T09:00:00.000Z"))
+        log.failures.append(FailureEntry(T, "ep_1", event_id, "2027-01-15T09:00:00.000Z"))
     job = RecoverJob(T, "ep_1", "2027-01-15T08:00:00.000Z")
     plan = RecordPlan(sqs_record_received(job), RecordKind.EXPAND)
     expander(log, directory, queue, letters).expand(job, plan)
@@ -164,7 +164,7 @@ def test_recover_releases_its_claims_when_the_jobs_cannot_be_queued(
 ) -> None:
     queue, letters = FakeJobs(), FakeDeadLetters()
     log.create(failed("evt_1"), 0)
-    log.failures.append(failure_entry(T, "ep_1", "evt_1", "2027-01-15T09:00:00.000Z"))
+    log.failures.append(FailureEntry(T, "ep_1", "evt_1", "2027-01-15T09:00:00.000Z"))
     queue.refuse_entries = 10
     job = RecoverJob(T, "ep_1", "2027-01-15T08:00:00.000Z")
     with pytest.raises(Exception, match="could not be queued"):

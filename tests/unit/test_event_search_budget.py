@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from hookline.api.event_queries import MAX_SEARCH_TYPES, _event_filter
-from hookline.core.errors import InvalidRequestError
+from hookline.core.errors import InvalidRequestError, SearchBudgetExceeded
 from hookline.core.ids import EVENT_SHARDS
 from hookline.core.models import DeliveryStatus
 from hookline.storage import event_search
-from hookline.storage.event_search import EventFilter, EventSearch, SearchBudgetExceeded
+from hookline.storage.event_search import EventFilter, EventSearch
 from tests.unit.fakes import FakeClock
 
 BROAD = EventFilter(status=DeliveryStatus.SUCCEEDED)

@@ -8,15 +8,8 @@ from typing import Any
 import pytest
 
 from hookline.api.event_types import EventTypeGate
-from hookline.core.errors import InvalidRequestError
-from hookline.core.event_types import (
-    EventType,
-    SchemaCache,
-    SchemaMismatchError,
-    UnknownEventTypeError,
-    check_examples,
-    check_schema,
-)
+from hookline.core.errors import InvalidRequestError, SchemaMismatchError, UnknownEventTypeError
+from hookline.core.event_types import EventType, SchemaCache, check_examples, check_schema
 from hookline.storage.event_types import EventTypeCatalog
 from tests.unit.fakes import FakeClock
 

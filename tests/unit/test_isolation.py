@@ -11,7 +11,14 @@ from dataclasses import replace
 import pytest
 
 from hookline.core.jobs import DeliverJob, EventJob
-from hookline.core.models import AttemptOutcome, AttemptResult, DeliveryStatus, Event, FailureKind
+from hookline.core.models import (
+    AttemptOutcome,
+    AttemptResult,
+    DeliveryRef,
+    DeliveryStatus,
+    Event,
+    FailureKind,
+)
 from hookline.delivery.effects import (
     FIRST_WAVE_SECONDS,
     LEASE_REFUSED_SECONDS,
@@ -22,7 +29,6 @@ from hookline.delivery.effects import (
 )
 from hookline.delivery.plan import PairTask, Step
 from hookline.delivery.rate_limit import RateLimiter
-from hookline.storage.event_log import DeliveryRef
 from tests.unit.fakes import FakeInFlight, FakeSender, failed, ok, sqs_record
 from tests.unit.test_pipeline import World, ordered_message_group
 
@@ -109,7 +115,7 @@ def pair_task(world: World, endpoint_url: str, lease_limit: int | None = None) -
     job = world.event_job()
     event = Event("acme", job.event_id, job.event_type, job.timestamp, job.body or "")
     ref = DeliveryRef("acme", job.event_id, endpoint.endpoint_id)
-    return PairTask(0, ref, event, endpoint, None, Step.SEND, lease_limit=lease_limit)
+    return PairTask(ref, event, endpoint, None, Step.SEND, lease_limit=lease_limit)
 
 
 def attempts(world: World, leases: FakeInFlight | None = None) -> Attempts:

@@ -14,9 +14,15 @@ from hookline.core import portal_session
 from hookline.core.config import PortalSettings
 from hookline.core.crypto import Keyring
 from hookline.core.cursor import encode as encode_cursor
-from hookline.core.errors import ConfigurationError, ForbiddenError, NotFoundError, UnauthorizedError
+from hookline.core.errors import (
+    ConfigurationError,
+    ForbiddenError,
+    InvalidSessionError,
+    NotFoundError,
+    UnauthorizedError,
+)
 from hookline.core.models import Scope
-from hookline.core.portal_session import InvalidSessionError, issue, verify
+from hookline.core.portal_session import issue, verify
 
 KEY = "k" * 40
 NOW = 1_800_000_000

@@ -11,7 +11,6 @@ from hookline.core.jobs import RedriveJob
 from hookline.storage.dead_letter_store import DeadLetterStore
 from hookline.storage.endpoints import EndpointStore
 from hookline.storage.queue import DeliveryQueues
-from hookline.storage.table import DEAD_LETTERS_PK, key
 
 RESEAL_PAGE = 100
 
@@ -32,8 +31,7 @@ class AdminService:
     def dead_letters(self, limit: int, cursor: str | None) -> DeadLetterPage:
         list_scope = paging.scope("dead-letters")
         after = paging.text_field(self._pager.position(list_scope, cursor), "after")
-        start = None if after is None else key(DEAD_LETTERS_PK, after)
-        letters, _ = self._letters.page(limit + 1, start)
+        letters = self._letters.page_after(limit + 1, after)
         shown = letters[:limit]
         more = len(letters) > limit
         return DeadLetterPage(
@@ -54,9 +52,9 @@ class AdminService:
         list_scope = paging.scope("reseal")
         position = self._pager.position(list_scope, cursor)
         pk, sk = paging.text_field(position, "pk"), paging.text_field(position, "sk")
-        start = key(pk, sk) if pk and sk else None
         # A store with a freshly read keyring: the new key was just put first into the secret, and this
         # container's own keyring may have been read before that.
-        resealed, last = self._resealer().reseal_page(RESEAL_PAGE, start)
-        next_position = {"pk": last["pk"]["S"], "sk": last["sk"]["S"]} if last else None
+        resealed, next_position = self._resealer().reseal_page(
+            RESEAL_PAGE, {"pk": pk, "sk": sk} if pk and sk else None
+        )
         return ResealOut(resealed=resealed, next_cursor=self._pager.cursor(list_scope, next_position))

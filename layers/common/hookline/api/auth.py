@@ -26,11 +26,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from hookline.core.cache import BoundedCache, Missing
-from hookline.core.errors import DependencyError, ForbiddenError, NotFoundError, UnauthorizedError
+from hookline.core.errors import (
+    DependencyError,
+    ForbiddenError,
+    InvalidSessionError,
+    NotFoundError,
+    UnauthorizedError,
+)
 from hookline.core.ids import API_KEY_PREFIX
 from hookline.core.models import ApiKey, Scope
 from hookline.core.portal_session import PREFIX as PORTAL_SESSION_PREFIX
-from hookline.core.portal_session import InvalidSessionError, PortalSession
+from hookline.core.portal_session import PortalSession
 from hookline.storage.api_keys import ApiKeyStore
 
 ADMIN_REFRESH_SECONDS = 60.0

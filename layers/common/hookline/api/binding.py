@@ -13,14 +13,14 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from hookline.api.models import NamedValueError, RequestModel, check_event_type
+from hookline.api.models import RequestModel, check_event_type
 from hookline.core import clock, ids, jsonsafe
-from hookline.core.errors import InvalidRequestError, NotFoundError, PayloadTooLargeError
+from hookline.core.errors import InvalidRequestError, NamedValueError, NotFoundError, PayloadTooLargeError
 from hookline.core.models import DeliveryStatus
 from hookline.core.numbers import parse_whole
 
@@ -151,7 +151,6 @@ class QueryParam:
     name: str
     schema: dict[str, Any]
     description: str = ""
-    explode_csv: bool = field(default=False)  # several values, comma-separated (or the parameter repeated)
 
 
 LIMIT = QueryParam(

@@ -32,7 +32,6 @@ from hookline.observability import logger
 from hookline.storage.event_origins import EventOrigin, EventOrigins, OriginState
 from hookline.storage.queue import MAX_DELAY_SECONDS, DeliveryQueues
 from hookline.storage.scheduler import SchedulerGateway, ScheduleSpec, at_expression
-from hookline.storage.table import retention_expiry
 
 MAX_AHEAD_SECONDS = 365 * 86_400
 
@@ -84,7 +83,7 @@ class DelayedEvents:
             job=encode_job(job),
             schedule_name=job.event_id if by_scheduler else None,
         )
-        if not self._origins.add(origin, retention_expiry(self._retention_days, delay.due_at)):
+        if not self._origins.add(origin, clock.retention_expiry(self._retention_days, delay.due_at)):
             return  # a repeat of a request that already holds it
         release = ReleaseJob(job.tenant_id, job.event_id)
         try:

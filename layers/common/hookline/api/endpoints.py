@@ -27,7 +27,6 @@ from hookline.core.signing import generate_key, public_key
 from hookline.storage.breaker_state import BreakerStateStore
 from hookline.storage.endpoints import EndpointStore
 from hookline.storage.queue import DeliveryQueues
-from hookline.storage.table import endpoint_key
 
 DISABLED_THROUGH_API = "disabled through the API"
 RECOVER_FUTURE_TOLERANCE_SECONDS = 60
@@ -79,9 +78,8 @@ class EndpointService:
     def list(self, tenant_id: str, limit: int, cursor: str | None) -> EndpointPage:
         list_scope = paging.scope("endpoints", tenant_id)
         after = paging.text_field(self._pager.position(list_scope, cursor), "after")
-        start = None if after is None else endpoint_key(tenant_id, after)
-        endpoints, _ = self._endpoints.page(tenant_id, limit + 1, start, consistent=True)
-        if not endpoints and start is None:
+        endpoints = self._endpoints.page_after(tenant_id, limit + 1, after)
+        if not endpoints and after is None:
             self._tenants.require(tenant_id)  # an empty list of a tenant that does not exist is a 404
         shown = endpoints[:limit]
         more = len(endpoints) > limit

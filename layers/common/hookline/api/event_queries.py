@@ -18,11 +18,16 @@ from hookline.api.paging import Pager
 from hookline.api.tenants import KnownTenants
 from hookline.api.views import AttemptOut, AttemptPage, EventOut, EventPage, attempt_view, event_view
 from hookline.core import ids
-from hookline.core.errors import InvalidRequestError, NotFoundError, UnprocessableError
+from hookline.core.errors import (
+    InvalidRequestError,
+    NotFoundError,
+    SearchBudgetExceeded,
+    UnprocessableError,
+)
 from hookline.core.matching import is_valid_event_type
 from hookline.core.models import AttemptOutcome, DeliveryStatus, EventRecord
 from hookline.storage.event_log import EventLog
-from hookline.storage.event_search import EventFilter, EventSearch, SearchBudgetExceeded
+from hookline.storage.event_search import EventFilter, EventSearch
 
 FRESH_EVENT_SECONDS = 60  # dispatch writes the record; an id this young may simply not be recorded yet
 FRESH_EVENT_WAIT_SECONDS = 2.0

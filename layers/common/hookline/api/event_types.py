@@ -15,15 +15,8 @@ from hookline.api.models import EventTypeIn
 from hookline.api.paging import Pager
 from hookline.api.views import EventTypeOut, EventTypePage, event_type_view
 from hookline.core import clock
-from hookline.core.errors import NotFoundError
-from hookline.core.event_types import (
-    EventType,
-    SchemaCache,
-    SchemaMismatchError,
-    UnknownEventTypeError,
-    check_examples,
-    check_schema,
-)
+from hookline.core.errors import NotFoundError, SchemaMismatchError, UnknownEventTypeError
+from hookline.core.event_types import EventType, SchemaCache, check_examples, check_schema
 from hookline.storage.event_types import EventTypeCatalog, EventTypeStore
 
 

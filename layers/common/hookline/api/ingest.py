@@ -57,7 +57,6 @@ from hookline.observability import logger
 from hookline.storage.event_log import EventLog
 from hookline.storage.idempotency import IdempotencyRecord, IdempotencyStore
 from hookline.storage.queue import DeliveryQueues
-from hookline.storage.table import retention_expiry
 
 SPILL_BYTES = 200_000  # a job larger than this travels without its body (SQS's limit is 256 KiB)
 REPEAT_GRACE_SECONDS = 60
@@ -368,7 +367,7 @@ class IngestService:
             record = EventRecord(
                 event, FanoutState.PENDING, None, {}, overflow=True, only_endpoint=only_endpoint
             )
-            self._log.create(record, retention_expiry(self._settings.retention_days))
+            self._log.create(record, clock.event_expiry(event.event_id, self._settings.retention_days))
             job = EventJob(
                 event.tenant_id,
                 event.event_id,

@@ -23,7 +23,7 @@ from pydantic import (
 
 from hookline.core import clock, portal_session, signing
 from hookline.core.config import TargetPolicy
-from hookline.core.errors import InvalidRequestError
+from hookline.core.errors import InvalidRequestError, NamedValueError
 from hookline.core.filters import validate_filter
 from hookline.core.matching import (
     EVENT_TYPE_PATTERN,
@@ -100,10 +100,6 @@ RESERVED_HEADERS = frozenset(
         "authorization",
     }
 )
-
-
-class NamedValueError(ValueError):
-    """A validation failure whose message already names its field's path (``filter.data.x: ...``)."""
 
 
 class RequestModel(BaseModel):

@@ -14,7 +14,6 @@ from hookline.core.errors import DependencyError, InvalidRequestError, NotFoundE
 from hookline.core.jobs import ReplayJob
 from hookline.storage.queue import DeliveryQueues
 from hookline.storage.replays import Replay, ReplayStore
-from hookline.storage.table import retention_expiry
 
 
 class ReplayService:
@@ -51,7 +50,7 @@ class ReplayService:
             status=request.status,
             endpoint_id=request.endpoint_id,
         )
-        self._store.create(replay, retention_expiry(self._retention_days, self._now()))
+        self._store.create(replay, clock.retention_expiry(self._retention_days, self._now()))
         try:
             self._queue.send(ReplayJob(tenant_id, replay.replay_id))
         except DependencyError:

@@ -13,6 +13,7 @@ import time
 
 from hookline.api.models import RetryIn
 from hookline.api.views import RetryOut, matched_endpoints
+from hookline.core import clock
 from hookline.core.config import IngestSettings
 from hookline.core.errors import ConflictError, DependencyError, NotFoundError, NotSubscribedError
 from hookline.core.models import EventRecord
@@ -20,7 +21,6 @@ from hookline.delivery import resend
 from hookline.storage.endpoints import EndpointStore
 from hookline.storage.event_log import EventLog
 from hookline.storage.queue import DeliveryQueues
-from hookline.storage.table import retention_expiry
 
 
 class ResendService:
@@ -59,7 +59,7 @@ class ResendService:
                 endpoint.endpoint_id for endpoint in candidates if endpoint is not None and endpoint.enabled
             ]
         now = time.time()
-        expires_at = retention_expiry(self._settings.retention_days)
+        expires_at = clock.event_expiry(event_id, self._settings.retention_days)
         claims = [
             claimed
             for endpoint_id in targets

@@ -25,7 +25,7 @@ from hookline.core.errors import HooklineError, InvalidRequestError, NotFoundErr
 from hookline.core.jobs import FireJob
 from hookline.core.recurring import Schedule
 from hookline.storage.scheduler import SCHEDULED_TIME, SchedulerGateway, ScheduleSpec
-from hookline.storage.schedules import ScheduleStore, schedule_key
+from hookline.storage.schedules import ScheduleStore
 
 _CLEARABLE = ("ordering_key", "start_at", "end_at")
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -78,9 +78,8 @@ class ScheduleService:
     def list(self, tenant_id: str, limit: int, cursor: str | None) -> SchedulePage:
         list_scope = paging.scope("schedules", tenant_id)
         after = paging.text_field(self._pager.position(list_scope, cursor), "after")
-        start = None if after is None else schedule_key(tenant_id, after)
-        schedules, _ = self._store.page(tenant_id, limit + 1, start)
-        if not schedules and start is None:
+        schedules = self._store.page_after(tenant_id, limit + 1, after)
+        if not schedules and after is None:
             self._tenants.require(tenant_id)
         shown = schedules[:limit]
         more = len(schedules) > limit

@@ -15,7 +15,6 @@ from hookline.core.cache import MISSING, BoundedCache
 from hookline.core.errors import NotFoundError
 from hookline.core.models import ApiKey
 from hookline.storage.api_keys import ApiKeyStore
-from hookline.storage.table import api_key_meta_key
 from hookline.storage.tenants import TenantStore
 
 MAX_KNOWN_TENANTS = 10_000  # about 150 bytes each: at most ~1.5 MB, least recently used first out
@@ -100,8 +99,7 @@ class TenantService:
         self._tenants.require(tenant_id)
         list_scope = paging.scope("keys", tenant_id)
         after = paging.text_field(self._pager.position(list_scope, cursor), "after")
-        start = None if after is None else api_key_meta_key(tenant_id, after)
-        keys, _ = self._keys.page(tenant_id, limit + 1, start)
+        keys = self._keys.page_after(tenant_id, limit + 1, after)
         shown = keys[:limit]
         more = len(keys) > limit
         position = {"after": shown[-1].key_id} if more and shown else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from hookline.core.ids import event_id_unix_seconds
+
 
 def now_iso() -> str:
     return iso_from_unix(time.time())
@@ -24,6 +26,17 @@ def unix_now() -> int:
     return int(time.time())
 
 
-def retention_expiry(retention_days: int) -> int:
-    """The ``expires_at`` (Unix seconds) that DynamoDB's TTL uses to drop a record after the retention."""
-    return unix_now() + retention_days * 86_400
+def retention_expiry(retention_days: int, start: float) -> int:
+    """The ``expires_at`` (Unix seconds) that DynamoDB's TTL uses: ``retention_days`` after ``start``.
+
+    The one rule for where retention counts from: an event and everything written about it (its record,
+    deliveries, failure index entries, resend claims) count from the event, however late they are written
+    (``event_expiry``), so they go together. What lives on its own (a dead letter, a replay, a delayed
+    event's origin) counts from when it begins."""
+    return int(start) + retention_days * 86_400
+
+
+def event_expiry(event_id: str, retention_days: int) -> int:
+    """``retention_expiry`` counted from the event (its id's time; now for an id that is not ours)."""
+    minted = event_id_unix_seconds(event_id)
+    return retention_expiry(retention_days, time.time() if minted is None else minted)

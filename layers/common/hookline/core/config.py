@@ -19,8 +19,6 @@ from hookline.core.schedule import RetrySchedule
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-MAX_DELIVERY_TIMEOUT_SECONDS = 30.0
-
 
 class _Env:
     def __init__(self, environ: Mapping[str, str]) -> None:

@@ -21,22 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hookline.core.errors import ConfigurationError, HooklineError
+from hookline.core.errors import ConfigurationError, SealBrokenError, UnknownKeyError
 
 _SEAL_VERSION = "v1"
 _NONCE_BYTES = 12
 _MAC_BYTES = 16
 MIN_KEY_LENGTH = 32
-
-
-class UnknownKeyError(HooklineError):
-    """A sealed value names a key this container does not hold (yet): refresh the keyring and try again."""
-
-    retryable = True
-
-
-class SealBrokenError(HooklineError):
-    """A sealed value does not open with its key: tampered with, or moved to another endpoint."""
 
 
 def _aesgcm() -> type[Any]:
@@ -75,10 +65,6 @@ class Keyring:
     @classmethod
     def parse(cls, secret_string: str) -> Keyring:
         return cls(secret_string.split())
-
-    @property
-    def current_key_id(self) -> str:
-        return self._keys[0].key_id
 
     def seal(self, plaintext: str, context: str) -> str:
         key = self._keys[0]

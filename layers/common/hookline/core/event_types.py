@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hookline.core.errors import InvalidRequestError, UnprocessableError
+from hookline.core.errors import InvalidRequestError
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -26,18 +26,6 @@ if TYPE_CHECKING:
 MAX_CACHED_SCHEMAS = 1_000
 DRAFT202012_URI = "https://json-schema.org/draft/2020-12/schema"
 _MESSAGE_LIMIT = 300
-
-
-class SchemaMismatchError(UnprocessableError):
-    """An event's ``data`` breaks its type's schema. The message names the failing path (``data.amount``)."""
-
-    code = "schema_mismatch"
-
-
-class UnknownEventTypeError(UnprocessableError):
-    """The deployment requires registered event types, and this one is not in the catalog."""
-
-    code = "unknown_event_type"
 
 
 @dataclass(frozen=True, slots=True)

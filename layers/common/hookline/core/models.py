@@ -281,3 +281,36 @@ class DeadLetter:
     dead_lettered_at: str
     reason: str
     job: str  # the job's queue body, sent again by a redrive
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRef:
+    """Where one delivery is stored: its event's record, or an item of its own (``overflow``)."""
+
+    tenant_id: str
+    event_id: str
+    endpoint_id: str
+    overflow: bool = False
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        """(tenant, endpoint): the key of the endpoint's breaker and in-flight state."""
+        return self.tenant_id, self.endpoint_id
+
+
+DeliveryChange = tuple[str, Delivery | None, Delivery]  # endpoint id, the delivery as seen, the new one
+
+
+@dataclass(frozen=True, slots=True)
+class FailureEntry:
+    """An entry of an endpoint's index of failed deliveries (what ``recover`` sends again)."""
+
+    tenant_id: str
+    endpoint_id: str
+    event_id: str
+    failed_at: str  # ISO-8601 UTC
+
+    @property
+    def sort_key(self) -> str:
+        """Its place in the endpoint's index: by time, then event."""
+        return f"{self.failed_at}#{self.event_id}"

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hookline.core.crypto import Keyring
+from hookline.core.errors import InvalidSessionError
 from hookline.core.models import Scope
 
 PREFIX = "hkp_"
@@ -40,11 +41,6 @@ class PortalSession:
 
     def expired(self, now: float) -> bool:
         return now >= self.expires_at
-
-
-class InvalidSessionError(Exception):
-    """Not a session this deployment issued, tampered with, or expired. The message says which, in words
-    safe to show the holder."""
 
 
 def issue(keyring: Keyring, tenant_id: str, scopes: Iterable[Scope], expires_at: int) -> str:

@@ -27,15 +27,22 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookline.batch_response import report_failures
 from hookline.core import clock
-from hookline.core.errors import HooklineError
+from hookline.core.errors import ContendedWriteError, HooklineError
 from hookline.core.jobs import DeliverJob, EventJob, Job, decode_job, encode_job, job_kind
-from hookline.core.models import DeadLetter, Delivery, DeliveryStatus, Event, EventRecord, FanoutState
-from hookline.delivery.batch_response import report_failures
-from hookline.delivery.ports import DeadLetterKeeper, DeliveryLog, EndpointReader, Topic
+from hookline.core.models import (
+    DeadLetter,
+    Delivery,
+    DeliveryRef,
+    DeliveryStatus,
+    Event,
+    EventRecord,
+    FailureEntry,
+    FanoutState,
+)
+from hookline.core.ports import DeadLetterKeeper, DeliveryLog, EndpointReader, Topic
 from hookline.observability import logger, metrics
-from hookline.storage.event_log import DeliveryRef, failure_entry
-from hookline.storage.table import retention_expiry
 
 _SWAP_TRIES = 3
 
@@ -149,7 +156,7 @@ class DeadLetterHandler:
     # --- deliveries --------------------------------------------------------------------------------------
 
     def _mark_failed(self, message_id: str, job: DeliverJob, now_iso: str) -> Marked | None:
-        expires = retention_expiry(self._retention_days)
+        expires = clock.event_expiry(job.event_id, self._retention_days)
         for _ in range(_SWAP_TRIES):
             record = self._log.get(job.tenant_id, job.event_id)
             seen = record.deliveries.get(job.endpoint_id) if record else None
@@ -165,23 +172,16 @@ class DeadLetterHandler:
                 return None
             if seen.status is DeliveryStatus.FAILED:
                 break  # marked by an earlier run of this handler; the alert goes out again
-            failed = Delivery(
-                endpoint_id=seen.endpoint_id,
-                status=DeliveryStatus.FAILED,
-                attempts=seen.attempts,
-                round_base=seen.round_base,
-                last_error_kind=seen.last_error_kind,
-                last_error=seen.last_error,
-                history=seen.history,
-                updated_at=now_iso,
+            failed = seen.with_status(
+                DeliveryStatus.FAILED, next_attempt_at=None, claim=None, resend=None, updated_at=now_iso
             )
             ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
-            entry = failure_entry(job.tenant_id, job.endpoint_id, job.event_id, now_iso)
+            entry = FailureEntry(job.tenant_id, job.endpoint_id, job.event_id, now_iso)
             if self._log.swap(ref, seen, failed, entry, expires):
                 seen = failed
                 break
         else:
-            raise _StillChanging("the delivery kept changing while being marked failed")
+            raise ContendedWriteError("the delivery kept changing while being marked failed")
         self._keep(
             DeadLetter(
                 f"deliver#{job.tenant_id}#{job.event_id}#{job.endpoint_id}",
@@ -214,7 +214,7 @@ class DeadLetterHandler:
             traceparent=job.traceparent,
         )
         shown = EventRecord(event, FanoutState.DEAD_LETTERED, None, {}, only_endpoint=job.only_endpoint)
-        self._log.create(shown, retention_expiry(self._retention_days))
+        self._log.create(shown, clock.event_expiry(job.event_id, self._retention_days))
 
     # --- alerts ------------------------------------------------------------------------------------------
 
@@ -247,11 +247,7 @@ class DeadLetterHandler:
         )
 
     def _keep(self, letter: DeadLetter) -> None:
-        self._letters.keep(letter, retention_expiry(self._retention_days))
-
-
-class _StillChanging(HooklineError):
-    retryable = True
+        self._letters.keep(letter, clock.retention_expiry(self._retention_days, time.time()))
 
 
 def _delivery_summary(marked: Marked) -> dict[str, Any]:

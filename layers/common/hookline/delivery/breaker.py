@@ -19,7 +19,7 @@ from hookline.core.config import BreakerSettings
 from hookline.core.models import AttemptOutcome, AttemptResult, BreakerState
 
 if TYPE_CHECKING:
-    from hookline.delivery.ports import BreakerStates
+    from hookline.core.ports import BreakerStates
 
 
 class Gate(enum.Enum):

@@ -17,6 +17,7 @@ from hookline.delivery.rate_limit import RateLimiter
 from hookline.delivery.recorder import Recorder, Unrecorded
 from hookline.delivery.sender import WebhookSender
 from hookline.delivery.timed_jobs import TimedJobs
+from hookline.storage.batch_reads import TableBatchReads
 from hookline.storage.breaker_state import BreakerStateStore
 from hookline.storage.dead_letter_store import DeadLetterStore
 from hookline.storage.endpoints import EndpointCodec, EndpointDirectory, EndpointStore
@@ -59,7 +60,7 @@ def dispatcher() -> Dispatcher:
     )
     return Dispatcher(
         settings=settings,
-        loader=SnapshotLoader(table, directory, unrecorded),
+        loader=SnapshotLoader(TableBatchReads(table), directory, unrecorded),
         log=log,
         directory=directory,
         endpoints=endpoints,

@@ -19,11 +19,11 @@ from hookline import USER_AGENT
 from hookline.core import trace
 from hookline.core.errors import HooklineError
 from hookline.core.models import AttemptOutcome, AttemptResult, Delivery, FailureKind
+from hookline.core.ports import DeliveryLog, InFlightSlots, Sender
 from hookline.core.schedule import RetrySchedule
 from hookline.core.signing import webhook_headers
 from hookline.delivery.breaker import Breaker
 from hookline.delivery.plan import PairTask
-from hookline.delivery.ports import DeliveryLog, InFlightSlots, Sender
 from hookline.delivery.rate_limit import RateLimiter
 from hookline.delivery.settle import Settled, after_attempt, blank, claimed
 from hookline.observability import logger

@@ -19,14 +19,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from hookline.core import clock
 from hookline.core.errors import DependencyError
 from hookline.core.jobs import DeliverJob, EventJob, Job, RecoverJob, RedriveJob
-from hookline.core.models import Delivery, DeliveryStatus, EventRecord, FailureKind, FanoutState
+from hookline.core.models import Delivery, DeliveryStatus, EventRecord, FailureEntry, FailureKind, FanoutState
+from hookline.core.ports import DeadLetterKeeper, DeliveryLog, EndpointDirectoryPort, Jobs
 from hookline.delivery import resend
-from hookline.delivery.plan import RecordPlan, endpoint_wants
-from hookline.delivery.ports import DeadLetterKeeper, DeliveryLog, EndpointDirectoryPort, Jobs
-from hookline.delivery.recorder import expiry_for
+from hookline.delivery.plan import RecordPlan, matching_endpoints
 from hookline.delivery.timed_jobs import TimedJobs
 from hookline.observability import logger, metrics
-from hookline.storage.event_log import failure_entry
 from hookline.storage.table import Item
 
 SPILL_PAGE = 200  # deliveries created and queued per invocation of a large fan-out
@@ -84,20 +82,22 @@ class Expander:
         event = plan.event
         if event is None:
             raise DependencyError("the event of a large fan-out is not readable yet")
-        expires = expiry_for(event.event_id, self._retention_days)
+        expires = clock.event_expiry(event.event_id, self._retention_days)
         record = plan.record
         if record is None:
             record = EventRecord(
                 event, FanoutState.PENDING, None, {}, overflow=True, only_endpoint=job.only_endpoint
             )
             self._log.create(record, expires)
-        body = _parsed(event.body)
         endpoints = self._directory.endpoints(event.tenant_id)
-        wanted = sorted(
-            (e for e in endpoints.values() if job.only_endpoint in (None, e.endpoint_id)),
-            key=lambda e: e.endpoint_id,
-        )
-        wanted = [e for e in wanted if job.only_endpoint or endpoint_wants(e, event, body)]
+        if job.only_endpoint:
+            wanted = [endpoints[job.only_endpoint]] if job.only_endpoint in endpoints else []
+        else:
+            # Matched once, when the plan did (it did unless the ids came from the record).
+            matched = plan.endpoint_ids
+            if matched is None:
+                matched = matching_endpoints(event, endpoints)
+            wanted = [endpoints[e] for e in matched if e in endpoints]
         after = job.after
         page = [e for e in wanted if after is None or e.endpoint_id > after][:SPILL_PAGE]
         if event.ordering_key is not None:
@@ -124,7 +124,7 @@ class Expander:
                     updated_at=clock.iso_from_unix(now),
                 )
                 if self._log.create_overflow_delivery(record, failed, expires):
-                    entry = failure_entry(
+                    entry = FailureEntry(
                         event.tenant_id, endpoint.endpoint_id, event.event_id, clock.iso_from_unix(now)
                     )
                     self._log.index_failure(entry, expires)
@@ -227,16 +227,8 @@ class Expander:
     ) -> tuple[resend.ResendClaimed | None, bool]:
         """Claim a failed delivery for another round (recover, redrive). Returns the claim, or None and
         whether the delivery is settled: no longer failed, so there is nothing left to resend."""
-        expires = expiry_for(record.event.event_id, self._retention_days)
+        expires = clock.event_expiry(record.event.event_id, self._retention_days)
         claimed = resend.claim(self._log, record, endpoint_id, now, True, expires)
         if claimed is not None:
             return claimed, False
         return None, not resend.claimable(record.deliveries.get(endpoint_id), now, only_failed=True)
-
-
-def _parsed(body: str) -> dict[str, Any] | None:
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None

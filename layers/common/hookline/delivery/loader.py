@@ -7,7 +7,6 @@ deliver jobs read records. Breaker states are read for the endpoints the batch w
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 
@@ -15,13 +14,11 @@ from hookline.core.cache import BoundedCache, Missing
 from hookline.core.errors import HooklineError
 from hookline.core.jobs import DeliverJob, EventJob, Job
 from hookline.core.models import BreakerState, Endpoint, Event, EventRecord
-from hookline.delivery.plan import Received, Snapshot, endpoint_wants, needs_overflow
+from hookline.core.ports import BatchReads, RecordReads
+from hookline.delivery.plan import Received, Snapshot, matching_endpoints, needs_overflow
 from hookline.delivery.recorder import Unrecorded
 from hookline.observability import logger
-from hookline.storage.breaker_state import breaker_from_item, is_breaker_item
 from hookline.storage.endpoints import EndpointDirectory
-from hookline.storage.event_log import assemble
-from hookline.storage.table import Item, Table, delivery_key, event_key, health_key
 
 RecordKey = tuple[str, str]
 BREAKER_CACHE_SECONDS = 2.0  # breaker states opened by other containers reach this one within this time
@@ -31,12 +28,12 @@ MAX_CACHED_BREAKERS = 20_000  # a few hundred bytes each: at most a few MB, leas
 class SnapshotLoader:
     def __init__(
         self,
-        table: Table,
+        reads: BatchReads,
         directory: EndpointDirectory,
         unrecorded: Unrecorded,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._table = table
+        self._reads = reads
         self._directory = directory
         self._unrecorded = unrecorded
         # Breaker state per endpoint (None: no state) as last read, so a busy container reads each endpoint's
@@ -73,33 +70,29 @@ class SnapshotLoader:
                 logger.warning("could not read a tenant's endpoints", extra={"reason": str(exc)})
                 unloadable |= {r.index for r in received if r.job is not None and _tenant(r.job) == tenant_id}
         fresh: dict[tuple[str, str], BreakerState | None] = {}
-        keys_by_record = {
-            r.index: _keys(
-                r, endpoints.get(_tenant(r.job) or "", {}), lambda key: self._cached_breaker(key, fresh)
+        matched: dict[RecordKey, tuple[str, ...]] = {}
+        reads_by_record = {
+            r.index: _reads(
+                r,
+                endpoints.get(_tenant(r.job) or "", {}),
+                lambda key: self._cached_breaker(key, fresh),
+                matched,
             )
             for r in received
             if r.job is not None and r.index not in unloadable
         }
         records: dict[RecordKey, EventRecord] = {}
         breakers: dict[tuple[str, str], BreakerState] = {k: v for k, v in fresh.items() if v is not None}
-        asked = {
-            (k["pk"]["S"].removeprefix("T#"), k["sk"]["S"].removeprefix("HEALTH#"))
-            for keys in keys_by_record.values()
-            for k in keys
-            if k["sk"]["S"].startswith("HEALTH#")
-        }
-        all_keys = [key for keys in keys_by_record.values() for key in keys]
+        asked = {pair for reads in reads_by_record.values() for pair in reads.breakers}
         try:
-            self._absorb(self._table.batch_get(all_keys, "load batch") if all_keys else [], records, breakers)
+            self._absorb(self._reads.read(list(reads_by_record.values()), "load batch"), records, breakers)
         except HooklineError as exc:
             logger.warning(
                 "could not load the batch at once; loading record by record", extra={"reason": str(exc)}
             )
-            for index, keys in keys_by_record.items():
+            for index, reads in reads_by_record.items():
                 try:
-                    self._absorb(
-                        self._table.batch_get(keys, "load record") if keys else [], records, breakers
-                    )
+                    self._absorb(self._reads.read([reads], "load record"), records, breakers)
                 except HooklineError:
                     unloadable.add(index)
         for key in asked:
@@ -110,57 +103,53 @@ class SnapshotLoader:
             breakers=breakers,
             unloadable=frozenset(unloadable),
             known=self._unrecorded.snapshot(),
+            matched=matched,
         )
 
     @staticmethod
     def _absorb(
-        items: Iterable[Item],
+        read: tuple[dict[RecordKey, EventRecord], dict[tuple[str, str], BreakerState]],
         records: dict[RecordKey, EventRecord],
         breakers: dict[tuple[str, str], BreakerState],
     ) -> None:
-        items = list(items)
-        records.update(assemble(items))
-        for item in items:
-            if is_breaker_item(item):
-                state = breaker_from_item(item)
-                breakers[(state.tenant_id, state.endpoint_id)] = state
+        records.update(read[0])
+        breakers.update(read[1])
 
 
 def _tenant(job: Job | None) -> str | None:
     return getattr(job, "tenant_id", None)
 
 
-def _keys(
-    received: Received, endpoints: dict[str, Endpoint], cached: Callable[[tuple[str, str]], bool]
-) -> list[Item]:
+def _reads(
+    received: Received,
+    endpoints: dict[str, Endpoint],
+    cached: Callable[[tuple[str, str]], bool],
+    matched: dict[RecordKey, tuple[str, ...]],
+) -> RecordReads:
+    """What the record needs read; an event job's matching endpoints go into ``matched`` on the way."""
     job = received.job
-    keys: list[Item] = []
+    event: tuple[str, str] | None = None
+    delivery: tuple[str, str, str] | None = None
     targets: list[str] = []
     if isinstance(job, DeliverJob):
-        keys.append(event_key(job.tenant_id, job.event_id))
-        keys.append(delivery_key(job.tenant_id, job.event_id, job.endpoint_id))
+        event = (job.tenant_id, job.event_id)
+        delivery = (job.tenant_id, job.event_id, job.endpoint_id)
         targets = [job.endpoint_id]
     elif isinstance(job, EventJob):
         if job.read_first or job.body is None or received.receive_count > 1:
-            keys.append(event_key(job.tenant_id, job.event_id))
+            event = (job.tenant_id, job.event_id)
         if job.body is not None:
-            targets = _targets(job, job.body, endpoints)
+            targets = _targets(job, job.body, endpoints, matched)
     tenant_id = _tenant(job) or ""
-    keys.extend(health_key(tenant_id, e) for e in targets if not cached((tenant_id, e)))
-    return keys
+    breakers = tuple((tenant_id, e) for e in targets if not cached((tenant_id, e)))
+    return RecordReads(event, delivery, breakers)
 
 
-def _targets(job: EventJob, body_text: str, endpoints: dict[str, Endpoint]) -> list[str]:
+def _targets(
+    job: EventJob, body_text: str, endpoints: dict[str, Endpoint], matched: dict[RecordKey, tuple[str, ...]]
+) -> list[str]:
     if job.only_endpoint:
         return [job.only_endpoint]
     event = Event(job.tenant_id, job.event_id, job.event_type, job.timestamp, body_text)
-    try:
-        body = json.loads(body_text)
-    except ValueError:
-        body = None
-    wanted = [
-        e.endpoint_id
-        for e in endpoints.values()
-        if endpoint_wants(e, event, body if isinstance(body, dict) else None)
-    ]
-    return [] if needs_overflow(len(wanted), body_text) else wanted
+    wanted = matched[(job.tenant_id, job.event_id)] = matching_endpoints(event, endpoints)
+    return [] if needs_overflow(len(wanted), body_text) else list(wanted)

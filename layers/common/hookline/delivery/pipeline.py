@@ -24,13 +24,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from hookline.batch_response import report_failures
 from hookline.core import clock, trace
 from hookline.core.config import DispatchSettings
 from hookline.core.errors import HooklineError
@@ -43,7 +44,7 @@ from hookline.core.models import (
     FailureKind,
     FanoutState,
 )
-from hookline.delivery.batch_response import report_failures
+from hookline.core.ports import Alerts, DeliveryLog, EndpointDirectoryPort, EndpointWriter, Jobs
 from hookline.delivery.breaker import Breaker, BreakerChange, Observed, Transition
 from hookline.delivery.effects import (
     IN_FLIGHT_LIMIT,
@@ -67,9 +68,9 @@ from hookline.delivery.plan import (
     plan_deliver,
     plan_event,
 )
-from hookline.delivery.ports import Alerts, DeliveryLog, EndpointDirectoryPort, EndpointWriter, Jobs, Loader
-from hookline.delivery.recorder import Persisted, Recorder, RecordWork, expiry_for, split_all
-from hookline.delivery.settle import Next, without_attempt
+from hookline.delivery.ports import Loader
+from hookline.delivery.recorder import Persisted, Recorder, RecordWork, split_all
+from hookline.delivery.settle import Next, Settled, without_attempt
 from hookline.observability import logger, metrics
 
 PROVISIONAL_RECORD_AFTER_SECONDS = 1.0  # a slow first round makes its event visible before it settles
@@ -183,7 +184,7 @@ class Dispatcher:
 
     def _run_effects(self, plans: dict[int, RecordPlan], snapshot: Snapshot) -> dict[int, RecordWork]:
         works = {
-            index: RecordWork(plan)
+            index: _Effects(plan)
             for index, plan in plans.items()
             if plan.retry_after is None and plan.kind in {RecordKind.EVENT, RecordKind.DELIVER}
         }
@@ -228,9 +229,9 @@ class Dispatcher:
                 _wait(work, waited, effect.seconds)
                 metrics.add_metric(name="DeliveriesDeferred", unit=MetricUnit.Count, value=1)
             elif isinstance(effect, ClaimLost):
-                work.plan.retry_after = LOST_CLAIM_RETRY_SECONDS
+                work.retry_after = LOST_CLAIM_RETRY_SECONDS
         self._mark_slow(cut_off - marked, snapshot)
-        return works
+        return {index: work.frozen() for index, work in works.items()}
 
     def _timed_attempt(self, task: Any, began: dict[int, float]) -> AttemptEffect:
         began[id(task)] = time.monotonic()
@@ -243,7 +244,7 @@ class Dispatcher:
             logger.exception("attempt failed unexpectedly", extra={"event_id": task.ref.event_id})
             return Deferred(self._settings.retry_schedule.min_delay, "internal")
 
-    def _write_provisional(self, works: dict[int, RecordWork], slow: set[int]) -> None:
+    def _write_provisional(self, works: dict[int, _Effects], slow: set[int]) -> None:
         """Sends are slow: make those events visible now, as pending, rather than after they settle."""
         for index in slow:
             plan = works[index].plan
@@ -252,7 +253,9 @@ class Dispatcher:
             pending = {ep: Delivery(ep, DeliveryStatus.PENDING) for ep in plan.endpoint_ids or ()}
             record = EventRecord(plan.event, FanoutState.DONE, plan.endpoint_ids, dict(pending))
             try:
-                if self._log.create(record, expiry_for(plan.event.event_id, self._settings.retention_days)):
+                if self._log.create(
+                    record, clock.event_expiry(plan.event.event_id, self._settings.retention_days)
+                ):
                     works[index].provisional = pending
             except HooklineError as exc:
                 logger.warning("could not write a provisional record", extra={"reason": str(exc)})
@@ -288,6 +291,8 @@ class Dispatcher:
             return self._dead_letter_body(plan.received)
         if plan.retry_after is not None:
             return plan.retry_after
+        if work is not None and work.retry_after is not None:
+            return work.retry_after
         if plan.kind is RecordKind.EXPAND:
             return self._expand(plan)
         if persisted is None or not persisted.ok:
@@ -435,7 +440,31 @@ def _trace(received: dict[int, Received], fates: dict[int, int | None]) -> None:
         )
 
 
-def _wait(work: RecordWork, task: PairTask, seconds: float) -> None:
+@dataclass
+class _Effects:
+    """One record's effects as they come in, frozen into its ``RecordWork`` once all are in."""
+
+    plan: RecordPlan
+    settled: list[Settled] = field(default_factory=list)
+    handed: list[tuple[PairTask, float]] = field(default_factory=list)
+    claimed_as: dict[str, Delivery] = field(default_factory=dict)
+    provisional: dict[str, Delivery] | None = None
+    requeue: list[tuple[DeliverJob, float]] = field(default_factory=list)
+    retry_after: int | None = None
+
+    def frozen(self) -> RecordWork:
+        return RecordWork(
+            self.plan,
+            tuple(self.settled),
+            tuple(self.handed),
+            self.claimed_as,
+            self.provisional,
+            tuple(self.requeue),
+            self.retry_after,
+        )
+
+
+def _wait(work: _Effects, task: PairTask, seconds: float) -> None:
     """The pair goes on later, without an attempt now. An event job hands it to a deliver job (its state is
     written); a deliver job sends itself again, delayed, and nothing needs writing."""
     if work.plan.kind is RecordKind.EVENT:

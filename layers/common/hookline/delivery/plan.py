@@ -18,12 +18,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from hookline.core.body_codec import stored_body_bytes
 from hookline.core.filters import matches
 from hookline.core.jobs import DeliverJob, EventJob, Job
 from hookline.core.matching import event_type_matches
 from hookline.core.models import (
     BreakerState,
     Delivery,
+    DeliveryRef,
     Endpoint,
     Event,
     EventRecord,
@@ -32,8 +34,6 @@ from hookline.core.models import (
 )
 from hookline.core.schedule import RetrySchedule
 from hookline.delivery.breaker import Breaker, Gate
-from hookline.storage.event_log import DeliveryRef
-from hookline.storage.records import stored_body_bytes
 
 INLINE_ENDPOINT_LIMIT = 25  # more matching endpoints than this: deliveries get items (and jobs) of their own
 INLINE_BODY_LIMIT = 16_384  # a larger stored (compressed) body: deliveries apart too
@@ -70,7 +70,6 @@ class Received:
 
 @dataclass(frozen=True, slots=True)
 class PairTask:
-    record_index: int
     ref: DeliveryRef
     event: Event
     endpoint: Endpoint | None
@@ -98,19 +97,17 @@ class PairTask:
         )
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class RecordPlan:
     received: Received
     kind: RecordKind
     event: Event | None = None
     record: EventRecord | None = None
     endpoint_ids: tuple[str, ...] | None = None
-    tasks: list[PairTask] = field(default_factory=list)
+    tasks: tuple[PairTask, ...] = ()
     retry_after: int | None = None  # decided at planning: come back after this many seconds
     dead_letter_body: bool = False  # an unreadable ordered message: to the DLQ now, not after many receives
-    carried: dict[str, Delivery] = field(
-        default_factory=dict
-    )  # outcomes a job carried that are not stored yet
+    carried: Mapping[str, Delivery] = field(default_factory=dict)  # outcomes a job carried, not stored yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +119,8 @@ class Snapshot:
     breakers: Mapping[tuple[str, str], BreakerState]
     unloadable: frozenset[int] = frozenset()  # records whose data could not be loaded: they retry
     known: Mapping[tuple[str, str, str], Delivery] = field(default_factory=dict)  # outcomes not yet stored
+    # (tenant, event) -> ``matching_endpoints``, for the event jobs the loader matched (to read breakers)
+    matched: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
 class InlineBudget:
@@ -162,6 +161,12 @@ def endpoint_wants(endpoint: Endpoint, event: Event, body: Mapping[str, object] 
     return endpoint.filter is None or (body is not None and matches(endpoint.filter, body))
 
 
+def matching_endpoints(event: Event, endpoints: Mapping[str, Endpoint]) -> tuple[str, ...]:
+    """The ids of the endpoints whose event types and content filter select the event, in order."""
+    body = _parsed(event.body)
+    return tuple(sorted(e.endpoint_id for e in endpoints.values() if endpoint_wants(e, event, body)))
+
+
 def needs_overflow(endpoint_count: int, body: str) -> bool:
     """Deliveries apart when there are many, or when the body as stored (compressed) is large: every inline
     delivery's write is billed on the whole record, body included."""
@@ -191,37 +196,49 @@ def plan_event(received: Received, job: EventJob, snapshot: Snapshot, settings: 
             traceparent=job.traceparent,
         )
     )
-    plan = RecordPlan(received, RecordKind.EVENT, event=event, record=record)
     tenant_endpoints = snapshot.endpoints.get(job.tenant_id, {})
+    matched_now: tuple[str, ...] | None = None
     if record is not None and record.endpoint_ids is not None and record.fanout is FanoutState.DONE:
         matched = record.endpoint_ids
     elif job.only_endpoint or (record is not None and record.only_endpoint):
         only = job.only_endpoint or (record.only_endpoint if record else None)
         matched = (only,) if only else ()
     else:
-        body = _parsed(event.body)
-        matched = tuple(
-            sorted(e.endpoint_id for e in tenant_endpoints.values() if endpoint_wants(e, event, body))
-        )
+        known_match = snapshot.matched.get(key)
+        matched = matching_endpoints(event, tenant_endpoints) if known_match is None else known_match
+        matched_now = matched
     if (record is not None and record.overflow) or (
         record is None and needs_overflow(len(matched), event.body)
     ):
-        plan.kind = RecordKind.EXPAND
-        return plan
-    plan.endpoint_ids = matched
+        # The spill goes on from the endpoints matched here, when they were (not taken from the record).
+        return RecordPlan(received, RecordKind.EXPAND, event=event, record=record, endpoint_ids=matched_now)
     deliveries = dict(record.deliveries) if record else {}
+    carried: dict[str, Delivery] = {}
     remembered = [d for (t, e, _), d in snapshot.known.items() if (t, e) == key]
     for known in (*job.known, *remembered):
         if is_newer(known, deliveries.get(known.endpoint_id)):
-            deliveries[known.endpoint_id] = plan.carried[known.endpoint_id] = known
-    for endpoint_id in matched:
-        seen = deliveries.get(endpoint_id)
-        task = _first_round_task(
-            received, event, endpoint_id, tenant_endpoints.get(endpoint_id), seen, snapshot, settings
+            deliveries[known.endpoint_id] = carried[known.endpoint_id] = known
+    tasks = (
+        _first_round_task(
+            received,
+            event,
+            endpoint_id,
+            tenant_endpoints.get(endpoint_id),
+            deliveries.get(endpoint_id),
+            snapshot,
+            settings,
         )
-        if task is not None:
-            plan.tasks.append(task)
-    return plan
+        for endpoint_id in matched
+    )
+    return RecordPlan(
+        received,
+        RecordKind.EVENT,
+        event=event,
+        record=record,
+        endpoint_ids=matched,
+        tasks=tuple(task for task in tasks if task is not None),
+        carried=carried,
+    )
 
 
 def _first_round_task(
@@ -238,7 +255,7 @@ def _first_round_task(
         seen.status.final or seen.resend_held(settings.now) or seen.claim_held(settings.now)
     ):
         return None  # settled, or a resend or deliver job carries it (and holds its claim)
-    base = PairTask(received.index, ref, event, endpoint, seen, Step.SPLIT)
+    base = PairTask(ref, event, endpoint, seen, Step.SPLIT)
     if endpoint is None:
         return replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DELETED)
     if not endpoint.enabled:
@@ -260,63 +277,68 @@ def plan_deliver(
     received: Received, job: DeliverJob, snapshot: Snapshot, settings: PlanSettings
 ) -> RecordPlan:
     record = snapshot.records.get((job.tenant_id, job.event_id))
-    plan = RecordPlan(received, RecordKind.DELIVER, record=record)
     if record is None:
-        return plan  # expired or never written: nothing to deliver
-    plan.event = record.event
+        return RecordPlan(received, RecordKind.DELIVER)  # expired or never written: nothing to deliver
     seen = record.deliveries.get(job.endpoint_id)
+    carried: dict[str, Delivery] = {}
     for known in (job.known, snapshot.known.get((job.tenant_id, job.event_id, job.endpoint_id))):
         if known is not None and is_newer(known, seen):
-            seen = plan.carried[job.endpoint_id] = known
-    if plan.carried and seen is not None and not seen.status.final:
-        # Write what was carried first; this job comes straight back to go on from it.
-        ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
-        plan.tasks.append(
-            PairTask(received.index, ref, record.event, None, seen, Step.WAIT, resend_token=job.resend_token)
-        )
-        return plan
+            seen = carried[job.endpoint_id] = known
     ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
-    endpoint = snapshot.endpoints.get(job.tenant_id, {}).get(job.endpoint_id)
-    base = PairTask(
-        received.index,
-        ref,
-        record.event,
-        endpoint,
-        seen,
-        Step.DROP,
-        resend_token=job.resend_token,
-        waits=job.waits,
-    )
-    now = settings.now
-    if seen is None:
-        return plan
-    owned_by_resend = seen.resend is not None and seen.resend.token == job.resend_token
-    if job.resend_token is not None and not owned_by_resend:
-        return plan  # a resend that already ran, or one that was given up
-    if job.resend_token is None and seen.resend_held(now):
-        return plan  # an operator's resend carries this delivery now
-    if seen.status.final:
-        return plan
-    if endpoint is None:
-        plan.tasks.append(replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DELETED))
-    elif not endpoint.enabled:
-        plan.tasks.append(replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DISABLED))
-    elif seen.round_attempts >= settings.schedule.max_attempts:
-        plan.tasks.append(replace(base, step=Step.EXHAUST))
-    elif seen.next_attempt_at is not None and seen.next_attempt_at > now + 1:
-        plan.tasks.append(replace(base, step=Step.WAIT, delay=seen.next_attempt_at - now))
-    elif seen.claim_held(now):
-        plan.tasks.append(
-            replace(base, step=Step.WAIT, delay=(seen.claim.until if seen.claim else now) - now + 1)
+    if carried and seen is not None and not seen.status.final:
+        # Write what was carried first; this job comes straight back to go on from it.
+        task: PairTask | None = PairTask(
+            ref, record.event, None, seen, Step.WAIT, resend_token=job.resend_token
         )
     else:
-        gate, wait = Breaker.admit(snapshot.breakers.get((job.tenant_id, job.endpoint_id)), now)
-        if gate is Gate.WAIT:
-            plan.tasks.append(replace(base, step=Step.SPLIT, delay=wait))
-        else:
-            task = _send(base, endpoint, snapshot, settings, probe=gate is Gate.PROBE)
-            plan.tasks.append(replace(task, claim=True))
-    return plan
+        endpoint = snapshot.endpoints.get(job.tenant_id, {}).get(job.endpoint_id)
+        base = PairTask(
+            ref, record.event, endpoint, seen, Step.DROP, resend_token=job.resend_token, waits=job.waits
+        )
+        task = _deliver_task(job, base, seen, endpoint, snapshot, settings)
+    return RecordPlan(
+        received,
+        RecordKind.DELIVER,
+        event=record.event,
+        record=record,
+        tasks=() if task is None else (task,),
+        carried=carried,
+    )
+
+
+def _deliver_task(
+    job: DeliverJob,
+    base: PairTask,
+    seen: Delivery | None,
+    endpoint: Endpoint | None,
+    snapshot: Snapshot,
+    settings: PlanSettings,
+) -> PairTask | None:
+    """What a deliver job does with its pair now; None: nothing (the job is done with)."""
+    now = settings.now
+    if seen is None:
+        return None
+    owned_by_resend = seen.resend is not None and seen.resend.token == job.resend_token
+    if job.resend_token is not None and not owned_by_resend:
+        return None  # a resend that already ran, or one that was given up
+    if job.resend_token is None and seen.resend_held(now):
+        return None  # an operator's resend carries this delivery now
+    if seen.status.final:
+        return None
+    if endpoint is None:
+        return replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DELETED)
+    if not endpoint.enabled:
+        return replace(base, step=Step.FAIL, failure=FailureKind.ENDPOINT_DISABLED)
+    if seen.round_attempts >= settings.schedule.max_attempts:
+        return replace(base, step=Step.EXHAUST)
+    if seen.next_attempt_at is not None and seen.next_attempt_at > now + 1:
+        return replace(base, step=Step.WAIT, delay=seen.next_attempt_at - now)
+    if seen.claim_held(now):
+        return replace(base, step=Step.WAIT, delay=(seen.claim.until if seen.claim else now) - now + 1)
+    gate, wait = Breaker.admit(snapshot.breakers.get((job.tenant_id, job.endpoint_id)), now)
+    if gate is Gate.WAIT:
+        return replace(base, step=Step.SPLIT, delay=wait)
+    return replace(_send(base, endpoint, snapshot, settings, probe=gate is Gate.PROBE), claim=True)
 
 
 def _send(

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hookline.core.errors import DependencyError
-from hookline.delivery.ports import RateSlots
+from hookline.core.ports import RateSlots
 
 SPACING_MARGIN = 1.2
 MAX_IN_PROCESS_WAIT_SECONDS = 1.0

@@ -15,31 +15,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from hookline.core import clock
-from hookline.core.errors import HooklineError
-from hookline.core.ids import event_id_unix_seconds
+from hookline.core.errors import ContendedWriteError, HooklineError
 from hookline.core.jobs import DeliverJob, EventJob, Job
-from hookline.core.models import Delivery, DeliveryStatus, EventRecord, FanoutState
+from hookline.core.models import Delivery, DeliveryRef, DeliveryStatus, EventRecord, FailureEntry, FanoutState
+from hookline.core.ports import DeliveryLog, Jobs
 from hookline.delivery.plan import PairTask, RecordKind, RecordPlan
-from hookline.delivery.ports import DeliveryLog, Jobs
 from hookline.delivery.settle import Next, Settled, handed_over
 from hookline.observability import logger
-from hookline.storage.event_log import DeliveryRef, FailureEntry, failure_entry
-from hookline.storage.table import retention_expiry
 
 _UNRECORDED_LIMIT = 10_000
 LOST_SWAP_RETRY_SECONDS = 2
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class RecordWork:
-    """One received record after its effects: what to write, and what to hand on."""
+    """One received record after its effects (the pipeline's effects stage makes it): what to write, and
+    what to hand on."""
 
     plan: RecordPlan
-    settled: list[Settled] = field(default_factory=list)
-    handed: list[tuple[PairTask, float]] = field(default_factory=list)  # to deliver jobs, with a delay
-    claimed_as: dict[str, Delivery] = field(default_factory=dict)
-    provisional: dict[str, Delivery] | None = None  # pending deliveries written before slow sends finished
-    requeue: list[tuple[DeliverJob, float]] = field(default_factory=list)  # this deliver job again, later
+    settled: tuple[Settled, ...] = ()
+    handed: tuple[tuple[PairTask, float], ...] = ()  # to deliver jobs, with a delay
+    claimed_as: Mapping[str, Delivery] = field(default_factory=dict)
+    provisional: Mapping[str, Delivery] | None = None  # pending deliveries written before slow sends finished
+    requeue: tuple[tuple[DeliverJob, float], ...] = ()  # this deliver job again, later
+    retry_after: int | None = None  # an effect decided it: the record comes back after this many seconds
 
 
 @dataclass
@@ -47,7 +46,6 @@ class Persisted:
     ok: bool  # written (or carried on by a replacement job)
     split: list[tuple[DeliverJob, int]] = field(default_factory=list)
     dead_letters: list[DeliverJob] = field(default_factory=list)
-    spooled: bool = False
     come_back: int | None = None  # an ordered delivery's retry or wait: its message stays in flight
 
 
@@ -90,7 +88,7 @@ class Recorder:
         deliveries = self._new_deliveries(work, now)
         event = plan.event
         failures = [
-            failure_entry(event.tenant_id, endpoint_id, event.event_id, clock.iso_from_unix(now))
+            FailureEntry(event.tenant_id, endpoint_id, event.event_id, clock.iso_from_unix(now))
             for endpoint_id, delivery in deliveries.items()
             if event is not None and delivery.status is DeliveryStatus.FAILED
         ]
@@ -127,7 +125,7 @@ class Recorder:
     ) -> None:
         plan = work.plan
         assert plan.event is not None and plan.endpoint_ids is not None
-        expires = expiry_for(plan.event.event_id, self._retention_days)
+        expires = clock.event_expiry(plan.event.event_id, self._retention_days)
         record = plan.record
         if record is None and work.provisional is None:
             complete = EventRecord(plan.event, FanoutState.DONE, plan.endpoint_ids, dict(deliveries))
@@ -135,7 +133,7 @@ class Recorder:
                 return
             record = self._log.get(plan.event.tenant_id, plan.event.event_id)
             if record is None:
-                raise _Missing("the event record vanished while being written")
+                raise ContendedWriteError("the event record vanished while being written")
         stored = dict(record.deliveries) if record else {}
         if work.provisional:
             stored.update(work.provisional)
@@ -154,7 +152,7 @@ class Recorder:
     ) -> list[DeliveryRef]:
         plan = work.plan
         assert plan.event is not None
-        expires = expiry_for(plan.event.event_id, self._retention_days)
+        expires = clock.event_expiry(plan.event.event_id, self._retention_days)
         stored = plan.record.deliveries if plan.record is not None else {}
         overflow = plan.record.overflow if plan.record is not None else False
         lost = self._swap_each(work, stored, overflow, deliveries, failures, expires)
@@ -266,15 +264,11 @@ class Recorder:
                     "could not carry outcomes on; keeping them in memory", extra={"reason": str(exc)}
                 )
             else:
-                return Persisted(ok=True, spooled=True)
+                return Persisted(ok=True)
         if plan.event is not None:
             for delivery in deliveries.values():
                 self._unrecorded.remember(plan.event.tenant_id, plan.event.event_id, delivery)
         return Persisted(ok=False)
-
-
-class _Missing(HooklineError):
-    retryable = True
 
 
 def _same_pair(job: DeliverJob, other: DeliverJob) -> bool:
@@ -287,11 +281,6 @@ def _same_pair(job: DeliverJob, other: DeliverJob) -> bool:
 
 def _with_delay(task: PairTask, delay: float) -> PairTask:
     return replace(task, delay=delay)
-
-
-def expiry_for(event_id: str, retention_days: int) -> int:
-    """Retention counts from the event, however late its deliveries are written."""
-    return retention_expiry(retention_days, event_id_unix_seconds(event_id))
 
 
 def split_all(pending: Sequence[tuple[int, DeliverJob, int]], queue: Jobs) -> set[int]:

@@ -18,12 +18,18 @@ from typing import TYPE_CHECKING
 from hookline.core import clock, ids
 from hookline.core.errors import HooklineError
 from hookline.core.jobs import DeliverJob
-from hookline.core.models import RESEND_HOLD_SECONDS, Delivery, DeliveryStatus, EventRecord, ResendClaim
+from hookline.core.models import (
+    RESEND_HOLD_SECONDS,
+    Delivery,
+    DeliveryRef,
+    DeliveryStatus,
+    EventRecord,
+    ResendClaim,
+)
 from hookline.observability import logger
-from hookline.storage.event_log import DeliveryRef
 
 if TYPE_CHECKING:  # the API imports this module: keep the dispatch pipeline out of its cold start
-    from hookline.delivery.ports import DeliveryLog, Jobs
+    from hookline.core.ports import DeliveryLog, Jobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +68,11 @@ def claim(
         return None
     ref = DeliveryRef(record.event.tenant_id, record.event.event_id, endpoint_id, overflow=record.overflow)
     base = seen or Delivery(endpoint_id, DeliveryStatus.PENDING)
-    claimed = Delivery(
-        endpoint_id=endpoint_id,
-        status=DeliveryStatus.PENDING,
-        attempts=base.attempts,
+    claimed = base.with_status(
+        DeliveryStatus.PENDING,
         round_base=base.attempts,
         next_attempt_at=now,
-        last_error_kind=base.last_error_kind,
-        last_error=base.last_error,
-        history=base.history,
+        claim=None,
         resend=ResendClaim(ids.new_token(), now + RESEND_HOLD_SECONDS),
         updated_at=clock.iso_from_unix(now),
     )

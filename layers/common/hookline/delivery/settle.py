@@ -44,17 +44,9 @@ def blank(task: PairTask) -> Delivery:
 def claimed(task: PairTask, now: float, hold_seconds: float, owner: str) -> Delivery:
     """The delivery with a claim on its next attempt."""
     seen = blank(task)
-    return Delivery(
-        endpoint_id=seen.endpoint_id,
-        status=seen.status,
-        attempts=seen.attempts,
-        round_base=seen.round_base,
-        next_attempt_at=seen.next_attempt_at,
-        last_error_kind=seen.last_error_kind,
-        last_error=seen.last_error,
-        history=seen.history,
+    return seen.with_status(
+        seen.status,
         claim=Claim(seen.attempts + 1, now + hold_seconds, owner),
-        resend=seen.resend,
         updated_at=clock.iso_from_unix(now),
     )
 
@@ -84,11 +76,9 @@ def after_attempt(
             resend = ResendClaim(resend.token, next_attempt_at + RESEND_HOLD_SECONDS)
     else:
         status, following = DeliveryStatus.RETRYING, Next.DEAD_LETTER
-    delivery = Delivery(
-        endpoint_id=seen.endpoint_id,
-        status=status,
+    delivery = seen.with_status(
+        status,
         attempts=number,
-        round_base=seen.round_base,
         next_attempt_at=next_attempt_at,
         last_error_kind=result.failure,
         last_error=result.message,
@@ -107,14 +97,13 @@ def without_attempt(task: PairTask, failure: FailureKind, now: float) -> Settled
         FailureKind.ENDPOINT_DISABLED: "the endpoint is disabled; re-enable it and recover to resend",
         FailureKind.ENDPOINT_DELETED: "the endpoint was deleted",
     }.get(failure, failure.value)
-    delivery = Delivery(
-        endpoint_id=seen.endpoint_id,
-        status=DeliveryStatus.FAILED,
-        attempts=seen.attempts,
-        round_base=seen.round_base,
+    delivery = seen.with_status(
+        DeliveryStatus.FAILED,
+        next_attempt_at=None,
         last_error_kind=failure,
         last_error=message,
-        history=seen.history,
+        claim=None,
+        resend=None,
         updated_at=clock.iso_from_unix(now),
     )
     return Settled(task, delivery, Next.FINISHED)
@@ -124,16 +113,9 @@ def handed_over(task: PairTask, now: float) -> Delivery:
     """A pair handed to a deliver job without an attempt: pending (or still retrying), due after the delay."""
     seen = blank(task)
     due = now + task.delay
-    return Delivery(
-        endpoint_id=seen.endpoint_id,
-        status=seen.status,
-        attempts=seen.attempts,
-        round_base=seen.round_base,
+    return seen.with_status(
+        seen.status,
         next_attempt_at=due if task.delay > 0 else seen.next_attempt_at,
-        last_error_kind=seen.last_error_kind,
-        last_error=seen.last_error,
-        history=seen.history,
         claim=None,
-        resend=seen.resend,
         updated_at=clock.iso_from_unix(now),
     )

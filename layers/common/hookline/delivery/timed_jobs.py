@@ -24,15 +24,14 @@ from hookline.core import clock, ids, jsonsafe
 from hookline.core.errors import DependencyError
 from hookline.core.jobs import EventJob, FireJob, Job, ReleaseJob, ReplayJob, decode_job
 from hookline.core.models import EventRecord
+from hookline.core.ports import DeliveryLog, EndpointDirectoryPort, Jobs
 from hookline.delivery import resend
-from hookline.delivery.ports import DeliveryLog, EndpointDirectoryPort, Jobs
-from hookline.delivery.recorder import expiry_for
 from hookline.observability import logger
 from hookline.storage.event_origins import EventOrigin, EventOrigins, OriginState
 from hookline.storage.queue import MAX_DELAY_SECONDS
 from hookline.storage.replays import SHARDS, Replay, ReplayStore
 from hookline.storage.schedules import ScheduleStore
-from hookline.storage.table import Item, retention_expiry
+from hookline.storage.table import Item
 
 REPLAY_PAGE = 50  # events per replay job
 
@@ -120,7 +119,7 @@ class TimedJobs:
         timestamp = clock.iso_from_unix(scheduled_ms / 1000)
         body = jsonsafe.dumps({"type": schedule.event_type, "timestamp": timestamp, "data": schedule.data})
         origin = EventOrigin(job.tenant_id, event_id, OriginState.FIRED, schedule_id=job.schedule_id)
-        self._origins.add(origin, expiry_for(event_id, self._retention_days))
+        self._origins.add(origin, clock.event_expiry(event_id, self._retention_days))
         fired = EventJob(
             job.tenant_id,
             event_id,
@@ -159,7 +158,7 @@ class TimedJobs:
     def _replay_page(self, replay: Replay, records: list[EventRecord]) -> tuple[int, int, int, bool]:
         endpoints = self._directory.endpoints(replay.tenant_id)
         now = self._now()
-        expires = retention_expiry(self._retention_days, now)
+        expires = clock.retention_expiry(self._retention_days, now)
         matched = skipped = 0
         claims: list[resend.ResendClaimed] = []
         for listed in records:
@@ -176,7 +175,7 @@ class TimedJobs:
                 endpoint = endpoints.get(endpoint_id)
                 claimed = None
                 if endpoint is not None and endpoint.enabled:
-                    event_expiry = expiry_for(record.event.event_id, self._retention_days)
+                    event_expiry = clock.event_expiry(record.event.event_id, self._retention_days)
                     claimed = resend.claim(self._log, record, endpoint_id, now, False, event_expiry)
                 if claimed is None:
                     skipped += 1

@@ -88,6 +88,11 @@ class ApiKeyStore:
         )
         return [_from_item(item) for item in items], last
 
+    def page_after(self, tenant_id: str, limit: int, after: str | None) -> list[ApiKey]:
+        """Up to ``limit`` keys in id order, after the key ``after`` (from the first: None)."""
+        start = None if after is None else api_key_meta_key(tenant_id, after)
+        return self.page(tenant_id, limit, start)[0]
+
     def revoke(self, tenant_id: str, key_id: str) -> ApiKey:
         item = self._table.get(api_key_meta_key(tenant_id, key_id), "read API key")
         if item is None:

@@ -61,6 +61,10 @@ class DeadLetterStore:
         ]
         return letters, last
 
+    def page_after(self, limit: int, after: str | None) -> list[DeadLetter]:
+        """Up to ``limit`` dead letters in key order, after the one whose key is ``after``."""
+        return self.page(limit, None if after is None else key(DEAD_LETTERS_PK, after))[0]
+
     def forget(self, keys: Sequence[str]) -> None:
         self._table.batch_write(
             [{"DeleteRequest": {"Key": key(DEAD_LETTERS_PK, k)}} for k in keys], "forget dead letters"

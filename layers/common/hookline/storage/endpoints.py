@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from hookline.core.cache import BoundedCache, Missing
-from hookline.core.crypto import Keyring, UnknownKeyError
-from hookline.core.errors import ConditionNotMet, ConflictError, NotFoundError
+from hookline.core.crypto import Keyring
+from hookline.core.errors import ConditionNotMet, ConflictError, NotFoundError, UnknownKeyError
 from hookline.core.models import Endpoint, EndpointSecret
 from hookline.storage.secrets import KeyringSource
 from hookline.storage.table import (
@@ -24,6 +24,7 @@ from hookline.storage.table import (
     get_opt_str,
     get_str,
     health_key,
+    key,
     put_optional,
     rate_key,
     s,
@@ -164,6 +165,11 @@ class EndpointStore:
         )
         return [self._codec.from_item(item) for item in items], last
 
+    def page_after(self, tenant_id: str, limit: int, after: str | None) -> list[Endpoint]:
+        """Up to ``limit`` endpoints in id order, after the endpoint ``after`` (from the first: None)."""
+        start = None if after is None else endpoint_key(tenant_id, after)
+        return self.page(tenant_id, limit, start, consistent=True)[0]
+
     def all(self, tenant_id: str) -> list[Endpoint]:
         endpoints: list[Endpoint] = []
         start: Item | None = None
@@ -201,10 +207,12 @@ class EndpointStore:
             "delete endpoint state",
         )
 
-    def reseal_page(self, limit: int, start: Item | None) -> tuple[int, Item | None]:
+    def reseal_page(self, limit: int, position: dict[str, str] | None) -> tuple[int, dict[str, str] | None]:
         """Re-seal one page of endpoints (across tenants) under the keyring's current key, for a key
-        rotation. Returns how many were rewritten and where the next page starts (None: done). An endpoint
-        changed meanwhile was sealed under the current key by that change, so it is skipped."""
+        rotation. Returns how many were rewritten and where the next page starts (None: done), a position
+        to hand back as it is. An endpoint changed meanwhile was sealed under the current key by that
+        change, so it is skipped."""
+        start = key(position["pk"], position["sk"]) if position else None
         kwargs: dict[str, Any] = {
             "FilterExpression": "k = :endpoint",
             "ExpressionAttributeValues": {":endpoint": s("endpoint")},
@@ -229,7 +237,7 @@ class EndpointStore:
             except ConditionNotMet:
                 continue
             resealed += 1
-        return resealed, last
+        return resealed, {"pk": last["pk"]["S"], "sk": last["sk"]["S"]} if last else None
 
     def disable(self, tenant_id: str, endpoint_id: str, reason: str, now: str) -> bool:
         """Disable the endpoint. False if it was already disabled or is gone."""

@@ -8,12 +8,11 @@ same attempt. A lost race is an answer (``False``), never an exception.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from hookline.core.errors import ConditionNotMet
 from hookline.core.ids import event_shard
-from hookline.core.models import Delivery, EventRecord, FanoutState
+from hookline.core.models import Delivery, DeliveryChange, DeliveryRef, EventRecord, FailureEntry, FanoutState
 from hookline.storage.records import (
     STATUS_COUNTERS,
     delivery_attributes,
@@ -34,31 +33,6 @@ from hookline.storage.table import (
     n,
     s,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryRef:
-    tenant_id: str
-    event_id: str
-    endpoint_id: str
-    overflow: bool = False
-
-    @property
-    def pair(self) -> tuple[str, str]:
-        """(tenant, endpoint): the key of the endpoint's breaker and in-flight state."""
-        return self.tenant_id, self.endpoint_id
-
-
-DeliveryChange = tuple[str, Delivery | None, Delivery]  # endpoint id, the delivery as seen, the new one
-
-
-@dataclass(frozen=True, slots=True)
-class FailureEntry:
-    tenant_id: str
-    endpoint_id: str
-    event_id: str
-    failed_at: str
-    sort_key: str
 
 
 class EventLog:
@@ -252,7 +226,6 @@ class EventLog:
                 endpoint_id=endpoint_id,
                 event_id=item["e"]["S"],
                 failed_at=item["sk"]["S"].split("#", 1)[0],
-                sort_key=item["sk"]["S"],
             )
             for item in items
         ]
@@ -269,10 +242,6 @@ class EventLog:
             ],
             "forget failed deliveries",
         )
-
-
-def failure_entry(tenant_id: str, endpoint_id: str, event_id: str, failed_at: str) -> FailureEntry:
-    return FailureEntry(tenant_id, endpoint_id, event_id, failed_at, f"{failed_at}#{event_id}")
 
 
 def _failure_item(entry: FailureEntry, expires_at: int | None) -> Item:

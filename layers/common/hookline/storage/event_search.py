@@ -21,6 +21,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
+from hookline.core.errors import SearchBudgetExceeded
 from hookline.core.ids import EVENT_SHARDS, event_id_ceiling, event_id_floor
 from hookline.core.models import DeliveryStatus, EventRecord
 from hookline.storage.event_log import assemble
@@ -30,10 +31,6 @@ from hookline.storage.table import Item, Table, events_pk, n, s
 _EVENT_ID_LENGTH = 30  # "evt_" + a 26-character ULID
 _AFTER_EVERY_KEY_CHARACTER = "~"  # sorts after every character an event record's sort key holds
 DEFAULT_READ_BUDGET = 400  # queries one search request may make
-
-
-class SearchBudgetExceeded(Exception):
-    """The request read as much as it may; the caller returns a short page with a cursor."""
 
 
 class _Budget:

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 SQS_BATCH_LIMIT = 10
 MAX_DELAY_SECONDS = 900  # SQS's ceiling for DelaySeconds
 MAX_VISIBILITY_SECONDS = 43_200  # and for a visibility timeout
-MAX_MESSAGE_BYTES = 262_144
 _TRIES = 3
 
 
@@ -36,9 +35,6 @@ class JobQueue:
 
     def send(self, job: Job, delay_seconds: int = 0) -> None:
         self._send(encode_job(job), message_group(job), delay_seconds)
-
-    def send_body(self, body: str, delay_seconds: int = 0) -> None:
-        self._send(body, body_group(body), delay_seconds)
 
     def _send(self, body: str, group: str, delay_seconds: int) -> None:
         with aws_errors("send job"):
@@ -115,9 +111,6 @@ class OrderedJobQueue(JobQueue):
     def __init__(self, queue_url: str, client: SQSClient) -> None:
         super().__init__(queue_url, client)
         self._tries = 1
-
-    def send_body(self, body: str, delay_seconds: int = 0) -> None:
-        raise DependencyError("the ordered queue takes jobs, not raw bodies")
 
     def send(self, job: Job, delay_seconds: int = 0) -> None:
         group, deduplication = ordered_message_ids(job)

@@ -23,6 +23,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
+from hookline.core.body_codec import compressed_body
 from hookline.core.jobs import attempt_from_json, attempt_to_json
 from hookline.core.models import (
     Claim,
@@ -48,11 +49,6 @@ from hookline.storage.table import (
     s,
 )
 
-# zlib at its default level: a 1 KiB order JSON shrinks to about 55 %, 10 KiB to about 23 %, 64 KiB to about
-# 18 %, in well under a millisecond; lzma and bz2 save up to another 10-30 % at 10-50 times the CPU
-# (docs/cost.md has the measurements). Write units are billed per KiB and storage per byte, so the body,
-# usually most of the record, is what compression is for.
-BODY_COMPRESSION_LEVEL = 6
 HISTORY_LIMIT = 12  # attempts kept per delivery (the count of all attempts is kept apart)
 STATUS_COUNTERS = {
     DeliveryStatus.PENDING: "p",
@@ -117,16 +113,9 @@ def status_counts(deliveries: Mapping[str, Delivery]) -> dict[str, Any]:
 
 
 def body_attributes(body: str) -> dict[str, Any]:
-    """The body as stored: compressed (``bz``) when that is smaller, as text (``b``) otherwise."""
-    text = body.encode()
-    packed = zlib.compress(text, BODY_COMPRESSION_LEVEL)
-    return {"bz": {"B": packed}} if len(packed) < len(text) else {"b": s(body)}
-
-
-def stored_body_bytes(body: str) -> int:
-    """How many bytes the body takes in a record, as ``body_attributes`` stores it."""
-    [value] = body_attributes(body).values()
-    return len(value["B"]) if "B" in value else len(body.encode())
+    """The body as stored (``core.body_codec``): compressed (``bz``) when that is smaller, as text (``b``)."""
+    packed = compressed_body(body)
+    return {"b": s(body)} if packed is None else {"bz": {"B": packed}}
 
 
 def _endpoints_implied(record: EventRecord) -> bool:

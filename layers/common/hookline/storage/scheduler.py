@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from hookline.core.errors import DependencyError, InvalidRequestError
+from hookline.core.errors import DependencyError, InvalidRequestError, ScheduleNotFoundError
 from hookline.core.jobs import Job, encode_job
 
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"  # Scheduler puts the firing's scheduled time here
@@ -46,7 +46,7 @@ class SchedulerGateway:
         try:
             with _scheduler_errors("create a schedule"):
                 self._client.create_schedule(**self._arguments(spec))
-        except _NotFound as exc:  # the schedule group is missing: the stack is broken, not the request
+        except ScheduleNotFoundError as exc:  # the group is missing: the stack is broken, not the request
             raise DependencyError(f"create a schedule: {exc}") from exc
 
     def update(self, spec: ScheduleSpec) -> None:
@@ -54,7 +54,7 @@ class SchedulerGateway:
         try:
             with _scheduler_errors("update a schedule"):
                 self._client.update_schedule(**self._arguments(spec))
-        except _NotFound:
+        except ScheduleNotFoundError:
             self.create(spec)
 
     def delete(self, name: str) -> None:
@@ -62,7 +62,7 @@ class SchedulerGateway:
         try:
             with _scheduler_errors("delete a schedule"):
                 self._client.delete_schedule(Name=name, GroupName=self._group)
-        except _NotFound:
+        except ScheduleNotFoundError:
             return
 
     def _arguments(self, spec: ScheduleSpec) -> dict[str, Any]:
@@ -94,10 +94,6 @@ def at_expression(when: datetime) -> str:
     return f"at({when.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')})"
 
 
-class _NotFound(Exception):
-    pass
-
-
 @contextmanager
 def _scheduler_errors(action: str) -> Iterator[None]:
     try:
@@ -106,7 +102,7 @@ def _scheduler_errors(action: str) -> Iterator[None]:
         code = str(exc.response.get("Error", {}).get("Code", ""))
         message = str(exc.response.get("Error", {}).get("Message", ""))
         if code == "ResourceNotFoundException":
-            raise _NotFound(message) from exc
+            raise ScheduleNotFoundError(message) from exc
         if code == "ValidationException":
             raise InvalidRequestError(f"EventBridge Scheduler refused the schedule: {message}") from exc
         raise DependencyError(f"{action}: {code or 'AWS error'}") from exc

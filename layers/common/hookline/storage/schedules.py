@@ -84,5 +84,10 @@ class ScheduleStore:
         )
         return [_schedule(tenant_id, item) for item in items], last
 
+    def page_after(self, tenant_id: str, limit: int, after: str | None) -> list[Schedule]:
+        """Up to ``limit`` schedules in id order, after the schedule ``after`` (from the first: None)."""
+        start = None if after is None else schedule_key(tenant_id, after)
+        return self.page(tenant_id, limit, start)[0]
+
     def delete(self, tenant_id: str, schedule_id: str) -> None:
         self._table.delete(schedule_key(tenant_id, schedule_id), "delete a schedule")

@@ -25,10 +25,8 @@ Every AWS call of every store goes through ``Table``, where botocore errors beco
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -163,11 +161,6 @@ def put_optional(item: Item, name: str, value: str | float | None) -> None:
         item[name] = n(value)
 
 
-def retention_expiry(retention_days: int, now: float | None = None) -> int:
-    """The ``expires_at`` that DynamoDB's TTL uses to drop a record after the retention period."""
-    return int(time.time() if now is None else now) + retention_days * 86_400
-
-
 # --- errors, in one place -------------------------------------------------------------------------------
 
 
@@ -192,12 +185,6 @@ def aws_errors(action: str) -> Iterator[None]:
 
 
 # --- the table ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Page[T]:
-    items: list[T]
-    next_cursor: str | None
 
 
 class Table:

@@ -14,13 +14,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from hookline.core.errors import HooklineError
-
-
-class RecordNotSettled(HooklineError):
-    """The record must come back to its queue (SQS redelivers it, or redrive moves it on)."""
-
-    retryable = True
+from hookline.core.errors import RecordNotSettled
 
 
 def sqs_batch_processor() -> BatchProcessor:
