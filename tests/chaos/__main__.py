@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--parameter-overrides", default="", help="more template parameters for the stack")
     parser.add_argument(
-        "--require-order", action="store_true", help="fail the run on any out-of-order attempt of a key"
+        "--allow-out-of-order",
+        action="store_true",
+        help="report out-of-order attempts of a key without failing the run (diagnosis)",
     )
     parser.add_argument(
         "--verbose-stack", action="store_true", help="every function's log lines in the stack log (diagnosis)"
@@ -72,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         noisy_events=args.noisy_events if args.noisy_events is not None else events // 2,
         extra_overrides=args.parameter_overrides,
         verbose_stack=args.verbose_stack,
-        require_order=args.require_order,
+        require_order=not args.allow_out_of_order,
         log_dir=args.log_dir,
     )
     run = ChaosRun(config)

@@ -66,7 +66,7 @@ class Verdict:
     unexpected_events: int = 0
     ordered_attempts: int = 0
     out_of_order: int = 0
-    order_gates: bool = True  # whether out-of-order attempts fail the run (``--require-order``)
+    order_gates: bool = True  # out-of-order attempts fail the run (not with ``--allow-out-of-order``)
     examples: dict[str, list[str]] = field(default_factory=dict)
 
     @property
