@@ -45,16 +45,6 @@ def test_concurrent_invocations_get_exactly_the_limit(leases: InFlightLeases) ->
     assert leases.acquire(T, EP, 3, now, now + 30) is None
 
 
-def test_leases_of_invocations_that_died_expire(leases: InFlightLeases) -> None:
-    now = time.time()
-    assert all(leases.acquire(T, EP, 2, now, now + 5) for _ in range(2))
-    assert leases.acquire(T, EP, 2, now + 1, now + 6) is None
-    later = now + 10  # both holders' leases ran out without a release
-    assert leases.acquire(T, EP, 2, later, later + 5) is not None
-    assert leases.acquire(T, EP, 2, later, later + 5) is not None
-    assert leases.acquire(T, EP, 2, later, later + 5) is None
-
-
 def test_a_success_ends_a_failure_streak_but_keeps_the_slow_mark(stack: Stack) -> None:
     store = BreakerStateStore(Seeder(stack).table)
     now = time.time()

@@ -16,15 +16,12 @@ from hookline.core.models import (
     DeliveryStatus,
     Event,
     EventRecord,
-    FailureEntry,
     FanoutState,
     ResendClaim,
 )
-from hookline.storage.breaker_state import BreakerStateStore
 from hookline.storage.event_search import EventFilter, EventSearch
 from hookline.storage.idempotency import IdempotencyRecord, IdempotencyStore
 from hookline.storage.queue import JobQueue
-from hookline.storage.rate_slots import RateSlotStore
 from hookline.storage.table import event_key
 from tests.integration.lambda_harness import Stack
 from tests.integration.seed import Seeder
@@ -45,18 +42,6 @@ def new_record(
     event = Event(T, event_id, event_type, clock.now_iso(), f'{{"type":"{event_type}","data":{{}}}}')
     deliveries = {} if overflow else {ep: Delivery(ep, DeliveryStatus.PENDING) for ep in endpoint_ids}
     return EventRecord(event, FanoutState.DONE, endpoint_ids, deliveries, overflow=overflow)
-
-
-def test_a_record_is_written_once_and_read_back_whole(seeder: Seeder) -> None:
-    event_id = ids.new_event_id()
-    record = new_record(event_id, "ep_1", "ep_2")
-    assert seeder.log.create(record, 2_000_000_000)
-    assert not seeder.log.create(record, 2_000_000_000)
-    stored = seeder.log.get(T, event_id)
-    assert stored is not None
-    assert stored.event == record.event
-    assert stored.endpoint_ids == ("ep_1", "ep_2")
-    assert set(stored.deliveries) == {"ep_1", "ep_2"}
 
 
 def test_a_swap_is_a_compare_and_swap_on_status_attempts_claim_and_resend(seeder: Seeder) -> None:
@@ -85,19 +70,6 @@ def test_a_swap_is_a_compare_and_swap_on_status_attempts_claim_and_resend(seeder
     )
     assert seeder.log.swap(ref, done, resent)
     assert not seeder.log.swap(ref, done, resent)
-
-
-def test_a_new_delivery_joins_an_existing_record_and_a_failure_is_indexed_with_it(seeder: Seeder) -> None:
-    event_id = ids.new_event_id()
-    seeder.log.create(new_record(event_id, "ep_1"), 2_000_000_000)
-    failed = Delivery("ep_2", DeliveryStatus.FAILED, last_error="disabled")
-    entry = FailureEntry(T, "ep_2", event_id, clock.now_iso())
-    assert seeder.log.swap(DeliveryRef(T, event_id, "ep_2"), None, failed, entry, 2_000_000_000)
-    assert not seeder.log.swap(DeliveryRef(T, event_id, "ep_2"), None, failed)
-    entries, _ = seeder.log.failures_since(T, "ep_2", "2000", 10, None)
-    assert [e.event_id for e in entries] == [event_id]
-    seeder.log.forget_failures(entries)
-    assert seeder.log.failures_since(T, "ep_2", "2000", 10, None)[0] == []
 
 
 def test_overflow_deliveries_live_in_items_of_their_own(seeder: Seeder) -> None:
@@ -203,24 +175,6 @@ def test_an_idempotency_key_is_claimed_once(seeder: Seeder) -> None:
     assert store.claim(first) is not None
     store.release(T, "k1", "evt_1")
     assert store.claim(first) is None
-
-
-def test_breaker_and_rate_slot_conditions(seeder: Seeder) -> None:
-    breakers = BreakerStateStore(seeder.table)
-    breakers.record_failures(T, "ep_1", 3, 100.0)
-    assert breakers.open(T, "ep_1", 100.0, 160.0)
-    assert not breakers.open(T, "ep_1", 101.0, 161.0)  # the alert goes out once
-    assert not breakers.acquire_probe(T, "ep_1", 150.0, 170.0)
-    assert breakers.acquire_probe(T, "ep_1", 162.0, 180.0)
-    assert not breakers.acquire_probe(T, "ep_1", 163.0, 185.0)
-    assert breakers.close(T, "ep_1", success_started_at=99.0) is None  # started before it opened
-    closed = breakers.close(T, "ep_1", success_started_at=162.5)
-    assert closed is not None and closed.alerted_failing
-    slots = RateSlotStore(seeder.table)
-    assert slots.claim(T, "ep_1", None, 10.25, 2_000_000_000)
-    assert not slots.claim(T, "ep_1", None, 10.5, 2_000_000_000)
-    assert slots.next_slot(T, "ep_1") == 10.25
-    assert slots.claim(T, "ep_1", 10.25, 10.5, 2_000_000_000)
 
 
 def test_every_job_sent_to_the_delivery_queue_carries_its_tenant_as_message_group(stack: Stack) -> None:

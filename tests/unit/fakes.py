@@ -288,7 +288,13 @@ class FakeBreakerStates(Faulty):
         state = self.states.get((tenant_id, endpoint_id))
         if state is None or (state.opened_at is not None and state.opened_at >= success_started_at):
             return None
-        del self.states[(tenant_id, endpoint_id)]
+        if state.slow_until is not None and state.slow_until >= success_started_at:
+            # Still slow: as the store does, forget only the failure streak (found by the store contracts).
+            self.states[(tenant_id, endpoint_id)] = BreakerState(
+                tenant_id, endpoint_id, slow_until=state.slow_until
+            )
+        else:
+            del self.states[(tenant_id, endpoint_id)]
         return state
 
     def clear(self, tenant_id: str, endpoint_id: str) -> None:
