@@ -23,11 +23,16 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "legacy_event_and_j
 # The same record as written by main at 2802521 (body compressed in ``bz``, ``eps`` listed), before ``eps``
 # was left out when it repeats the keys of ``d``. Binary values are base64, as in DynamoDB's JSON.
 COMPRESSED_FIXTURE = FIXTURE.with_name("compressed_event_record.json")
+# The same record again with compact deliveries (branch cost15: times as Unix milliseconds, outcome codes,
+# empty attempt fields left out), so that later layouts keep reading this one too.
+COMPACT_FIXTURE = FIXTURE.with_name("compact_event_record.json")
 
 
-def _compressed_item(tenant_id: str | None = None, endpoint_id: str | None = None) -> dict[str, Any]:
-    captured = json.loads(COMPRESSED_FIXTURE.read_text())
-    text = COMPRESSED_FIXTURE.read_text()
+def _compressed_item(
+    tenant_id: str | None = None, endpoint_id: str | None = None, fixture: Path = COMPRESSED_FIXTURE
+) -> dict[str, Any]:
+    captured = json.loads(fixture.read_text())
+    text = fixture.read_text()
     if tenant_id is not None and endpoint_id is not None:
         text = text.replace(captured["tenant_id"], tenant_id).replace(captured["endpoint_id"], endpoint_id)
     [item] = json.loads(text)["event_record_items"]
@@ -70,7 +75,17 @@ def test_a_record_written_by_the_previous_main_reads_back_with_its_compressed_bo
     assert set(record.deliveries) == {legacy["endpoint_id"]}
 
 
-@pytest.mark.parametrize("writer", ["before compression", "previous main"])
+def test_compact_deliveries_read_back_as_the_deliveries_written_before() -> None:
+    before = record_from_item(_compressed_item())
+    compact_item = _compressed_item(fixture=COMPACT_FIXTURE)
+    [delivery] = compact_item["d"]["M"].values()
+    assert "N" in delivery["M"]["u"] and "rb" not in delivery["M"]
+    compact = record_from_item(compact_item)
+    assert compact.deliveries == before.deliveries
+    assert compact.event == before.event and compact.endpoint_ids == before.endpoint_ids
+
+
+@pytest.mark.parametrize("writer", ["before compression", "previous main", "compact deliveries"])
 def test_a_stored_record_and_its_queued_deliver_job_are_delivered_and_shown(
     stack: Stack, api: ApiClient, writer: str
 ) -> None:
@@ -80,6 +95,8 @@ def test_a_stored_record_and_its_queued_deliver_job_are_delivered_and_shown(
         [item] = legacy["event_record_items"]
         if writer == "previous main":
             item = _compressed_item(tenant, endpoint)
+        elif writer == "compact deliveries":
+            item = _compressed_item(tenant, endpoint, COMPACT_FIXTURE)
         table = stack.env("DispatchFunction", "TABLE_NAME")
         stack.dynamodb.put_item(TableName=table, Item=item)
         [deliver] = [body for body in legacy["queue_messages"] if json.loads(body)["kind"] == "deliver"]

@@ -303,7 +303,9 @@ def _swap_expression(
         names["#d"], names["#ep"] = "d", ref.endpoint_id
         prefix = "#d.#ep."
     attributes = delivery_attributes(new)
-    removed = [name for name in ("nx", "ek", "em", "cl", "cu", "co", "rt", "ru") if name not in attributes]
+    removed = [
+        name for name in ("rb", "nx", "ek", "em", "cl", "cu", "co", "rt", "ru") if name not in attributes
+    ]
     if ref.overflow:
         sets = []
         for name, value in attributes.items():

@@ -11,21 +11,31 @@ every delivery inline), ``d`` inline deliveries, ``c`` delivery counts by status
 event search filters on), ``ov`` deliveries stored as items of their own, ``only`` a test send's endpoint.
 
 Delivery fields (inside ``d.{endpoint}``, or at the top of a delivery item with ``k`` "delivery"): ``s``
-status, ``n`` attempts, ``rb`` round base, ``nx`` next attempt (Unix s), ``ek``/``em`` last error kind and
-message, ``h`` recent attempts (JSON), ``cl``/``co``/``cu`` the attempt claim (number, owner, until),
-``rt``/``ru`` a resend claim (token, until), ``u`` updated at.
+status, ``n`` attempts, ``rb`` round base (left out when 0), ``nx`` next attempt (Unix s), ``ek``/``em`` last
+error kind and message, ``h`` recent attempts (JSON), ``cl``/``co``/``cu`` the attempt claim (number, owner,
+until), ``rt``/``ru`` a resend claim (token, until), ``u`` updated at.
+
+Times are stored as Unix milliseconds (``u`` a number, attempt times integers in ``h``) whenever that reads
+back to the very ISO text the clock wrote, and as that text otherwise; ``h`` is compact JSON, each attempt a
+list ``[number, at, outcome, latency_ms, status_code, error_kind, message, excerpt]`` with the outcome as a
+code (``_OUTCOME_CODES``) and trailing empty fields left out. A delivery of one successful attempt takes
+about 90 B instead of 150 (a fan-out of 10 fits its record in 2 write units instead of 3). Records written
+before keep ISO text, full outcome names and every field, and read back the same: the reader takes either.
 """
 
 from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hookline.core.body_codec import compressed_body
-from hookline.core.jobs import attempt_from_json, attempt_to_json
+from hookline.core.clock import parse_iso
 from hookline.core.models import (
+    Attempt,
+    AttemptOutcome,
     Claim,
     Delivery,
     DeliveryStatus,
@@ -56,6 +66,16 @@ STATUS_COUNTERS = {
     DeliveryStatus.SUCCEEDED: "s",
     DeliveryStatus.FAILED: "f",
 }
+# Attempt outcomes as stored in ``h``: part of the stored format, so a code is never reused or renumbered
+# (an outcome without a code is stored by name).
+_OUTCOME_CODES = {AttemptOutcome.SUCCEEDED: 0, AttemptOutcome.RETRY: 1, AttemptOutcome.GONE: 2}
+_OUTCOMES_BY_CODE = {code: outcome for outcome, code in _OUTCOME_CODES.items()}
+# A stored attempt holds at least its number, time, outcome and latency; the other fields may be left out
+# when they hold these defaults (status code, error kind, message, excerpt).
+_REQUIRED_ATTEMPT_FIELDS = 4
+_ATTEMPT_DEFAULTS: tuple[Any, ...] = (None, None, None, None, None, None, None, "")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 def delivery_attributes(delivery: Delivery) -> dict[str, Any]:
@@ -63,10 +83,11 @@ def delivery_attributes(delivery: Delivery) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "s": s(delivery.status.value),
         "n": n(delivery.attempts),
-        "rb": n(delivery.round_base),
-        "h": s(json.dumps([attempt_to_json(a) for a in delivery.history[-HISTORY_LIMIT:]])),
-        "u": s(delivery.updated_at),
+        "h": s(history_text(delivery.history[-HISTORY_LIMIT:])),
+        "u": _time_attribute(delivery.updated_at),
     }
+    if delivery.round_base:
+        fields["rb"] = n(delivery.round_base)
     if delivery.next_attempt_at is not None:
         fields["nx"] = n(round(delivery.next_attempt_at, 3))
     if delivery.last_error_kind is not None:
@@ -96,13 +117,84 @@ def delivery_from_attributes(endpoint_id: str, fields: Mapping[str, Any]) -> Del
         next_attempt_at=get_opt_float(fields, "nx"),
         last_error_kind=FailureKind(kind) if kind else None,
         last_error=get_opt_str(fields, "em"),
-        history=tuple(attempt_from_json(a) for a in json.loads(get_str(fields, "h", "[]"))),
+        history=history_from_text(get_str(fields, "h", "[]")),
         claim=Claim(claim_attempt, claim_until, claim_owner)
         if claim_attempt is not None and claim_until and claim_owner
         else None,
         resend=ResendClaim(token, token_until) if token and token_until else None,
-        updated_at=get_str(fields, "u"),
+        updated_at=_time_from_attribute(fields.get("u")),
     )
+
+
+def history_text(history: Sequence[Attempt]) -> str:
+    """Recent attempts as stored in ``h`` (the module's docstring has the layout)."""
+    return json.dumps([_stored_attempt(a) for a in history], separators=(",", ":"), ensure_ascii=False)
+
+
+def history_from_text(text: str) -> tuple[Attempt, ...]:
+    """Attempts from ``h``, compact or as written before (ISO times, outcome names, all eight fields)."""
+    return tuple(_attempt_from_stored(raw) for raw in json.loads(text))
+
+
+def _stored_attempt(attempt: Attempt) -> list[Any]:
+    fields: list[Any] = [
+        attempt.number,
+        _compact_time(attempt.attempted_at),
+        _OUTCOME_CODES.get(attempt.outcome, attempt.outcome.value),
+        attempt.latency_ms,
+        attempt.status_code,
+        attempt.failure.value if attempt.failure else None,
+        attempt.message,
+        attempt.excerpt,
+    ]
+    while len(fields) > _REQUIRED_ATTEMPT_FIELDS and fields[-1] == _ATTEMPT_DEFAULTS[len(fields) - 1]:
+        fields.pop()
+    return fields
+
+
+def _attempt_from_stored(raw: Any) -> Attempt:
+    if not isinstance(raw, list) or not _REQUIRED_ATTEMPT_FIELDS <= len(raw) <= len(_ATTEMPT_DEFAULTS):
+        raise ValueError("a stored attempt is a list of four to eight fields")
+    number, at, outcome, latency, code, failure, message, excerpt = (
+        *raw,
+        *_ATTEMPT_DEFAULTS[len(raw) :],
+    )
+    return Attempt(
+        number=int(number),
+        attempted_at=_time_from_compact(at),
+        outcome=_OUTCOMES_BY_CODE[outcome] if isinstance(outcome, int) else AttemptOutcome(outcome),
+        latency_ms=int(latency),
+        status_code=None if code is None else int(code),
+        failure=None if failure is None else FailureKind(failure),
+        message=None if message is None else str(message),
+        excerpt=str(excerpt or ""),
+    )
+
+
+def _compact_time(text: str) -> int | str:
+    """An ISO time as Unix milliseconds, when those read back to exactly this text; else the text."""
+    try:
+        millis = (parse_iso(text) - _EPOCH) // _MILLISECOND
+    except ValueError:
+        return text
+    return millis if _time_from_compact(millis) == text else text
+
+
+def _time_from_compact(value: Any) -> str:
+    if isinstance(value, int):
+        return (_EPOCH + value * _MILLISECOND).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return str(value)
+
+
+def _time_attribute(text: str) -> dict[str, Any]:
+    compact = _compact_time(text)
+    return n(compact) if isinstance(compact, int) else s(compact)
+
+
+def _time_from_attribute(attribute: Mapping[str, Any] | None) -> str:
+    if attribute and "N" in attribute:
+        return _time_from_compact(int(attribute["N"]))
+    return str(attribute["S"]) if attribute and "S" in attribute else ""
 
 
 def status_counts(deliveries: Mapping[str, Delivery]) -> dict[str, Any]:
