@@ -33,7 +33,7 @@ class Seeder:
         )
         self.tenants = TenantStore(self.table)
         self.endpoints = EndpointStore(self.table, EndpointCodec(keys))
-        self.log = EventLog(self.table)
+        self.log = EventLog(self.table, int(env["RETENTION_DAYS"]))
         self.queue_url = env["DELIVERY_QUEUE_URL"]
 
     def tenant(self, tenant_id: str = "acme") -> str:

@@ -221,6 +221,42 @@ def test_the_last_failure_is_dead_lettered_and_alerted_once_per_endpoint(
     assert stack.receive(stack.dead_letter_queue_url) == []
 
 
+def test_a_large_records_retries_and_dead_letter_are_kept_apart_from_it(api: ApiClient, stack: Stack) -> None:
+    """A record above one write unit is written once; its deliveries' later claims, outcomes and dead letter
+    go to items of their own, which the API shows (and searches) in place of the record's inline entries."""
+    noise = "".join(f"{n * 7919 % 65521:05x}" for n in range(400))  # compresses poorly: about 1 KB stored
+    with Receiver(always(500, "boom")) as failing, Receiver(scripted(500, 200)) as flaky:
+        failing_id, _ = setup_endpoint(api, failing.url)
+        flaky_id, _ = setup_endpoint(api, flaky.url)
+        event_id = post_event(api, data={"noise": noise})
+        stack.run_until(
+            lambda: (
+                status_of(api, event_id, failing_id) == "failed"
+                and status_of(api, event_id, flaky_id) == "succeeded"
+            ),
+            timeout=20,
+        )
+        stack.drain()
+        assert (len(failing.requests), len(flaky.requests)) == (3, 2)
+    table = stack.env("DispatchFunction", "TABLE_NAME")
+    items = [i for i in stack.dynamodb.scan(TableName=table)["Items"] if i["sk"]["S"].startswith(event_id)]
+    [record] = [i for i in items if i["k"]["S"] == "event"]
+    assert {d["M"]["s"]["S"] for d in record["d"]["M"].values()} == {"retrying"}  # as the first round left it
+    apart = {i["sk"]["S"].rsplit("#", 1)[1]: i["s"]["S"] for i in items if i["k"]["S"] == "apart"}
+    assert apart == {failing_id: "failed", flaky_id: "succeeded"}
+    attempts = api.call("GET", f"/v1/tenants/acme/events/{event_id}/attempts").body["data"]
+    assert sorted((a["endpoint_id"] == flaky_id, a["attempt"]) for a in attempts) == [
+        (False, 1),
+        (False, 2),
+        (False, 3),
+        (True, 1),
+        (True, 2),
+    ]
+    for status, found in (("failed", True), ("succeeded", True), ("retrying", False)):
+        listed = api.call("GET", f"/v1/tenants/acme/events?status={status}").body["data"]
+        assert (event_id in {e["id"] for e in listed}) is found, status
+
+
 def test_a_failing_endpoint_never_causes_a_second_delivery_to_a_healthy_one(
     api: ApiClient, stack: Stack
 ) -> None:

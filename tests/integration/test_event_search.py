@@ -14,6 +14,7 @@ from hookline.core.models import (
     Attempt,
     AttemptOutcome,
     Delivery,
+    DeliveryRef,
     DeliveryStatus,
     Event,
     EventRecord,
@@ -26,6 +27,7 @@ from tests.integration.seed import Seeder
 TYPES = ["order.created", "order.paid", "order.item.added", "invoice.sent", "customer.deleted"]
 STATUSES = list(DeliveryStatus)
 EVENTS = 260
+NOISE = "".join(f"{n * 7919 % 65521:05x}" for n in range(400))  # compresses poorly: about 1 KB stored
 
 
 def attempt(number: int, outcome: AttemptOutcome, code: int) -> Attempt:
@@ -61,20 +63,30 @@ class Log:
         for n in range(EVENTS):
             event_id = ids.new_event_id()
             event_type = TYPES[n % len(TYPES)]
+            overflow = n % 50 == 7  # a large fan-out keeps its deliveries in items of their own
+            # A large record, whose second delivery then changes: the change is kept apart from it, and
+            # the record's status counters still say the status it had.
+            moved = n % 9 == 0 and not overflow
+            data = f'{{"n":{n},"noise":"{NOISE}"}}' if moved else f'{{"n":{n}}}'
             event = Event(
-                "acme", event_id, event_type, clock.now_iso(), f'{{"type":"{event_type}","data":{{"n":{n}}}}}'
+                "acme", event_id, event_type, clock.now_iso(), f'{{"type":"{event_type}","data":{data}}}'
             )
             first = delivery(self.endpoint, STATUSES[n % 4])
             second = delivery(self.other, STATUSES[(n // 4) % 4])
             deliveries = {self.endpoint: first} if n % 3 else {self.endpoint: first, self.other: second}
-            overflow = n % 50 == 7  # a large fan-out keeps its deliveries in items of their own
             record = EventRecord(
-                event, FanoutState.DONE, tuple(deliveries), {} if overflow else deliveries, overflow
+                event, FanoutState.DONE, tuple(deliveries), {} if overflow else dict(deliveries), overflow
             )
             assert seeder.log.create(record, expires)
             if overflow:
                 for one in deliveries.values():
                     assert seeder.log.create_overflow_delivery(record, one, expires)
+            if moved:
+                ref = DeliveryRef.of(record, self.other)
+                assert ref.apart
+                later = delivery(self.other, STATUSES[((n // 4) + 1) % 4])
+                assert seeder.log.swap(ref, second, later)
+                deliveries[self.other] = later
             self.events.append((event_id, event_type, {d.status for d in deliveries.values()}))
 
     def expected(self, **wanted: Any) -> list[str]:
@@ -168,6 +180,10 @@ def test_listed_events_show_every_delivery_even_of_a_large_fan_out(api: ApiClien
     shown = by_id[overflowed[0]]
     assert {d["status"] for d in shown["deliveries"]} == {s.value for s in overflowed[2]}
     assert shown["data"] == {"n": 7} and shown["type"] == overflowed[1]
+    moved = log.events[9]  # its second delivery changed after the record was written: kept apart
+    assert {d["status"] for d in by_id[moved[0]]["deliveries"]} == {s.value for s in moved[2]}
+    one = api.call("GET", f"/v1/tenants/acme/events/{moved[0]}")
+    assert {d["status"] for d in one.body["deliveries"]} == {s.value for s in moved[2]}
 
 
 def test_endpoint_attempts_are_filtered_before_the_page_is_cut(api: ApiClient, log: Log) -> None:

@@ -3,6 +3,8 @@ the unit tests promise, the real thing keeps."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from hookline.core import clock, ids
@@ -16,12 +18,14 @@ from hookline.core.models import (
     DeliveryStatus,
     Event,
     EventRecord,
+    FailureEntry,
     FanoutState,
     ResendClaim,
 )
 from hookline.storage.event_search import EventFilter, EventSearch
 from hookline.storage.idempotency import IdempotencyRecord, IdempotencyStore
 from hookline.storage.queue import JobQueue
+from hookline.storage.replays import Replay, ReplayStore
 from hookline.storage.table import event_key
 from tests.integration.lambda_harness import Stack
 from tests.integration.seed import Seeder
@@ -191,3 +195,88 @@ def test_every_job_sent_to_the_delivery_queue_carries_its_tenant_as_message_grou
                 QueueUrl=stack.delivery_queue_url, ReceiptHandle=message["ReceiptHandle"]
             )
     assert sorted(groups) == sorted(["t-single", "t-batch", "_hookline", "t-body", "_hookline"])
+
+
+def large_record(event_id: str, *endpoint_ids: str) -> EventRecord:
+    """A record above one write unit (its deliveries' later changes are kept apart)."""
+    record = new_record(event_id, *endpoint_ids)
+    noise = "".join(f"{n * 7919 % 65521:05x}" for n in range(400))  # compresses poorly: about 1 KB stored
+    event = replace(record.event, body=f'{{"type":"order.created","data":{{"noise":"{noise}"}}}}')
+    return replace(record, event=event)
+
+
+def test_a_later_change_to_a_large_records_delivery_is_kept_apart(seeder: Seeder) -> None:
+    event_id = ids.new_event_id()
+    record = large_record(event_id, "ep_1", "ep_2")
+    retrying = Delivery("ep_1", DeliveryStatus.RETRYING, attempts=1, next_attempt_at=123.5)
+    record.deliveries["ep_1"] = retrying
+    assert seeder.log.create(record, 2_000_000_000)
+    written = seeder.table.get(event_key(T, event_id), "read")
+    ref = DeliveryRef.of(record, "ep_1")
+    assert ref.apart and not DeliveryRef.of(new_record(event_id, "ep_1"), "ep_1").apart
+    claimed = replace(retrying, claim=Claim(2, 9e9, "me"))
+    theirs = replace(retrying, claim=Claim(2, 9e9, "you"))
+    assert seeder.log.swap(ref, retrying, claimed)
+    assert not seeder.log.swap(ref, retrying, theirs)  # the item exists now: a second claim loses
+    attempt = Attempt(2, clock.now_iso(), AttemptOutcome.SUCCEEDED, 12, 200)
+    done = Delivery(
+        "ep_1", DeliveryStatus.SUCCEEDED, attempts=2, history=(attempt,), updated_at=clock.now_iso()
+    )
+    assert not seeder.log.swap(ref, theirs, done)
+    assert seeder.log.swap(ref, claimed, done)
+    assert seeder.table.get(event_key(T, event_id), "read") == written  # the record was not rewritten
+    stored = seeder.log.get(T, event_id)
+    assert stored is not None and stored.deliveries["ep_1"] == done
+    assert stored.deliveries["ep_2"] == record.deliveries["ep_2"]
+    loaded = seeder.log.load([(T, event_id, "ep_1")])
+    assert loaded[(T, event_id)].deliveries["ep_1"] == done
+    search = EventSearch(seeder.table, load_record=seeder.log.get)
+    found = {r.event.event_id for r in search.records(T, EventFilter(status=DeliveryStatus.SUCCEEDED))}
+    assert event_id in found  # the record's counters still say retrying: the item is what counts
+    stale = {r.event.event_id for r in search.records(T, EventFilter(status=DeliveryStatus.RETRYING))}
+    assert event_id not in stale
+    [listed] = [r for r in search.records(T, EventFilter()) if r.event.event_id == event_id]
+    assert listed.deliveries["ep_1"] == done
+
+
+def test_a_failed_delivery_kept_apart_is_indexed_with_it_and_a_new_one_still_joins_the_record(
+    seeder: Seeder,
+) -> None:
+    event_id = ids.new_event_id()
+    record = large_record(event_id, "ep_1", "ep_2")
+    assert seeder.log.create(record, 2_000_000_000)
+    ref = DeliveryRef.of(record, "ep_1")
+    failed = Delivery("ep_1", DeliveryStatus.FAILED, updated_at=clock.now_iso())
+    entry = FailureEntry(T, "ep_1", event_id, clock.now_iso())
+    assert seeder.log.swap(ref, record.deliveries["ep_1"], failed, entry, 2_000_000_000)
+    listed, _ = seeder.log.failures_since(T, "ep_1", "2000", 10, None)
+    assert [e.event_id for e in listed] == [event_id]
+    joined = Delivery("ep_3", DeliveryStatus.PENDING)
+    assert seeder.log.swap(DeliveryRef.of(record, "ep_3"), None, joined)  # nothing to keep apart yet
+    stored = seeder.log.get(T, event_id)
+    assert stored is not None
+    assert stored.deliveries["ep_1"] == failed and stored.deliveries["ep_3"] == joined
+    items = seeder.table.query_all(
+        "read",
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": event_key(T, event_id)["pk"]},
+    )
+    apart = [i for i in items if i["k"]["S"] == "apart"]
+    assert [i["sk"]["S"] for i in apart] == [f"{event_id}#D#ep_1"]
+    assert set(apart[0]) >= {"expires_at", "s", "n", "h", "u"} and "t" not in apart[0]
+
+
+def test_a_replay_page_that_ends_on_a_large_record_reads_its_deliveries_kept_apart(seeder: Seeder) -> None:
+    event_id = ids.new_event_id()
+    record = large_record(event_id, "ep_1", "ep_2")
+    assert seeder.log.create(record, 2_000_000_000)
+    later = Delivery("ep_2", DeliveryStatus.FAILED, updated_at=clock.now_iso())
+    assert seeder.log.swap(DeliveryRef.of(record, "ep_2"), record.deliveries["ep_2"], later)
+    minted = ids.event_id_unix_seconds(event_id) or 0.0
+    replay = Replay(T, "rpl_1", minted - 1, minted + 1, (), (), "failed", None)
+    shard = ids.event_shard(event_id)
+    [first], start = ReplayStore(seeder.table).events_page(replay, shard, None, 1)  # the record alone
+    assert start is not None
+    assert first.deliveries["ep_2"] == later
+    rest, _ = ReplayStore(seeder.table).events_page(replay, shard, start, 10)
+    assert rest == []  # the item kept apart, without its record, lists nothing more

@@ -75,7 +75,7 @@ def queue() -> DeliveryQueues:
 
 @cache
 def event_log() -> EventLog:
-    return EventLog(table())
+    return EventLog(table(), settings().retention_days)
 
 
 @cache

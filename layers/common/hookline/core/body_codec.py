@@ -25,3 +25,31 @@ def stored_body_bytes(body: str) -> int:
     """How many bytes the body takes in a record."""
     packed = compressed_body(body)
     return len(body.encode()) if packed is None else len(packed)
+
+
+WRITE_UNIT_BYTES = 1024
+# What a record takes besides its body, and per inline delivery (a compact one of one attempt, with its
+# endpoint id as the map's key), roughly: for ``changes_kept_apart``. Part of the stored layout: changed,
+# they would move where a stored record's later changes go while carriers that decided before still run.
+_RECORD_BYTES = 200
+_INLINE_DELIVERY_BYTES = 100
+_COMPRESS_TO_DECIDE_BELOW = 16_384  # a larger body never compresses into one write unit's record
+
+
+def changes_kept_apart(body: str, endpoint_count: int, overflow: bool) -> bool:
+    """Are a delivery's changes after its record's first round written to an item of its own?
+
+    DynamoDB bills an update on the whole item, so a claim and an outcome on a record of 2 KB cost 2 write
+    units each, on a delivery item 1. A record that fits one write unit keeps its deliveries inline (an item
+    apart would add its storage and save nothing). Decided on an estimate from what no change alters once
+    the record is written (the body and the matched endpoints), so every carrier of a delivery decides
+    alike and writes where the others read."""
+    if overflow:
+        return False  # its deliveries are items from the start
+    around = _RECORD_BYTES + endpoint_count * _INLINE_DELIVERY_BYTES
+    raw = len(body.encode())
+    if around + raw <= WRITE_UNIT_BYTES:
+        return False
+    if around > WRITE_UNIT_BYTES or raw > _COMPRESS_TO_DECIDE_BELOW:
+        return True
+    return around + stored_body_bytes(body) > WRITE_UNIT_BYTES

@@ -9,6 +9,7 @@ import enum
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from hookline.core.body_codec import changes_kept_apart
 from hookline.core.signing import Scheme, scheme_of
 
 
@@ -240,6 +241,12 @@ class EventRecord:
     overflow: bool = False  # deliveries live in items of their own (large fan-outs, large bodies)
     only_endpoint: str | None = None  # a test send goes to this endpoint alone
 
+    @property
+    def changes_kept_apart(self) -> bool:
+        """Whether its deliveries' changes after the first round go to items of their own (``body_codec``)."""
+        endpoints = len(self.endpoint_ids) if self.endpoint_ids is not None else len(self.deliveries)
+        return changes_kept_apart(self.event.body, endpoints, self.overflow)
+
 
 @dataclass(frozen=True, slots=True)
 class BreakerState:
@@ -291,6 +298,14 @@ class DeliveryRef:
     event_id: str
     endpoint_id: str
     overflow: bool = False
+    apart: bool = False  # a change after the first round goes to an item of its own (storage.event_log)
+
+    @classmethod
+    def of(cls, record: EventRecord, endpoint_id: str) -> DeliveryRef:
+        """Where a change to a stored delivery after the record's first round goes (any carrier but the
+        event job: deliver jobs, resends, the dead-letter handler)."""
+        event = record.event
+        return cls(event.tenant_id, event.event_id, endpoint_id, record.overflow, record.changes_kept_apart)
 
     @property
     def pair(self) -> tuple[str, str]:

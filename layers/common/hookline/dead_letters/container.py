@@ -21,7 +21,7 @@ def dead_letter_handler() -> DeadLetterHandler:
     table = Table(settings.table_name, aws.dynamodb())
     keys = KeyringSource(SecretValue(aws.secretsmanager(), settings.encryption_keys_secret_arn))
     return DeadLetterHandler(
-        log=EventLog(table),
+        log=EventLog(table, settings.retention_days),
         endpoints=EndpointStore(table, EndpointCodec(keys)),
         letters=DeadLetterStore(table),
         topic=AlertTopic(settings.alerts_topic_arn, aws.sns()),

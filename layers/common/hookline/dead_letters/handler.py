@@ -175,7 +175,7 @@ class DeadLetterHandler:
             failed = seen.with_status(
                 DeliveryStatus.FAILED, next_attempt_at=None, claim=None, resend=None, updated_at=now_iso
             )
-            ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
+            ref = DeliveryRef.of(record, job.endpoint_id)
             entry = FailureEntry(job.tenant_id, job.endpoint_id, job.event_id, now_iso)
             if self._log.swap(ref, seen, failed, entry, expires):
                 seen = failed

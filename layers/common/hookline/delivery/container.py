@@ -40,7 +40,7 @@ def dispatcher() -> Dispatcher:
     keys = KeyringSource(SecretValue(aws.secretsmanager(), settings.encryption_keys_secret_arn))
     endpoints = EndpointStore(table, EndpointCodec(keys))
     directory = EndpointDirectory(endpoints, settings.endpoint_cache_seconds)
-    log = EventLog(table)
+    log = EventLog(table, settings.retention_days)
     ordered = OrderedJobQueue(settings.ordered_queue_url, aws.sqs())
     deliveries = DeliveryQueues(JobQueue(settings.delivery_queue_url, aws.sqs()), ordered)
     sender = WebhookSender(

@@ -284,7 +284,7 @@ def plan_deliver(
     for known in (job.known, snapshot.known.get((job.tenant_id, job.event_id, job.endpoint_id))):
         if known is not None and is_newer(known, seen):
             seen = carried[job.endpoint_id] = known
-    ref = DeliveryRef(job.tenant_id, job.event_id, job.endpoint_id, overflow=record.overflow)
+    ref = DeliveryRef.of(record, job.endpoint_id)
     if carried and seen is not None and not seen.status.final:
         # Write what was carried first; this job comes straight back to go on from it.
         task: PairTask | None = PairTask(

@@ -155,7 +155,9 @@ class Recorder:
         expires = clock.event_expiry(plan.event.event_id, self._retention_days)
         stored = plan.record.deliveries if plan.record is not None else {}
         overflow = plan.record.overflow if plan.record is not None else False
-        lost = self._swap_each(work, stored, overflow, deliveries, failures, expires)
+        # After the first round: kept apart from a large record (``DeliveryRef.of``), as its claim was.
+        apart = plan.record is not None and plan.record.changes_kept_apart
+        lost = self._swap_each(work, stored, overflow, deliveries, failures, expires, apart)
         for ref in lost:
             logger.warning(
                 "a delivery changed under its claim; its job comes back to go on from what is stored",
@@ -171,6 +173,7 @@ class Recorder:
         deliveries: dict[str, Delivery],
         failures: list[FailureEntry],
         expires: int,
+        apart: bool = False,
     ) -> list[DeliveryRef]:
         """Swap each new delivery in over the one it was planned against; returns the ones that changed."""
         event = work.plan.event
@@ -185,13 +188,13 @@ class Recorder:
         written: set[str] = set()
         # Inline deliveries of one record in one write (each is billed on the whole record); if one of them
         # changed meanwhile, nothing was written and each goes on its own, to tell which.
-        combine = not overflow and len(together) > 1
+        combine = not overflow and not apart and len(together) > 1
         if combine and self._log.swap_many(event.tenant_id, event.event_id, together):
             written = {endpoint_id for endpoint_id, _, _ in together}
         for endpoint_id, new in deliveries.items():
             if endpoint_id in written:
                 continue
-            ref = DeliveryRef(event.tenant_id, event.event_id, endpoint_id, overflow)
+            ref = DeliveryRef(event.tenant_id, event.event_id, endpoint_id, overflow, apart)
             seen = work.claimed_as.get(endpoint_id) or stored.get(endpoint_id)
             if not self._log.swap(ref, seen, new, failed.get(endpoint_id), expires):
                 lost.append(ref)

@@ -66,7 +66,7 @@ def claim(
     seen = record.deliveries.get(endpoint_id)
     if not claimable(seen, now, only_failed):
         return None
-    ref = DeliveryRef(record.event.tenant_id, record.event.event_id, endpoint_id, overflow=record.overflow)
+    ref = DeliveryRef.of(record, endpoint_id)
     base = seen or Delivery(endpoint_id, DeliveryStatus.PENDING)
     claimed = base.with_status(
         DeliveryStatus.PENDING,

@@ -3,6 +3,13 @@
 Every change to a delivery is a compare-and-swap on what the writer last saw (status, attempt count and
 claim owner), so two carriers of one delivery can never both record — or, with claims, both send — the
 same attempt. A lost race is an answer (``False``), never an exception.
+
+Where a change is written: the event's first round (the event job) writes the record's inline deliveries;
+a large fan-out's deliveries are items from the start (``overflow``); any later change (``DeliveryRef.of``:
+a claim, a retry's outcome, a resend, a dead letter) goes to an item of the delivery's own when the record is
+larger than one write unit (``EventRecord.changes_kept_apart``), so that it does not rewrite the record. That
+item is created by the first such change, on the condition that it does not exist yet (the inline entry,
+which no later change writes, is then what the writer saw), and wins over the inline entry on every read.
 """
 
 from __future__ import annotations
@@ -10,14 +17,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from hookline.core.clock import event_expiry
 from hookline.core.errors import ConditionNotMet
 from hookline.core.ids import event_shard
 from hookline.core.models import Delivery, DeliveryChange, DeliveryRef, EventRecord, FailureEntry, FanoutState
 from hookline.storage.records import (
+    APART_KIND,
     STATUS_COUNTERS,
     delivery_attributes,
     delivery_from_item,
     delivery_item,
+    delivery_owner,
     is_delivery_item,
     record_from_item,
     record_item,
@@ -36,8 +46,9 @@ from hookline.storage.table import (
 
 
 class EventLog:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, retention_days: int) -> None:
         self._table = table
+        self._retention_days = retention_days  # for the items that deliveries kept apart are written to
 
     # --- records ----------------------------------------------------------------------------------------
 
@@ -73,16 +84,7 @@ class EventLog:
 
     def get(self, tenant_id: str, event_id: str) -> EventRecord | None:
         """The record with every delivery, inline or not: one Query over the event's items."""
-        items = self._table.query_all(
-            "get event record",
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :event)",
-            ExpressionAttributeValues={
-                ":pk": s(events_pk(tenant_id, event_shard(event_id))),
-                ":event": s(event_id),
-            },
-            ConsistentRead=True,
-        )
-        return assemble(items).get((tenant_id, event_id))
+        return assemble(event_items(self._table, tenant_id, event_id)).get((tenant_id, event_id))
 
     def load(self, refs: Iterable[tuple[str, str, str | None]]) -> dict[tuple[str, str], EventRecord]:
         """Records for (tenant, event, endpoint or None) in one BatchGetItem; a named endpoint's delivery item
@@ -126,10 +128,12 @@ class EventLog:
 
         ``index_failure`` also files the delivery in the endpoint's failure index, in the same transaction.
         """
-        update, condition, names, values = _swap_expression(ref, seen, new)
+        apart = ref.apart and not ref.overflow and seen is not None
+        expires = event_expiry(ref.event_id, self._retention_days)
+        update, condition, names, values = _swap_expression(ref, seen, new, expires if apart else None)
         item_key = (
             delivery_key(ref.tenant_id, ref.event_id, ref.endpoint_id)
-            if ref.overflow
+            if ref.overflow or apart
             else event_key(ref.tenant_id, ref.event_id)
         )
         try:
@@ -244,6 +248,19 @@ class EventLog:
         )
 
 
+def event_items(table: Table, tenant_id: str, event_id: str) -> list[Item]:
+    """An event's record and delivery items (they share its sort key's prefix)."""
+    return table.query_all(
+        "get event record",
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :event)",
+        ExpressionAttributeValues={
+            ":pk": s(events_pk(tenant_id, event_shard(event_id))),
+            ":event": s(event_id),
+        },
+        ConsistentRead=True,
+    )
+
+
 def _failure_item(entry: FailureEntry, expires_at: int | None) -> Item:
     item = key(failures_pk(entry.tenant_id, entry.endpoint_id), entry.sort_key)
     item["e"] = s(entry.event_id)
@@ -253,7 +270,8 @@ def _failure_item(entry: FailureEntry, expires_at: int | None) -> Item:
 
 
 def assemble(items: Iterable[Item]) -> dict[tuple[str, str], EventRecord]:
-    """Records from their items: delivery items join their record's deliveries."""
+    """Records from their items: delivery items join their record's deliveries, and win over an inline
+    entry of the same endpoint (an item kept apart holds the changes made after the first round)."""
     records: dict[tuple[str, str], EventRecord] = {}
     apart: list[Item] = []
     for item in items:
@@ -263,8 +281,8 @@ def assemble(items: Iterable[Item]) -> dict[tuple[str, str], EventRecord]:
             record = record_from_item(item)
             records[(record.event.tenant_id, record.event.event_id)] = record
     for item in apart:
-        owner = records.get((item["t"]["S"], item["e"]["S"]))
-        if owner is not None and owner.overflow:
+        owner = records.get(delivery_owner(item))
+        if owner is not None:
             delivery = delivery_from_item(item)
             owner.deliveries[delivery.endpoint_id] = delivery
     return records
@@ -293,11 +311,13 @@ def _seen_clauses(
 
 
 def _swap_expression(
-    ref: DeliveryRef, seen: Delivery | None, new: Delivery
+    ref: DeliveryRef, seen: Delivery | None, new: Delivery, apart_expires: int | None
 ) -> tuple[str, str, dict[str, str], dict[str, Any]]:
+    """The update and its condition; ``apart_expires`` (the item's TTL) when the delivery is kept apart."""
+    own_item = ref.overflow or apart_expires is not None
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
-    if ref.overflow:
+    if own_item:
         prefix = ""
     else:
         names["#d"], names["#ep"] = "d", ref.endpoint_id
@@ -306,7 +326,9 @@ def _swap_expression(
     removed = [
         name for name in ("rb", "nx", "ek", "em", "cl", "cu", "co", "rt", "ru") if name not in attributes
     ]
-    if ref.overflow:
+    if apart_expires is not None:
+        attributes = {"k": s(APART_KIND), "expires_at": n(apart_expires), **attributes}
+    if own_item:
         sets = []
         for name, value in attributes.items():
             names[f"#f_{name}"] = name
@@ -320,7 +342,7 @@ def _swap_expression(
         values[":delivery"] = {"M": attributes}
         sets = ["#d.#ep = :delivery"]
         removes = []
-    if not ref.overflow and (seen is None or seen.status is not new.status):
+    if not own_item and (seen is None or seen.status is not new.status):
         names["#c"] = "c"
         names["#new"] = STATUS_COUNTERS[new.status]
         values[":one"] = n(1)
@@ -338,4 +360,9 @@ def _swap_expression(
         )
         return update, condition, names, values
     names["#s"], names["#n"], names["#co"], names["#rt"] = "s", "n", "co", "rt"
-    return update, " AND ".join(_seen_clauses(prefix, seen, values, "", "")), names, values
+    condition = " AND ".join(_seen_clauses(prefix, seen, values, "", ""))
+    if apart_expires is not None:
+        # No item yet: the first change after the first round creates it, from the inline entry it saw
+        # (which nothing writes any more). Two such writers race on the item's existence.
+        condition = f"attribute_not_exists(pk) OR ({condition})"
+    return update, condition, names, values

@@ -8,6 +8,11 @@ expressions, so only matching items cross the wire; pages are filled by reading 
 the tenant's log is exhausted, within a budget per request: a number of reads (queries, and the record
 reads a filtered delivery item needs) and a deadline, whichever runs out first.
 
+Deliveries kept apart from their record (``k`` "apart": the changes after a large record's first round)
+always cross the wire: they join their record, whose inline entries and status counters ``c`` they
+supersede, so each record found is checked again against the filter as assembled, and an event whose
+record did not match is read whole when one of its items kept apart has the status searched for.
+
 A position is "before this event id": the next page's upper bound. Items of one event (its record, and the
 delivery items of a large fan-out) are adjacent in their shard, so they come out of the merge together.
 """
@@ -25,7 +30,7 @@ from hookline.core.errors import SearchBudgetExceeded
 from hookline.core.ids import EVENT_SHARDS, event_id_ceiling, event_id_floor
 from hookline.core.models import DeliveryStatus, EventRecord
 from hookline.storage.event_log import assemble
-from hookline.storage.records import STATUS_COUNTERS
+from hookline.storage.records import APART_KIND, STATUS_COUNTERS, is_apart_item
 from hookline.storage.table import Item, Table, events_pk, n, s
 
 _EVENT_ID_LENGTH = 30  # "evt_" + a 26-character ULID
@@ -120,7 +125,7 @@ class EventSearch:
             shard = shards[index]
             item = shard.buffer.pop(0)
             if group and _event_id(group[0]) != _event_id(item):
-                yield from self._records(tenant_id, group, budget)
+                yield from self._records(tenant_id, group, event_filter, budget)
                 group = []
             group.append(item)
             if not shard.buffer and not shard.exhausted:
@@ -128,16 +133,18 @@ class EventSearch:
             if shard.buffer:
                 heapq.heappush(heap, (_descending(shard.buffer[0]), index))
         if group:
-            yield from self._records(tenant_id, group, budget)
+            yield from self._records(tenant_id, group, event_filter, budget)
 
-    def _records(self, tenant_id: str, group: list[Item], budget: _Budget) -> Iterator[EventRecord]:
+    def _records(
+        self, tenant_id: str, group: list[Item], event_filter: EventFilter, budget: _Budget
+    ) -> Iterator[EventRecord]:
         event_id = _event_id(group[0])
         record = assemble(group).get((tenant_id, event_id))
-        if record is None and self._load_record is not None:
-            # Only delivery items of a large fan-out matched: the record itself was filtered out.
+        if record is None and self._load_record is not None and _may_match(group, event_filter):
+            # Only delivery items matched (a large fan-out's, or kept apart): the record was filtered out.
             budget.spend()
             record = self._load_record(tenant_id, event_id)
-        if record is not None:
+        if record is not None and matches(record, event_filter):
             yield record
 
     def _fill_all(self, shards: list[_Shard], query: _QueryShape, limit: int, budget: _Budget) -> None:
@@ -195,9 +202,11 @@ class _QueryShape:
         if event_filter.status is None and event_filter.endpoint_id is None:
             values[":record"] = s("event")
             clauses.append("k = :record")
+        values[":apart"] = s(APART_KIND)
+        matching = clauses[0] if len(clauses) == 1 else "(" + " AND ".join(clauses) + ")"
         return cls(
             key_condition="pk = :pk AND sk BETWEEN :low AND :high",
-            filter_expression=" AND ".join(clauses) if clauses else None,
+            filter_expression=f"{matching} OR k = :apart",
             names=names,
             values=values,
         )
@@ -214,6 +223,31 @@ class _QueryShape:
         if self.names:
             kwargs["ExpressionAttributeNames"] = self.names
         return kwargs
+
+
+def matches(record: EventRecord, event_filter: EventFilter) -> bool:
+    """The filter's type, status and endpoint terms on a record as assembled (time is the key's range)."""
+    event_type = record.event.event_type
+    if (event_filter.exact_types or event_filter.type_prefixes) and not (
+        event_type in event_filter.exact_types
+        or any(event_type.startswith(prefix) for prefix in event_filter.type_prefixes)
+    ):
+        return False
+    if event_filter.status is not None and all(
+        d.status is not event_filter.status for d in record.deliveries.values()
+    ):
+        return False
+    return event_filter.endpoint_id is None or event_filter.endpoint_id in record.deliveries
+
+
+def _may_match(items: list[Item], event_filter: EventFilter) -> bool:
+    """Delivery items without their record: is the record worth reading? Yes if a large fan-out's item
+    matched on its own, or an item kept apart has the status searched for."""
+    return any(
+        not is_apart_item(item)
+        or (event_filter.status is not None and item.get("s", {}).get("S") == event_filter.status.value)
+        for item in items
+    )
 
 
 def _event_id(item: Item) -> str:

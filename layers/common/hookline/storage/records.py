@@ -10,10 +10,16 @@ fan-out state, ``eps`` matched endpoint ids (left out when they are the keys of 
 every delivery inline), ``d`` inline deliveries, ``c`` delivery counts by status (what
 event search filters on), ``ov`` deliveries stored as items of their own, ``only`` a test send's endpoint.
 
-Delivery fields (inside ``d.{endpoint}``, or at the top of a delivery item with ``k`` "delivery"): ``s``
-status, ``n`` attempts, ``rb`` round base (left out when 0), ``nx`` next attempt (Unix s), ``ek``/``em`` last
-error kind and message, ``h`` recent attempts (JSON), ``cl``/``co``/``cu`` the attempt claim (number, owner,
-until), ``rt``/``ru`` a resend claim (token, until), ``u`` updated at.
+A delivery kept apart from an inline record (``changes_kept_apart``) is an item with ``k`` "apart" under the
+delivery's key (``{event}#D#{endpoint}``: tenant, event and endpoint are read from the keys) holding the
+delivery fields and ``expires_at``: every change after the record's first round (a claim, a retry's outcome,
+a resend, a dead letter) writes it, and it wins over the record's inline entry, which stays as the first
+round left it (and so do the record's counters ``c``: search checks the items, ``event_search``).
+
+Delivery fields (inside ``d.{endpoint}``, or at the top of a delivery item, ``k`` "delivery" or "apart"):
+``s`` status, ``n`` attempts, ``rb`` round base (left out when 0), ``nx`` next attempt (Unix s), ``ek``/``em``
+last error kind and message, ``h`` recent attempts (JSON), ``cl``/``co``/``cu`` the attempt claim (number,
+owner, until), ``rt``/``ru`` a resend claim (token, until), ``u`` updated at.
 
 Times are stored as Unix milliseconds (``u`` a number, attempt times integers in ``h``) whenever that reads
 back to the very ISO text the clock wrote, and as that text otherwise; ``h`` is compact JSON, each attempt a
@@ -49,6 +55,7 @@ from hookline.storage.table import (
     Item,
     boolean,
     delivery_key,
+    delivery_key_parts,
     event_key,
     get_bool,
     get_opt_float,
@@ -57,8 +64,11 @@ from hookline.storage.table import (
     get_str,
     n,
     s,
+    tenant_of_events_pk,
 )
 
+DELIVERY_KIND = "delivery"  # a large fan-out's delivery item
+APART_KIND = "apart"  # a delivery item kept apart from its inline record
 HISTORY_LIMIT = 12  # attempts kept per delivery (the count of all attempts is kept apart)
 STATUS_COUNTERS = {
     DeliveryStatus.PENDING: "p",
@@ -294,7 +304,7 @@ def delivery_item(event: Event, delivery: Delivery, expires_at: int) -> Item:
     item = delivery_key(event.tenant_id, event.event_id, delivery.endpoint_id)
     item.update(
         {
-            "k": s("delivery"),
+            "k": s(DELIVERY_KIND),
             "t": s(event.tenant_id),
             "e": s(event.event_id),
             "ep": s(delivery.endpoint_id),
@@ -308,8 +318,22 @@ def delivery_item(event: Event, delivery: Delivery, expires_at: int) -> Item:
 
 
 def is_delivery_item(item: Mapping[str, Any]) -> bool:
-    return get_str(item, "k") == "delivery"
+    """An item holding one delivery: a large fan-out's, or one kept apart from its inline record."""
+    return get_str(item, "k") in {DELIVERY_KIND, APART_KIND}
+
+
+def is_apart_item(item: Mapping[str, Any]) -> bool:
+    return get_str(item, "k") == APART_KIND
+
+
+def delivery_owner(item: Mapping[str, Any]) -> tuple[str, str]:
+    """(tenant, event) of a delivery item; an item kept apart has them in its keys only."""
+    if is_apart_item(item):
+        return tenant_of_events_pk(get_str(item, "pk")), delivery_key_parts(get_str(item, "sk"))[0]
+    return get_str(item, "t"), get_str(item, "e")
 
 
 def delivery_from_item(item: Mapping[str, Any]) -> Delivery:
+    if is_apart_item(item):
+        return delivery_from_attributes(delivery_key_parts(get_str(item, "sk"))[1], item)
     return delivery_from_attributes(get_str(item, "ep"), item)

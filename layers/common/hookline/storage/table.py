@@ -95,7 +95,26 @@ def event_key(tenant_id: str, event_id: str) -> Item:
 
 
 def delivery_key(tenant_id: str, event_id: str, endpoint_id: str) -> Item:
-    return key(events_pk(tenant_id, event_shard(event_id)), f"{event_id}#D#{endpoint_id}")
+    return key(events_pk(tenant_id, event_shard(event_id)), f"{event_id}{_DELIVERY_INFIX}{endpoint_id}")
+
+
+_DELIVERY_INFIX = "#D#"
+
+
+def event_id_in_key(sort_key: str) -> str:
+    """The event id in an event record's or delivery item's sort key."""
+    return sort_key.split(_DELIVERY_INFIX, 1)[0]
+
+
+def delivery_key_parts(sort_key: str) -> tuple[str, str]:
+    """(event id, endpoint id) from a delivery item's sort key."""
+    event_id, endpoint_id = sort_key.split(_DELIVERY_INFIX, 1)
+    return event_id, endpoint_id
+
+
+def tenant_of_events_pk(pk: str) -> str:
+    """The tenant id in an event shard's partition key (``events_pk``)."""
+    return pk.removeprefix("T#").rsplit("#E#", 1)[0]
 
 
 def failures_pk(tenant_id: str, endpoint_id: str) -> str:
