@@ -12,7 +12,10 @@ from hookline.core.models import (
     Claim,
     Delivery,
     DeliveryStatus,
+    Event,
+    EventRecord,
     FailureKind,
+    FanoutState,
     ResendClaim,
 )
 from hookline.storage.records import (
@@ -112,3 +115,31 @@ def test_a_first_round_delivery_leaves_out_its_zero_round_base() -> None:
     stored = delivery_attributes(delivery)
     assert "rb" not in stored
     assert delivery_from_attributes("ep_1", stored) == delivery
+
+
+def _record(body: str, endpoints: int, overflow: bool = False) -> EventRecord:
+    event = Event("t", "evt_1", "order.created", "ts", body)
+    endpoint_ids = tuple(f"ep_{n:026d}" for n in range(endpoints))
+    deliveries = {} if overflow else {ep: Delivery(ep, DeliveryStatus.PENDING) for ep in endpoint_ids}
+    return EventRecord(event, FanoutState.DONE, endpoint_ids, deliveries, overflow=overflow)
+
+
+def _order(lines: int) -> str:
+    items = [
+        {"sku": f"SKU-{n}", "name": f"Item {n}", "quantity": n % 5, "price": n * 379 % 10_000}
+        for n in range(lines)
+    ]
+    return json.dumps({"type": "order.created", "data": {"order_id": "ord_1", "line_items": items}})
+
+
+def test_only_a_record_above_one_write_unit_keeps_its_later_changes_apart() -> None:
+    assert not _kept_apart(_record(_order(12), 1))  # an order of 863 B (240 B stored) to one endpoint
+    assert _kept_apart(_record(_order(12), 10))  # the same to ten endpoints
+    assert _kept_apart(_record(_order(150), 1))  # an order of 10 KB (1.4 KB stored) to one endpoint
+    assert not _kept_apart(_record(_order(12), 10, overflow=True))  # items from the start anyway
+    noise = "".join(f"{n * 7919 % 65521:05x}" for n in range(400))
+    assert _kept_apart(_record(noise, 1))  # 2 KB that compress poorly
+
+
+def _kept_apart(record: EventRecord) -> bool:
+    return record.changes_kept_apart
