@@ -20,14 +20,13 @@ from hookline.core.models import (
     FailureKind,
 )
 from hookline.delivery.effects import (
-    FIRST_WAVE_SECONDS,
     LEASE_REFUSED_SECONDS,
     Attempts,
     Deferred,
     Sent,
     in_flight_wait,
 )
-from hookline.delivery.plan import PairTask, Step
+from hookline.delivery.plan import FIRST_WAVE_SECONDS, PairTask, Step
 from hookline.delivery.rate_limit import RateLimiter
 from tests.unit.fakes import FakeInFlight, FakeSender, failed, ok, sqs_record
 from tests.unit.test_pipeline import World, ordered_message_group

@@ -444,13 +444,24 @@ def test_a_test_send_goes_only_to_its_endpoint_whatever_its_filters(world: World
     assert [r.url for r in world.sender.requests] == [target.url]
 
 
-def test_inline_sends_stop_at_what_the_invocation_can_finish(world: World) -> None:
-    endpoints = [world.endpoint() for _ in range(6)]
+def test_inline_sends_stop_at_what_the_invocation_can_finish() -> None:
+    """10 s of work left on 4 threads: 40 thread-seconds, a first-wave send costing at most 2 s of them."""
+    world = World(dispatch_settings=settings(delivery_timeout_seconds=5.0))
+    endpoints = [world.endpoint() for _ in range(24)]
     job = world.event_job()
-    world.run(job, remaining=20.0)  # 10 s of work left: one round of 4 concurrent sends
-    assert len(world.sender.requests) == 4
+    world.run(job, remaining=20.0)
+    assert len(world.sender.requests) == 20
     handed = [j.endpoint_id for j, _ in world.deliver_jobs()]
-    assert len(handed) == 2 and set(handed) <= {e.endpoint_id for e in endpoints}
+    assert len(handed) == 4 and set(handed) <= {e.endpoint_id for e in endpoints}
+
+
+def test_inline_sends_to_slow_endpoints_count_their_whole_timeout(world: World) -> None:
+    endpoints = [world.endpoint() for _ in range(5)]
+    for endpoint in endpoints:
+        world.breakers.mark_slow("acme", endpoint.endpoint_id, world.clock() + 300)
+    world.run(world.event_job(), remaining=20.0)  # 60 thread-seconds: four sends of up to 15 s
+    assert len(world.sender.requests) == 4
+    assert len(world.deliver_jobs()) == 1
 
 
 def test_a_resend_job_sends_only_while_its_claim_holds(world: World) -> None:

@@ -23,7 +23,7 @@ from hookline.core.ports import DeliveryLog, InFlightSlots, Sender
 from hookline.core.schedule import RetrySchedule
 from hookline.core.signing import webhook_headers
 from hookline.delivery.breaker import Breaker
-from hookline.delivery.plan import PairTask
+from hookline.delivery.plan import FIRST_WAVE_SECONDS, PairTask
 from hookline.delivery.rate_limit import RateLimiter
 from hookline.delivery.settle import Settled, after_attempt, blank, claimed
 from hookline.observability import logger
@@ -32,10 +32,6 @@ CLAIM_MARGIN_SECONDS = 10.0
 AWS_TROUBLE_DELAY_SECONDS = 5.0
 IN_FLIGHT_LIMIT = "in_flight_limit"
 SLOW_ENDPOINT = "slow_endpoint"
-# A first attempt to an endpoint not known to be slow gets this long, not the whole delivery timeout: an
-# endpoint that starts hanging would otherwise hold every dispatch invocation that received its deliveries
-# (and, through them, every other tenant's) for the whole timeout before anything knew it was slow.
-FIRST_WAVE_SECONDS = 2.0
 IN_FLIGHT_WAIT_LONGEST = 32.0
 # After a refused lease, the container's other deliveries to that endpoint wait without asking DynamoDB again.
 LEASE_REFUSED_SECONDS = 1.0

@@ -136,11 +136,13 @@ class Dispatcher:
         received = [r for r in received if r.index not in fates]
         snapshot = self._loader.load(received)
         now = self._now()
-        capacity = self._settings.max_concurrent_deliveries * max(
-            1, int((remaining_seconds - _TIME_MARGIN_SECONDS) // self._settings.delivery_timeout_seconds)
+        budget = InlineBudget(
+            self._settings.max_concurrent_deliveries,
+            max(self._settings.delivery_timeout_seconds, remaining_seconds - _TIME_MARGIN_SECONDS),
+            self._settings.delivery_timeout_seconds,
         )
         plan_settings = PlanSettings(
-            self._settings.retry_schedule, now, InlineBudget(capacity), self._settings.endpoint_max_in_flight
+            self._settings.retry_schedule, now, budget, self._settings.endpoint_max_in_flight
         )
         plans = {r.index: self._plan(r, snapshot, plan_settings) for r in received}
         works = self._run_effects(plans, snapshot)

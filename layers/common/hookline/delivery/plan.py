@@ -123,16 +123,27 @@ class Snapshot:
     matched: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
+# A first attempt to an endpoint not known to be slow gets this long, not the whole delivery timeout (see
+# ``effects``): an endpoint that starts hanging would otherwise hold every dispatch invocation that received
+# its deliveries for the whole timeout before anything knew it was slow.
+FIRST_WAVE_SECONDS = 2.0
+
+
 class InlineBudget:
-    """How many first-round attempts this invocation may still make inline, within its time limit."""
+    """How much first-round sending this invocation may still do inline, within its time limit, in
+    thread-seconds: each send counts the longest it can take, the first wave's limit for an endpoint not
+    known to be slow and the whole delivery timeout for a slow one. So a fan-out of 100 to healthy
+    endpoints is sent inline, while a slow endpoint's sends are bounded as before."""
 
-    def __init__(self, attempts: int) -> None:
-        self._left = attempts
+    def __init__(self, threads: int, seconds: float, timeout_seconds: float) -> None:
+        self._left = threads * seconds
+        self._timeout = timeout_seconds
 
-    def take(self) -> bool:
-        if self._left <= 0:
+    def take(self, slow: bool) -> bool:
+        cost = self._timeout if slow else min(self._timeout, FIRST_WAVE_SECONDS)
+        if self._left < cost:
             return False
-        self._left -= 1
+        self._left -= cost
         return True
 
 
@@ -268,9 +279,10 @@ def _first_round_task(
     gate, wait = Breaker.admit(snapshot.breakers.get((event.tenant_id, endpoint_id)), settings.now)
     if gate is Gate.WAIT:
         return replace(base, delay=wait)
-    if not settings.inline_budget.take():
+    task = _send(base, endpoint, snapshot, settings, probe=gate is Gate.PROBE)
+    if not settings.inline_budget.take(slow=task.lease_limit is not None):
         return base  # this invocation has sent all it safely can: a deliver job takes it at once
-    return _send(base, endpoint, snapshot, settings, probe=gate is Gate.PROBE)
+    return task
 
 
 def plan_deliver(
