@@ -162,6 +162,18 @@ class Stack:
                 time.sleep(0.05)
         raise AssertionError(f"condition not met within {timeout}s")
 
+    def idle(self) -> bool:
+        """Nothing left to deliver: no queue a function reads holds a message, visible, in flight or delayed.
+        The positive signal for "nothing more will arrive" (with ``run_until``, which keeps polling)."""
+        counts = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
+        counts += ("ApproximateNumberOfMessagesDelayed",)
+        for function in self.deployed.functions.values():
+            for source in function.event_sources:
+                attributes = self.sqs.get_queue_attributes(QueueUrl=source.queue_url, AttributeNames=["All"])
+                if any(int(attributes["Attributes"].get(name, "0")) for name in counts):
+                    return False
+        return True
+
     def drain(self, rounds: int = 20) -> None:
         """Poll until no source has a visible message."""
         for _ in range(rounds):
