@@ -27,3 +27,10 @@ def wait_until[T](condition: Callable[[], T | None], timeout: float, what: str, 
         if time.monotonic() > deadline:
             raise WaitTimeout(f"not within {timeout:g} s: {what}")
         time.sleep(poll)
+
+
+def pause(seconds: float) -> None:
+    """A deliberate pause that waits for nothing: a load generator's pacing, or a client's back-off between
+    retries (tests/chaos). Never use it to let something happen: wait_until the thing instead."""
+    if seconds > 0:
+        time.sleep(seconds)
