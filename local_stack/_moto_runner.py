@@ -63,6 +63,28 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+# The moto these patches were written for (requirements-dev.txt pins it; tests/unit/test_moto_pin.py checks).
+WRITTEN_FOR_MOTO = "5.2.5"
+
+
+class MotoVersionError(RuntimeError):
+    """The installed moto is not the one the patches here replace internals of."""
+
+
+def require_moto_version(installed: str | None = None) -> None:
+    """Fail loudly before patching a moto these patches were not written for: they replace private
+    functions, and on another version they would silently patch the wrong thing or nothing."""
+    if installed is None:
+        from importlib.metadata import version
+
+        installed = version("moto")
+    if installed != WRITTEN_FOR_MOTO:
+        raise MotoVersionError(
+            f"local_stack/_moto_runner.py patches moto {WRITTEN_FOR_MOTO}'s internals, but moto {installed} "
+            f"is installed: install the pinned one (make setup), or re-check each patch against {installed} "
+            "and change WRITTEN_FOR_MOTO and requirements-dev.txt together"
+        )
+
 
 def _patch_dynamodb() -> None:
     from moto.dynamodb import models as dynamodb_models
@@ -142,7 +164,9 @@ def _patch_dynamodb() -> None:
 def serialise_dynamodb() -> None:
     """Serve moto's DynamoDB requests one at a time, as the one store AWS is: a conditional write checks and
     writes under the lock. The integration tests' in-process moto needs it as much as the server does (two
-    threads both passed a ``size(holders) < :limit`` condition and both wrote). Installing it twice is a no-op."""
+    threads both passed a ``size(holders) < :limit`` condition and both wrote). Installing it twice is a
+    no-op."""
+    require_moto_version()
     from moto.dynamodb.responses import DynamoHandler
 
     if getattr(DynamoHandler.call_action, "_hookline_serialised", False):
@@ -314,6 +338,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
 
+    require_moto_version()
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from local_stack import _fair_sqs, iam_enforcement
