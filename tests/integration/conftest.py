@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 
@@ -29,6 +30,13 @@ TEST_PARAMETERS = {
     # (test_ingest_makes_one_aws_call...; the TTL itself has unit tests).
     "EventTypeCacheSeconds": "300",
 }
+
+
+@functools.cache
+def deploy_session() -> boto3.session.Session:
+    """One session for every test's deployment: a new one would load botocore's service models again for
+    each of the seven clients a deployment makes (most of a deploy's time)."""
+    return boto3.session.Session(region_name="us-east-1")
 
 
 @pytest.fixture
@@ -63,7 +71,7 @@ def stack(stack_parameters: dict[str, str], before_deploy: list[Callable[[], Non
             for step in before_deploy:
                 step()
             deployed = deploy_stack(
-                boto3.session.Session(region_name="us-east-1"),
+                deploy_session(),
                 REPO / "template.yaml",
                 "hookline-it",
                 stack_parameters,
