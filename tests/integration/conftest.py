@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import boto3
 import pytest
@@ -52,6 +53,16 @@ def before_deploy() -> list[Callable[[], None]]:
 
 @pytest.fixture
 def stack(stack_parameters: dict[str, str], before_deploy: list[Callable[[], None]]) -> Iterator[Stack]:
+    with deployed_stack(stack_parameters, before_deploy) as deployed:
+        yield deployed
+
+
+@contextmanager
+def deployed_stack(
+    stack_parameters: dict[str, str], before_deploy: Sequence[Callable[[], None]] = ()
+) -> Iterator[Stack]:
+    """template.yaml deployed into a fresh moto, with the admin key set; a module whose tests only read may
+    share one (see test_event_search.py)."""
     saved_environ = dict(os.environ)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.update(
