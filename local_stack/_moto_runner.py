@@ -86,7 +86,16 @@ def require_moto_version(installed: str | None = None) -> None:
         )
 
 
-def _patch_dynamodb() -> None:
+_INSTALLED: set[str] = set()
+
+
+def patch_dynamodb() -> None:
+    """The first two changes above (transactions, table queries). The integration tests' in-process moto
+    takes them too, to answer as fast as the local stack's. Installing them twice is a no-op."""
+    if "dynamodb" in _INSTALLED:
+        return
+    _INSTALLED.add("dynamodb")
+    require_moto_version()
     from moto.dynamodb import models as dynamodb_models
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
@@ -344,7 +353,7 @@ def main() -> int:
     from local_stack import _fair_sqs, iam_enforcement
     from local_stack.aws_faults import FaultControl, FaultInjector
 
-    _patch_dynamodb()
+    patch_dynamodb()
     serialise_dynamodb()
     _serialise_sqs()
     _patch_sqs()
