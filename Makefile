@@ -49,8 +49,10 @@ lint: setup
 
 # The README's test command: installs everything, lints, runs every test tier, then proves sam local
 # (SKIPPED, with the reason, where no container engine can run).
+# --dist worksteal: a worker that runs out of tests takes queued ones from the other (the contract passes
+# take minutes each and would otherwise queue up on one worker while the other idles).
 test: lint browser-deps
-	$(PY) -m pytest -q -n auto
+	$(PY) -m pytest -q -n auto --dist worksteal
 	$(PY) -m tests.chaos
 	$(PY) -m tests.fuzz
 	$(PY) -m local_stack.sam_local_check

@@ -65,8 +65,39 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+# The moto these patches were written for (requirements-dev.txt pins it; tests/unit/test_moto_pin.py checks).
+WRITTEN_FOR_MOTO = "5.2.5"
 
-def _patch_dynamodb() -> None:
+
+class MotoVersionError(RuntimeError):
+    """The installed moto is not the one the patches here replace internals of."""
+
+
+def require_moto_version(installed: str | None = None) -> None:
+    """Fail loudly before patching a moto these patches were not written for: they replace private
+    functions, and on another version they would silently patch the wrong thing or nothing."""
+    if installed is None:
+        from importlib.metadata import version
+
+        installed = version("moto")
+    if installed != WRITTEN_FOR_MOTO:
+        raise MotoVersionError(
+            f"local_stack/_moto_runner.py patches moto {WRITTEN_FOR_MOTO}'s internals, but moto {installed} "
+            f"is installed: install the pinned one (make setup), or re-check each patch against {installed} "
+            "and change WRITTEN_FOR_MOTO and requirements-dev.txt together"
+        )
+
+
+_INSTALLED: set[str] = set()
+
+
+def patch_dynamodb() -> None:
+    """The first two changes above (transactions, table queries). The integration tests' in-process moto
+    takes them too, to answer as fast as the local stack's. Installing them twice is a no-op."""
+    if "dynamodb" in _INSTALLED:
+        return
+    _INSTALLED.add("dynamodb")
+    require_moto_version()
     from moto.dynamodb import models as dynamodb_models
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
@@ -146,6 +177,7 @@ def serialise_dynamodb() -> None:
     writes under the lock. The integration tests' in-process moto needs it as much as the server does (two
     threads both passed a ``size(holders) < :limit`` condition and both wrote). Installing it twice is a
     no-op."""
+    require_moto_version()
     from moto.dynamodb.responses import DynamoHandler
 
     if getattr(DynamoHandler.call_action, "_hookline_serialised", False):
@@ -330,12 +362,13 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
 
+    require_moto_version()
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from local_stack import _fair_sqs, iam_enforcement
     from local_stack.aws_faults import FaultControl, FaultInjector
 
-    _patch_dynamodb()
+    patch_dynamodb()
     serialise_dynamodb()
     _serialise_sqs()
     _patch_sqs()

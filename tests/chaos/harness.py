@@ -22,6 +22,7 @@ import requests
 from botocore.config import Config
 
 from local_stack.process import StackInfo
+from tests import waiting
 
 RETRIED_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
 
@@ -31,11 +32,10 @@ class Deadline(Exception):
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str, poll: float = 0.2) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise Deadline(f"{what} within {timeout:.0f} s")
-        time.sleep(poll)
+    try:
+        waiting.wait_until(condition, timeout, what, poll)
+    except waiting.WaitTimeout as exc:
+        raise Deadline(str(exc)) from exc
 
 
 class Api:
@@ -60,7 +60,7 @@ class Api:
 
     def call(self, method: str, path: str, *, timeout: float = 60.0, **kwargs: Any) -> requests.Response:
         deadline = time.monotonic() + timeout
-        pause = 0.05
+        backoff = 0.05
         while True:
             reason = ""
             try:
@@ -72,10 +72,10 @@ class Api:
                 reason = "connection"
             with self.lock:
                 self.retried[reason] += 1
-            if time.monotonic() + pause > deadline:
+            if time.monotonic() + backoff > deadline:
                 raise Deadline(f"{method} {path}: still {reason} after {timeout:.0f} s")
-            time.sleep(pause)  # back-off between retries, as a client would
-            pause = min(pause * 2, 1.0)
+            waiting.pause(backoff)  # between retries, as a client would
+            backoff = min(backoff * 2, 1.0)
 
     def expect(self, status: int, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response = self.call(method, path, **kwargs)

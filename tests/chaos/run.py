@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from local_stack.process import StackInfo, StackProcess
+from tests import waiting
 from tests.chaos.harness import (
     AlertWatcher,
     Api,
@@ -281,9 +282,7 @@ class ChaosRun:
 
         def send(number: int) -> None:
             # Pacing: event n leaves at begin + n * interval.
-            delay = begin + number * interval - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+            waiting.pause(begin + number * interval - time.monotonic())
             tenant = tenants[number % len(tenants)]
             body, key = self._event(tenant, number)
             ordering_key = body.get("ordering_key")

@@ -25,7 +25,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from typing import Any
 from cli.client import ApiError, HooklineClient
 from local_stack.process import REPO_ROOT, StackProcess
 from tests.receivers import Receiver
+from tests.waiting import wait_until
 
 ADMIN_KEY = "contract-admin-" + "k" * 24  # fixed, as the e2e tests' key is: it is in the config file anyway
 MANAGE_TENANT = "contract-manage"  # endpoints and keys are created here
@@ -210,11 +210,7 @@ def _seed(client: HooklineClient, api_url: str, receiver_url: str) -> Seed:
 
 def _wait_delivered(client: HooklineClient, event_id: str, timeout: float = 30.0) -> None:
     """Until the seeded event has an attempt, so its attempts routes answer a full page."""
-    deadline = time.monotonic() + timeout
-    while not _attempts(client, event_id):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the seeded event {event_id} was not delivered within {timeout:.0f} s")
-        time.sleep(0.1)
+    wait_until(lambda: _attempts(client, event_id), timeout, f"the seeded event {event_id} is delivered", 0.1)
 
 
 def _attempts(client: HooklineClient, event_id: str) -> list[Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import requests
 
 from cli.client import ApiError, HooklineClient, paginate
 from local_stack.process import StackProcess
+from tests.waiting import wait_until
 
 API_KEY = "e2e-" + secrets.token_urlsafe(16)
 # Four attempts, one second apart: retries and dead letters in seconds. (Each failing endpoint in these
@@ -163,21 +163,46 @@ class Api:
 
     def wait_settled(self, tenant_id: str, event_id: str, timeout: float = 20.0) -> dict[str, Any]:
         """The event once every delivery has succeeded or failed for good."""
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def settled() -> dict[str, Any] | None:
             try:
                 event = self.event(tenant_id, event_id)
             except ApiError as error:
                 if error.status != 404:  # 404: accepted, not recorded by dispatch yet
                     raise
-                event = {}
+                return None
             deliveries = event.get("deliveries") or []
             fanned_out = event.get("fanout") == "done"
             if fanned_out and all(item["status"] in {"succeeded", "failed"} for item in deliveries):
                 return event  # an event no endpoint matched settles with no delivery at all
-            if time.monotonic() > deadline:
-                raise AssertionError(f"event {event_id} did not settle within {timeout} s: {event}")
-            time.sleep(0.2)
+            return None
+
+        return wait_until(settled, timeout, f"event {event_id} settles", poll=0.2)
+
+
+DELIVERY_QUEUES = ("DeliveryQueueUrl", "OrderedDeliveryQueueUrl")
+QUEUED = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+)
+
+
+def wait_quiet(target: Target, timeout: float = 30.0) -> None:
+    """Until no delivery queue holds a message (visible, in flight or delayed): nothing more can reach a
+    receiver, so a test may count what arrived. The positive signal instead of "sleep, then count"."""
+    sqs = target.aws_client("sqs")
+
+    def quiet() -> bool:
+        for output in DELIVERY_QUEUES:
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=target.outputs[output], AttributeNames=list(QUEUED)
+            )
+            if any(int(attributes["Attributes"].get(name, "0")) for name in QUEUED):
+                return False
+        return True
+
+    wait_until(quiet, timeout, "the delivery queues are empty", poll=0.1)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import requests
 
 from tests.e2e.conftest import Api, Target, start_local_stack
 from tests.receivers import Receiver, RecordedRequest, Reply
+from tests.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +93,10 @@ def test_a_killed_dispatch_worker_is_logged_with_its_records_which_come_back_qui
 
 
 def _wait_for_crash(control_url: str, event_id: str, timeout: float = 30.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
+    def crash_of_the_event() -> dict[str, Any] | None:
         for crash in requests.get(f"{control_url}/crashes", timeout=10).json()["crashes"]:
             if any(event_id in (record["body"] or "") for record in crash["records"]):
                 return dict(crash)
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no crash record holds {event_id} within {timeout} s")
-        time.sleep(0.1)
+        return None
+
+    return wait_until(crash_of_the_event, timeout, f"a crash record holds {event_id}", poll=0.1)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from cli.client import ApiError
 from local_stack.process import pid_alive
 from tests.e2e.conftest import Api, Target, start_local_stack
 from tests.receivers import Receiver
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -106,7 +106,4 @@ def test_ctrl_c_stops_every_process_of_the_local_stack(blocking_target: Target) 
     code = blocking_target.process.stop()
 
     assert code == 0
-    deadline = time.monotonic() + 5
-    while any(pid_alive(pid) for pid in children) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert [pid for pid in children if pid_alive(pid)] == []
+    wait_until(lambda: not any(pid_alive(pid) for pid in children), 5, "every child process exits")

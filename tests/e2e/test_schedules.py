@@ -5,7 +5,6 @@ that verify every signature. The stack runs recurring schedules' clock 30 times 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,16 +13,9 @@ from standardwebhooks.webhooks import Webhook
 from hookline.core import clock
 from tests.e2e.conftest import Api, Target
 from tests.receivers import Receiver, RecordedRequest
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def verified(secret: str, request: RecordedRequest) -> Any:
@@ -73,7 +65,7 @@ def test_a_rate_schedule_fires_signed_events_and_stops_when_disabled(
             payload = verified(secret, request)
             assert (payload["type"], payload["data"]) == ("report.tick", {"k": 1})
         first = sorted(ids)[0]
-        wait_for(
+        wait_until(
             lambda: api.event(tenant, first).get("schedule_id") == ticking["id"], 10, "the event's record"
         )
 
@@ -85,7 +77,7 @@ def test_a_rate_schedule_fires_signed_events_and_stops_when_disabled(
         def witnessed() -> int:
             return sum(1 for r in receiver.requests if verified(secret, r)["type"] == "report.witness")
 
-        wait_for(lambda: witnessed() >= 3, 30, "three firings of the witness schedule")
+        wait_until(lambda: witnessed() >= 3, 30, "three firings of the witness schedule")
         api.client.delete_schedule(tenant, witness["id"])
         ticks = [r for r in receiver.requests if verified(secret, r)["type"] == "report.tick"]
         assert len(ticks) <= stopped_at + 1  # at most one firing that was already on its way

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from local_stack._moto_runner import serialise_dynamodb
+from local_stack._moto_runner import patch_dynamodb, serialise_dynamodb
 from local_stack.cloudformation import deploy_stack
 from tests.integration.lambda_harness import REPO, ApiClient, Stack, reset_hookline
 
@@ -31,6 +33,13 @@ TEST_PARAMETERS = {
 }
 
 
+@functools.cache
+def deploy_session() -> boto3.session.Session:
+    """One session for every test's deployment: a new one would load botocore's service models again for
+    each of the seven clients a deployment makes (most of a deploy's time)."""
+    return boto3.session.Session(region_name="us-east-1")
+
+
 @pytest.fixture
 def stack_parameters() -> dict[str, str]:
     return dict(TEST_PARAMETERS)
@@ -44,6 +53,16 @@ def before_deploy() -> list[Callable[[], None]]:
 
 @pytest.fixture
 def stack(stack_parameters: dict[str, str], before_deploy: list[Callable[[], None]]) -> Iterator[Stack]:
+    with deployed_stack(stack_parameters, before_deploy) as deployed:
+        yield deployed
+
+
+@contextmanager
+def deployed_stack(
+    stack_parameters: dict[str, str], before_deploy: Sequence[Callable[[], None]] = ()
+) -> Iterator[Stack]:
+    """template.yaml deployed into a fresh moto, with the admin key set; a module whose tests only read may
+    share one (see test_event_search.py)."""
     saved_environ = dict(os.environ)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.update(
@@ -57,13 +76,14 @@ def stack(stack_parameters: dict[str, str], before_deploy: list[Callable[[], Non
         }
     )
     serialise_dynamodb()  # concurrent handlers in one process meet one store, as on AWS
+    patch_dynamodb()  # a query reads its partition, not the whole table: as fast as the local stack's moto
     try:
         with mock_aws():
             reset_hookline()
             for step in before_deploy:
                 step()
             deployed = deploy_stack(
-                boto3.session.Session(region_name="us-east-1"),
+                deploy_session(),
                 REPO / "template.yaml",
                 "hookline-it",
                 stack_parameters,

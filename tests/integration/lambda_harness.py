@@ -22,6 +22,7 @@ from hookline import aws
 from hookline.core import config
 from local_stack.cloudformation import DeployedStack, FunctionSpec
 from local_stack.sqs_poller import lambda_record
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "events"
@@ -153,14 +154,29 @@ class Stack:
         functions: tuple[str, ...] = ("DispatchFunction", "DlqHandlerFunction"),
     ) -> None:
         """Poll every event source until ``condition`` holds (or fail after ``timeout`` seconds)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            busy = sum(self.poll_once(function)[0] for function in functions)
-            if condition():
-                return
-            if not busy:
-                time.sleep(0.05)
-        raise AssertionError(f"condition not met within {timeout}s")
+
+        def polled_then_holds() -> bool:
+            for _ in range(10):  # busy rounds poll again at once; wait_until pauses after an idle one
+                busy = sum(self.poll_once(function)[0] for function in functions)
+                if condition():
+                    return True
+                if not busy:
+                    return False
+            return False
+
+        wait_until(polled_then_holds, timeout, "the condition holds while the event sources are polled")
+
+    def idle(self) -> bool:
+        """Nothing left to deliver: no queue a function reads holds a message, visible, in flight or delayed.
+        The positive signal for "nothing more will arrive" (with ``run_until``, which keeps polling)."""
+        counts = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
+        counts += ("ApproximateNumberOfMessagesDelayed",)
+        for function in self.deployed.functions.values():
+            for source in function.event_sources:
+                attributes = self.sqs.get_queue_attributes(QueueUrl=source.queue_url, AttributeNames=["All"])
+                if any(int(attributes["Attributes"].get(name, "0")) for name in counts):
+                    return False
+        return True
 
     def drain(self, rounds: int = 20) -> None:
         """Poll until no source has a visible message."""

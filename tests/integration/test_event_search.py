@@ -4,6 +4,7 @@ the last, newest first. Records are written through the delivery log's store, as
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from hookline.core.models import (
     FailureKind,
     FanoutState,
 )
+from tests.integration.conftest import API_KEY, TEST_PARAMETERS, deployed_stack
 from tests.integration.lambda_harness import ApiClient, Stack
 from tests.integration.seed import Seeder
 
@@ -111,12 +113,20 @@ class Log:
         return sorted(chosen, reverse=True)
 
 
-@pytest.fixture
-def log(stack: Stack, api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> Log:
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    """One stack and one log for the module: its tests only read, and seeding the log is most of a test."""
+    with deployed_stack(dict(TEST_PARAMETERS)) as deployed:
+        yield deployed
+
+
+@pytest.fixture(scope="module")
+def log(stack: Stack) -> Iterator[Log]:
     # Full pages are promised within the search's time budget (unit-tested on its own): moto on a busy
     # machine reads far slower than DynamoDB, so here the budget is reads alone.
-    monkeypatch.setattr(event_queries, "SEARCH_SECONDS", 600.0)
-    return Log(stack, api)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(event_queries, "SEARCH_SECONDS", 600.0)
+        yield Log(stack, ApiClient(stack, API_KEY))
 
 
 def pages(api: ApiClient, path: str, limit: int) -> tuple[list[Any], list[int]]:

@@ -24,10 +24,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hookline.core.config import TargetPolicy
-from hookline.core.models import AttemptOutcome
+from hookline.core.models import AttemptOutcome, AttemptResult
 from hookline.delivery.guarded_http import guarded_session
 from hookline.delivery.sender import EXCERPT_LIMIT, WebhookSender, parse_retry_after
 from tests.receivers import Receiver, RecordedRequest, Reply, reply
+from tests.waiting import wait_until
 
 LOCAL = TargetPolicy(allow_http=True, allowed_private_networks=(ipaddress.ip_network("127.0.0.0/8"),))
 NO_PRIVATE = TargetPolicy(allow_http=True, allowed_private_networks=())
@@ -67,7 +68,7 @@ def test_2xx_succeeds_and_the_receiver_gets_exactly_what_was_sent(sender: Webhoo
     assert (result.status_code, result.failure, result.message) == (200, None, None)
     assert result.excerpt == "thanks"
     assert result.retry_after_seconds is None
-    assert 0 <= result.latency_ms < 2000
+    assert isinstance(result.latency_ms, int) and result.latency_ms >= 0
     assert (request.method, request.path, request.body) == ("POST", "/hooks/orders?team=a", BODY)
     for name, value in HEADERS.items():
         assert request.headers[name] == value
@@ -126,10 +127,9 @@ def test_a_redirect_is_a_failure_and_is_never_followed(sender: WebhookSender) ->
 def test_a_redirect_with_an_endless_body_is_not_read_to_its_end(sender: WebhookSender) -> None:
     endless = Reply(307, {"Location": "http://127.0.0.1:9/elsewhere"}, itertools.repeat(b"x" * 8192))
     with Receiver(lambda request: endless) as receiver:
-        started = time.monotonic()
         result = sender.send(receiver.url, BODY, HEADERS)
-    assert time.monotonic() - started < 1.5
-    assert result.status_code == 307
+    # Read to its end, the body would have run into the deadline: a timeout, with no status.
+    assert (result.status_code, result.failure) == (307, "http_status")
     assert len(result.excerpt) == EXCERPT_LIMIT
 
 
@@ -178,9 +178,8 @@ def test_parse_retry_after(header: str | None, expected: float | None) -> None:
 
 def test_a_server_slower_than_the_timeout_is_a_timeout(fast_sender: WebhookSender) -> None:
     with Receiver(reply(200, delay=3.0)) as receiver:
-        started = time.monotonic()
         result = fast_sender.send(receiver.url, BODY, HEADERS)
-    assert time.monotonic() - started < 1.2
+    # Had the sender waited for the answer, this would be a 200.
     assert (result.outcome, result.failure, result.status_code) == (AttemptOutcome.RETRY, "timeout", None)
     assert result.message is not None and "0.5s" in result.message
 
@@ -213,22 +212,25 @@ def dripping_server(prefix: bytes) -> Iterator[int]:
         thread.join(timeout=5)
 
 
+def send_bounded(sender: WebhookSender, url: str) -> AttemptResult:
+    """``sender.send`` in a thread, so a sender with no overall deadline fails this test instead of hanging
+    it: the dripping server would keep it reading for hours."""
+    results: list[AttemptResult] = []
+    thread = threading.Thread(target=lambda: results.append(sender.send(url, BODY, HEADERS)), daemon=True)
+    thread.start()
+    return wait_until(lambda: results[0] if results else None, 30, "the send returns (an overall deadline)")
+
+
 def test_a_server_dripping_its_headers_cannot_outlast_the_deadline(fast_sender: WebhookSender) -> None:
     with dripping_server(b"HTTP/1.1 200 OK\r\nX-Slow: ") as port:
-        started = time.monotonic()
-        result = fast_sender.send(f"http://127.0.0.1:{port}/", BODY, HEADERS)
-        elapsed = time.monotonic() - started
-    assert elapsed < 1.2
+        result = send_bounded(fast_sender, f"http://127.0.0.1:{port}/")
     assert (result.outcome, result.failure) == (AttemptOutcome.RETRY, "timeout")
 
 
 def test_a_2xx_whose_body_drips_still_succeeds_within_the_deadline(fast_sender: WebhookSender) -> None:
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nok"
     with dripping_server(head) as port:
-        started = time.monotonic()
-        result = fast_sender.send(f"http://127.0.0.1:{port}/", BODY, HEADERS)
-        elapsed = time.monotonic() - started
-    assert elapsed < 1.2
+        result = send_bounded(fast_sender, f"http://127.0.0.1:{port}/")
     assert (result.outcome, result.status_code) == (AttemptOutcome.SUCCEEDED, 200)
     assert result.excerpt.startswith("ok")
 
@@ -513,6 +515,7 @@ def test_the_receiver_helper_records_requests(sender: WebhookSender) -> None:
         return 201, {"X-Echo": request.headers["webhook-id"]}, request.body[:5]
 
     with Receiver(echo) as receiver:
+        posted_before = time.time()
         response = requests.post(
             receiver.url + "/r", data=b"hello world", headers={"Webhook-Id": "x1"}, timeout=5
         )
@@ -524,7 +527,7 @@ def test_the_receiver_helper_records_requests(sender: WebhookSender) -> None:
         b"hello world",
         1,
     )
-    assert request.received_at == pytest.approx(time.time(), abs=5)
+    assert posted_before <= request.received_at <= time.time()
 
 
 @pytest.mark.parametrize(
