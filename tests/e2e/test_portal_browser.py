@@ -7,7 +7,7 @@ against the local stack, with every request to any other host aborted and record
 - tenancy (a session of one tenant cannot see another's endpoint), a read-only session (the page hides
   writes; the API refuses them), and an expired or forged session (a clear page);
 - axe-core on every page: no serious or critical violation;
-- screenshots of each page, for docs/portal.md, into ``docs/portal/``.
+- screenshots of each page (into ``docs/portal/`` for docs/portal.md with ``HOOKLINE_UPDATE_SCREENSHOTS=1``).
 
 Skipped without Chromium or axe-core here; failing in CI (``tests/e2e/browser.py``).
 """
@@ -15,6 +15,8 @@ Skipped without Chromium or axe-core here; failing in CI (``tests/e2e/browser.py
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,13 @@ from tests.e2e.browser import axe_violations, browser_context
 from tests.e2e.conftest import Api, Target
 from tests.receivers import Receiver, RecordedRequest, Reply
 
-SCREENSHOTS = REPO_ROOT / "docs" / "portal"
+# The docs' screenshots are rewritten only when asked (HOOKLINE_UPDATE_SCREENSHOTS=1, docs/portal.md), so a
+# test run leaves the checkout as it found it; otherwise each page is still rendered, out of the tree.
+SCREENSHOTS = (
+    REPO_ROOT / "docs" / "portal"
+    if os.environ.get("HOOKLINE_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "hookline-portal-screenshots"
+)
 TIMEOUT_MS = 30_000
 # Markup that would run or show if any of these strings were ever rendered as HTML. The handler cannot run
 # under the page's CSP anyway, so the tests also look for the element itself.
