@@ -251,13 +251,11 @@ def test_connection_refused_is_a_connection_error(sender: WebhookSender) -> None
     assert result.message == "connection refused"
 
 
-def test_a_name_that_does_not_resolve_is_a_dns_error(
-    sender: WebhookSender, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_name_that_does_not_resolve_is_a_dns_error() -> None:
     def no_such_name(*args: Any, **kwargs: Any) -> Any:
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    sender = WebhookSender(LOCAL, timeout_seconds=2.0, resolver=no_such_name)
     result = sender.send("http://hooks.does-not-exist.invalid/", BODY, HEADERS)
     assert (result.outcome, result.failure) == (AttemptOutcome.RETRY, "dns")
     assert result.message is not None and "does not resolve" in result.message
@@ -279,15 +277,12 @@ def test_loopback_is_blocked_without_an_allow_list() -> None:
     assert result.message is not None and "loopback" in result.message
 
 
-def test_a_name_resolving_to_loopback_is_blocked_at_connect_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    blocked = WebhookSender(NO_PRIVATE, timeout_seconds=2.0)
+def test_a_name_resolving_to_loopback_is_blocked_at_connect_time() -> None:
+    def rebinding(host: str, port: int, family: int, kind: int) -> Any:
+        return socket.getaddrinfo("127.0.0.1", port, family, kind)
+
+    blocked = WebhookSender(NO_PRIVATE, timeout_seconds=2.0, resolver=rebinding)
     with Receiver() as receiver:
-        real_getaddrinfo = socket.getaddrinfo
-
-        def rebinding(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
-            return real_getaddrinfo("127.0.0.1", port, *args, **kwargs)
-
-        monkeypatch.setattr(socket, "getaddrinfo", rebinding)
         result = blocked.send(f"http://hooks.example.test:{receiver.port}/", BODY, HEADERS)
         assert receiver.connections == 0
     assert (result.outcome, result.failure) == (AttemptOutcome.RETRY, "ssrf_blocked")
@@ -478,20 +473,16 @@ def test_https_to_a_plain_http_server_is_a_tls_error(sender: WebhookSender) -> N
     assert result.message == "TLS error: wrong version number"
 
 
-def test_tls_verifies_the_url_host_name_while_connecting_to_the_vetted_address(
-    pki: Pki, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_tls_verifies_the_url_host_name_while_connecting_to_the_vetted_address(pki: Pki) -> None:
     # The guard connects to the address it vetted, but SNI and the certificate check must still use the
     # URL's host name. Resolution is pinned to 127.0.0.1 so the test does not depend on /etc/hosts.
-    real_getaddrinfo = socket.getaddrinfo
     looked_up: list[str] = []
 
-    def pinned(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+    def pinned(host: str, port: int, family: int, kind: int) -> Any:
         looked_up.append(host)
-        return real_getaddrinfo("127.0.0.1", port, *args, **kwargs)
+        return socket.getaddrinfo("127.0.0.1", port, family, kind)
 
-    monkeypatch.setattr(socket, "getaddrinfo", pinned)
-    session = guarded_session(LOCAL, pool_size=1)
+    session = guarded_session(LOCAL, pool_size=1, resolver=pinned)
     seen: list[str | None] = []
     with Receiver(reply(200, b"hello"), ssl_context=_server_context(pki.localhost, seen)) as receiver:
         response = session.post(

@@ -287,47 +287,43 @@ def _forbidden(what: str) -> Callable[..., Any]:
     return fail
 
 
-def test_a_name_resolving_to_a_private_address_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(socket, "getaddrinfo", _addrinfo("10.0.0.7"))
+def test_a_name_resolving_to_a_private_address_is_refused() -> None:
     with pytest.raises(SsrfBlockedError, match=r"10\.0\.0\.7 \(private\)"):
-        resolve_and_vet("internal.example.com", 443, STRICT)
+        resolve_and_vet("internal.example.com", 443, STRICT, resolver=_addrinfo("10.0.0.7"))
 
 
-def test_a_name_resolving_to_metadata_via_ipv6_mapping_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(socket, "getaddrinfo", _addrinfo("::ffff:169.254.169.254", "fe80::1"))
+def test_a_name_resolving_to_metadata_via_ipv6_mapping_is_refused() -> None:
+    resolver = _addrinfo("::ffff:169.254.169.254", "fe80::1")
     with pytest.raises(SsrfBlockedError, match="resolves only to non-public addresses"):
-        resolve_and_vet("rebind.example.com", 443, STRICT)
+        resolve_and_vet("rebind.example.com", 443, STRICT, resolver=resolver)
 
 
-def test_a_name_resolving_to_public_and_private_keeps_only_the_public_address(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(socket, "getaddrinfo", _addrinfo("10.0.0.1", "93.184.216.34", "::1"))
-    vetted = resolve_and_vet("mixed.example.com", 443, STRICT)
+def test_a_name_resolving_to_public_and_private_keeps_only_the_public_address() -> None:
+    resolver = _addrinfo("10.0.0.1", "93.184.216.34", "::1")
+    vetted = resolve_and_vet("mixed.example.com", 443, STRICT, resolver=resolver)
     assert [str(address.ip) for address in vetted] == ["93.184.216.34"]
     assert vetted[0].sockaddr == ("93.184.216.34", 443)
 
 
-def test_the_allow_list_applies_at_delivery_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(socket, "getaddrinfo", _addrinfo("::1", "127.0.0.1"))
-    assert [str(a.ip) for a in resolve_and_vet("localhost", 8080, LOCAL)] == ["127.0.0.1"]
+def test_the_allow_list_applies_at_delivery_time() -> None:
+    resolver = _addrinfo("::1", "127.0.0.1")
+    assert [str(a.ip) for a in resolve_and_vet("localhost", 8080, LOCAL, resolver=resolver)] == ["127.0.0.1"]
     with pytest.raises(SsrfBlockedError):
-        resolve_and_vet("localhost", 8080, STRICT)
+        resolve_and_vet("localhost", 8080, STRICT, resolver=resolver)
 
 
-def test_an_unresolvable_name_is_a_dns_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_such_name(*args: Any, **kwargs: Any) -> Any:
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+def _no_such_name(*args: Any, **kwargs: Any) -> Any:
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+
+def test_an_unresolvable_name_is_a_dns_error() -> None:
     with pytest.raises(DnsError, match="does not resolve"):
-        resolve_and_vet("nope.invalid", 443, STRICT)
-    monkeypatch.setattr(socket, "getaddrinfo", _addrinfo())
+        resolve_and_vet("nope.invalid", 443, STRICT, resolver=_no_such_name)
     with pytest.raises(DnsError):
-        resolve_and_vet("empty.example", 443, STRICT)
+        resolve_and_vet("empty.example", 443, STRICT, resolver=_addrinfo())
 
 
-def test_slow_resolution_is_bounded_by_the_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_slow_resolution_is_bounded_by_the_timeout() -> None:
     import threading
 
     release = threading.Event()
@@ -336,10 +332,9 @@ def test_slow_resolution_is_bounded_by_the_timeout(monkeypatch: pytest.MonkeyPat
         release.wait(5)
         return _addrinfo("93.184.216.34")(*args)
 
-    monkeypatch.setattr(socket, "getaddrinfo", slow)
     try:
         with pytest.raises(DnsError, match="timed out"):
-            resolve_and_vet("slow.example", 443, STRICT, timeout=0.05)
+            resolve_and_vet("slow.example", 443, STRICT, timeout=0.05, resolver=slow)
     finally:
         release.set()
 
@@ -353,25 +348,21 @@ def test_guard_errors_are_not_os_errors_so_urllib3_and_requests_pass_them_throug
 
 
 def test_the_session_refuses_a_private_resolution_before_any_connect(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(socket, "getaddrinfo", _addrinfo("10.0.0.1"))
     monkeypatch.setattr(socket.socket, "connect", _forbidden("connect"))
-    session = guarded_session(STRICT, pool_size=2)
+    session = guarded_session(STRICT, pool_size=2, resolver=_addrinfo("10.0.0.1"))
     with pytest.raises(SsrfBlockedError) as caught:  # exactly our error: not wrapped by urllib3 or requests
         session.post("https://hooks.example.com/in", data=b"{}", timeout=1)
     assert type(caught.value) is SsrfBlockedError
 
 
-def test_the_session_reports_unresolvable_names_as_dns_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_such_name(*args: Any, **kwargs: Any) -> Any:
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+def test_the_session_reports_unresolvable_names_as_dns_errors() -> None:
+    session = guarded_session(STRICT, pool_size=1, resolver=_no_such_name)
     with pytest.raises(DnsError):
-        guarded_session(STRICT, pool_size=1).post("https://nope.invalid/", data=b"", timeout=1)
+        session.post("https://nope.invalid/", data=b"", timeout=1)
 
 
 def test_the_session_connects_only_to_the_vetted_address(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(socket, "getaddrinfo", _addrinfo("10.0.0.1", "93.184.216.34", "192.168.1.1"))
+    resolver = _addrinfo("10.0.0.1", "93.184.216.34", "192.168.1.1")
     dialled: list[Any] = []
 
     def refuse(self: socket.socket, address: Any) -> None:
@@ -380,7 +371,9 @@ def test_the_session_connects_only_to_the_vetted_address(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     with pytest.raises(requests.ConnectionError):
-        guarded_session(STRICT, pool_size=1).post("https://mixed.example.com/", data=b"", timeout=1)
+        guarded_session(STRICT, pool_size=1, resolver=resolver).post(
+            "https://mixed.example.com/", data=b"", timeout=1
+        )
     assert dialled == [("93.184.216.34", 443)]
 
 

@@ -33,6 +33,8 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
 from types import TracebackType
 from typing import Any, ClassVar, NamedTuple, Self
@@ -63,12 +65,30 @@ def _resolver_pool() -> concurrent.futures.ThreadPoolExecutor:
     return concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="hookline-dns")
 
 
-def _getaddrinfo(host: str, port: int, timeout: float | None) -> list[Any]:
+# Resolves a name as ``socket.getaddrinfo(host, port, family, type)`` does. Injected (``guarded_session``,
+# ``HttpSender``, ``resolve_and_vet``) so that tests give answers of their own instead of patching sockets.
+Resolver = Callable[[str, int, int, int], Sequence[tuple[Any, ...]]]
+
+
+def system_resolver(host: str, port: int, family: int, kind: int) -> Sequence[tuple[Any, ...]]:
+    return socket.getaddrinfo(host, port, family, kind)
+
+
+@dataclass(frozen=True, slots=True)
+class NameService:
+    """The resolver a connection class uses (held in a value, so that it is not bound as a method)."""
+
+    resolve: Resolver
+
+
+def _getaddrinfo(
+    host: str, port: int, timeout: float | None, resolver: Resolver
+) -> Sequence[tuple[Any, ...]]:
     family = allowed_gai_family()
     if timeout is None:
-        return socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+        return resolver(host, port, family, socket.SOCK_STREAM)
     # getaddrinfo takes no timeout; run it aside so a slow name server cannot outlast the attempt.
-    future = _resolver_pool().submit(socket.getaddrinfo, host, port, family, socket.SOCK_STREAM)
+    future = _resolver_pool().submit(resolver, host, port, family, socket.SOCK_STREAM)
     try:
         return future.result(timeout=max(timeout, 0.0))
     except concurrent.futures.TimeoutError:
@@ -77,7 +97,12 @@ def _getaddrinfo(host: str, port: int, timeout: float | None) -> list[Any]:
 
 
 def resolve_and_vet(
-    host: str, port: int, policy: TargetPolicy, *, timeout: float | None = None
+    host: str,
+    port: int,
+    policy: TargetPolicy,
+    *,
+    timeout: float | None = None,
+    resolver: Resolver = system_resolver,
 ) -> list[VettedAddress]:
     """Resolve ``host`` once and return only the addresses the policy allows, in resolver order.
 
@@ -86,7 +111,7 @@ def resolve_and_vet(
     """
     name = host.strip("[]")
     try:
-        infos = _getaddrinfo(name, port, timeout)
+        infos = _getaddrinfo(name, port, timeout, resolver)
     except socket.gaierror as exc:
         raise DnsError(f"{name} does not resolve: {exc.strerror or exc}") from None
     except UnicodeError:
@@ -248,7 +273,11 @@ def _open_vetted_socket(connection: GuardedHTTPConnection) -> socket.socket:
     host = connection._dns_host  # what urllib3 would resolve: the URL host, trailing dot kept
     port = connection.port
     addresses = resolve_and_vet(
-        host, port, connection.policy, timeout=None if deadline is None else deadline.remaining()
+        host,
+        port,
+        connection.policy,
+        timeout=None if deadline is None else deadline.remaining(),
+        resolver=connection.names.resolve,
     )
     last_error: OSError | None = None
     for address in addresses:
@@ -285,6 +314,7 @@ class GuardedHTTPConnection(HTTPConnection):
 
     # Bound per session by ``guarded_session``; the default refuses every non-public address.
     policy: ClassVar[TargetPolicy] = TargetPolicy(allow_http=False, allowed_private_networks=())
+    names: ClassVar[NameService] = NameService(system_resolver)
     hookline_deadline: AttemptDeadline | None = None
 
     def _new_conn(self) -> socket.socket:
@@ -303,12 +333,16 @@ class GuardedHTTPSConnection(HTTPSConnection, GuardedHTTPConnection):
     socket, then verifies the certificate against ``self.host``, the URL's host name."""
 
 
-def _pool_classes(bound: TargetPolicy) -> dict[str, type[HTTPConnectionPool]]:
+def _pool_classes(bound: TargetPolicy, resolver: Resolver) -> dict[str, type[HTTPConnectionPool]]:
+    service = NameService(resolver)
+
     class PolicyHTTPConnection(GuardedHTTPConnection):
         policy = bound
+        names = service
 
     class PolicyHTTPSConnection(GuardedHTTPSConnection):
         policy = bound
+        names = service
 
     class GuardedHTTPConnectionPool(HTTPConnectionPool):
         ConnectionCls = PolicyHTTPConnection
@@ -322,10 +356,10 @@ def _pool_classes(bound: TargetPolicy) -> dict[str, type[HTTPConnectionPool]]:
 class GuardedAdapter(HTTPAdapter):
     """A requests transport whose pools only open guarded connections, with no retries and no proxies."""
 
-    def __init__(self, policy: TargetPolicy, pool_size: int) -> None:
+    def __init__(self, policy: TargetPolicy, pool_size: int, resolver: Resolver = system_resolver) -> None:
         # Set before super().__init__, which builds the pool manager through init_poolmanager.
         self.policy = policy
-        self._pool_classes = _pool_classes(policy)
+        self._pool_classes = _pool_classes(policy, resolver)
         super().__init__(
             # Distinct hosts kept warm; each host's pool keeps up to pool_size sockets.
             pool_connections=max(pool_size, 32),
@@ -370,7 +404,9 @@ class GuardedSession(requests.Session):
         return None
 
 
-def guarded_session(policy: TargetPolicy, pool_size: int) -> requests.Session:
+def guarded_session(
+    policy: TargetPolicy, pool_size: int, resolver: Resolver = system_resolver
+) -> requests.Session:
     """A pooled requests session that only connects to addresses ``policy`` allows (see module docstring)."""
     session = GuardedSession()
     session.trust_env = False  # no proxies, netrc or CA bundles from the environment
@@ -379,7 +415,7 @@ def guarded_session(policy: TargetPolicy, pool_size: int) -> requests.Session:
     # Caller headers are sent as given; ask for an unencoded body so an excerpt is readable as it arrives.
     session.headers.clear()
     session.headers["Accept-Encoding"] = "identity"
-    adapter = GuardedAdapter(policy, pool_size)
+    adapter = GuardedAdapter(policy, pool_size, resolver)
     for prefix in list(session.adapters):
         session.adapters.pop(prefix).close()
     session.mount("https://", adapter)

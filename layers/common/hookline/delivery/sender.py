@@ -37,7 +37,7 @@ from hookline.core.errors import ConnectionRefusedByPolicy, DnsError, InvalidReq
 from hookline.core.models import AttemptOutcome, AttemptResult, FailureKind
 from hookline.core.numbers import parse_whole
 from hookline.core.targets import validate_endpoint_url
-from hookline.delivery.guarded_http import AttemptDeadline, guarded_session
+from hookline.delivery.guarded_http import AttemptDeadline, Resolver, guarded_session, system_resolver
 from hookline.observability import logger
 
 EXCERPT_LIMIT = 512  # bytes of response body kept in the delivery log
@@ -80,14 +80,20 @@ _TRANSLATIONS: tuple[tuple[Callable[[BaseException], bool], FailureKind], ...] =
 class WebhookSender:
     """Sends webhook POSTs through one pooled, SSRF-guarded session."""
 
-    def __init__(self, policy: TargetPolicy, timeout_seconds: float, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        policy: TargetPolicy,
+        timeout_seconds: float,
+        pool_size: int = 10,
+        resolver: Resolver = system_resolver,
+    ) -> None:
         if timeout_seconds <= 0:
             raise ValueError(f"timeout_seconds must be positive, got {timeout_seconds}")
         if pool_size < 1:
             raise ValueError(f"pool_size must be at least 1, got {pool_size}")
         self._policy = policy
         self._timeout = float(timeout_seconds)
-        self._session = guarded_session(policy, pool_size)
+        self._session = guarded_session(policy, pool_size, resolver)
 
     @property
     def timeout_seconds(self) -> float:
