@@ -180,8 +180,9 @@ def serialise_dynamodb() -> None:
     require_moto_version()
     from moto.dynamodb.responses import DynamoHandler
 
-    if getattr(DynamoHandler.call_action, "_hookline_serialised", False):
+    if "dynamodb-serialised" in _INSTALLED:
         return
+    _INSTALLED.add("dynamodb-serialised")
     lock = threading.RLock()
     original_call_action = DynamoHandler.call_action
 
@@ -190,7 +191,6 @@ def serialise_dynamodb() -> None:
         with lock:
             return original_call_action(self)
 
-    call_action._hookline_serialised = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 

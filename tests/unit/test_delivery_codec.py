@@ -133,13 +133,9 @@ def _order(lines: int) -> str:
 
 
 def test_only_a_record_above_one_write_unit_keeps_its_later_changes_apart() -> None:
-    assert not _kept_apart(_record(_order(12), 1))  # an order of 863 B (240 B stored) to one endpoint
-    assert _kept_apart(_record(_order(12), 10))  # the same to ten endpoints
-    assert _kept_apart(_record(_order(150), 1))  # an order of 10 KB (1.4 KB stored) to one endpoint
-    assert not _kept_apart(_record(_order(12), 10, overflow=True))  # items from the start anyway
+    assert not _record(_order(12), 1).changes_kept_apart  # an order of 863 B (240 B stored) to one endpoint
+    assert _record(_order(12), 10).changes_kept_apart  # the same to ten endpoints
+    assert _record(_order(150), 1).changes_kept_apart  # an order of 10 KB (1.4 KB stored) to one endpoint
+    assert not _record(_order(12), 10, overflow=True).changes_kept_apart  # items from the start anyway
     noise = "".join(f"{n * 7919 % 65521:05x}" for n in range(400))
-    assert _kept_apart(_record(noise, 1))  # 2 KB that compress poorly
-
-
-def _kept_apart(record: EventRecord) -> bool:
-    return record.changes_kept_apart
+    assert _record(noise, 1).changes_kept_apart  # 2 KB that compress poorly

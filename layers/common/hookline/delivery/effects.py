@@ -225,10 +225,9 @@ class Attempts:
             return Deferred(AWS_TROUBLE_DELAY_SECONDS, "aws_error")
         seen = claimed_as or blank(task)
         started = self._clock()
-        first_wave = _first_wave(task)
-        result = self._send(task, started, FIRST_WAVE_SECONDS if first_wave else None)
+        result = self._send(task, started, FIRST_WAVE_SECONDS if task.first_wave else None)
         if (
-            first_wave
+            task.first_wave
             and result.failure is FailureKind.TIMEOUT
             and self._sender.timeout_seconds > FIRST_WAVE_SECONDS
         ):
@@ -271,9 +270,3 @@ class Attempts:
                 failure=FailureKind.INTERNAL,
                 message="the attempt failed on Hookline's side",
             )
-
-
-def _first_wave(task: PairTask) -> bool:
-    """A fan-out's first attempt to an endpoint not known to be slow. Claimed attempts (deliver jobs:
-    retries, hand-overs, resends) and probes keep the whole timeout: they come after the first wave."""
-    return task.lease_limit is None and not task.claim and not task.probe

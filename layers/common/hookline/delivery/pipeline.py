@@ -20,6 +20,7 @@ dead letter), never the batch's failure.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -426,6 +427,8 @@ class Dispatcher:
 
 def _trace(received: dict[int, Received], fates: dict[int, int | None]) -> None:
     """At DEBUG, each message's job and fate (deleted, or back after N seconds): how a key's order is kept."""
+    if logger.log_level > logging.DEBUG:
+        return  # the hot path builds nothing at INFO
     for index, item in received.items():
         job = item.job
         logger.debug(

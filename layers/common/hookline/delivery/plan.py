@@ -83,6 +83,13 @@ class PairTask:
     lease_limit: int | None = None  # a slow endpoint: the attempt first leases one of this many slots
     waits: int = 0  # the deliver job's count of in-flight waits (DeliverJob.waits)
 
+    @property
+    def first_wave(self) -> bool:
+        """A fan-out's first attempt to an endpoint not known to be slow: it gets ``FIRST_WAVE_SECONDS``.
+        Claimed attempts (deliver jobs: retries, hand-overs, resends) and probes keep the whole timeout:
+        they come after the endpoint had its first wave."""
+        return self.lease_limit is None and not self.claim and not self.probe
+
     def deliver_job(self) -> DeliverJob:
         """The deliver job that carries this pair on (on the ordered queue when its event has a key)."""
         ref = self.ref
@@ -139,8 +146,8 @@ class InlineBudget:
         self._left = threads * seconds
         self._timeout = timeout_seconds
 
-    def take(self, slow: bool) -> bool:
-        cost = self._timeout if slow else min(self._timeout, FIRST_WAVE_SECONDS)
+    def take(self, task: PairTask) -> bool:
+        cost = min(self._timeout, FIRST_WAVE_SECONDS) if task.first_wave else self._timeout
         if self._left < cost:
             return False
         self._left -= cost
@@ -280,7 +287,7 @@ def _first_round_task(
     if gate is Gate.WAIT:
         return replace(base, delay=wait)
     task = _send(base, endpoint, snapshot, settings, probe=gate is Gate.PROBE)
-    if not settings.inline_budget.take(slow=task.lease_limit is not None):
+    if not settings.inline_budget.take(task):
         return base  # this invocation has sent all it safely can: a deliver job takes it at once
     return task
 

@@ -9,6 +9,7 @@ original message comes back; a 2xx can then be sent twice only if another contai
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -294,14 +295,16 @@ def split_all(pending: Sequence[tuple[int, DeliverJob, int]], queue: Jobs) -> se
         failed = queue.send_batch([(job, delay) for _, job, delay in pending])
     except HooklineError:
         return {index for index, _, _ in pending}
-    for position, (_, job, delay) in enumerate(pending):
-        logger.debug(
-            "deliver job queued" if position not in failed else "deliver job refused",
-            extra={
-                "event_id": job.event_id,
-                "endpoint_id": job.endpoint_id,
-                "delay_s": delay,
-                "waits": job.waits,
-            },
-        )
+    if logger.log_level <= logging.DEBUG:  # the hot path builds nothing at INFO
+        refused = set(failed)
+        for position, (_, job, delay) in enumerate(pending):
+            logger.debug(
+                "deliver job refused" if position in refused else "deliver job queued",
+                extra={
+                    "event_id": job.event_id,
+                    "endpoint_id": job.endpoint_id,
+                    "delay_s": delay,
+                    "waits": job.waits,
+                },
+            )
     return {pending[i][0] for i in failed}
