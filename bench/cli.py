@@ -11,9 +11,10 @@
 3. each handler's import time in a fresh process next to ``import boto3`` (bench.coldstart);
 4. the cost model: $ per million events by service, per scenario, beside EventBridge API destinations
    (bench.cost). Its last lines, one per scenario, end the output;
-5. noisy neighbours: a quiet tenant's p50/p95 from 202 to delivery through the local stack, alone and
-   beside a flood, a slow, a hanging and a failing endpoint of another tenant (bench.noisy_bench), one
-   ``noisy: ...`` line per scenario. ``--no-fair-queues`` runs it without the local SQS fair queues.
+5. noisy neighbours: a quiet tenant's p50/p95 to delivery through the local stack (from before its POST and
+   from its 202), alone and beside a flood, a slow, a hanging and a failing endpoint of another tenant,
+   and beside nothing but CPU-bound processes (the control), one ``noisy: ...`` line per scenario
+   (bench.noisy_bench). ``--no-fair-queues`` runs it without the local SQS fair queues.
 
 Every timing is compared with a baseline measured in the same run. The figures also go to
 bench/results/latest.json. The local stack has its own benchmark: ``python -m bench.local_stack_bench``.

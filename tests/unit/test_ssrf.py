@@ -127,6 +127,8 @@ MALFORMED_URLS = [
     ("port-zero", "https://example.com:0/", "port"),
     ("port-too-big", "https://example.com:65536/", "port"),
     ("port-not-number", "https://example.com:https/", "port"),
+    ("port-empty", "https://example.com:/hook", "port"),
+    ("port-empty-ipv6", "https://[2001:db8::1]:/hook", "port"),
     ("space", "https://exa mple.com/", "whitespace"),
     ("newline", "https://example.com/\r\nX-Injected: 1", "whitespace"),
     ("tab", "https://example.com/\t", "whitespace"),

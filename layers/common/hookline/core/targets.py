@@ -262,7 +262,9 @@ def validate_endpoint_url(url: str, policy: TargetPolicy) -> str:
         port = parts.port
     except ValueError:
         raise _invalid("port must be a number from 1 to 65535") from None
-    if port == 0:
+    # An empty port ("host:/") means the scheme's default to some parsers and an error to others: refused,
+    # so the URL a user registered is the one every reader agrees on.
+    if port == 0 or (port is None and parts.netloc.endswith(":")):
         raise _invalid("port must be a number from 1 to 65535")
 
     hostname = parts.hostname
