@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench --only noisy [--quick] [--no-fair-queues]
     .venv/bin/python -m bench.noisy_bench [--scenario slow] [--quiet-events 40] [--no-fair-queues]
+    .venv/bin/python -m bench.noisy_bench --scenario slow --stack-log .aws-sam/noisy   # keep the stack's log
 
 Each scenario runs on a fresh local stack with the template's defaults (the local stack's own defaults
 aside: loopback receivers allowed), so nothing of one scenario reaches the next, and stops with it:
@@ -40,15 +41,17 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+import boto3
 import requests
 
 from bench.local_stack_bench import API_KEY, WARM_UP_SECONDS, _percentile, _Recorder
 from bench.receiver import ReceiverProcess
 from cli.client import BatchEvent, HooklineClient
-from local_stack.process import StackProcess
+from local_stack.process import StackInfo, StackProcess
 from local_stack.stack import DEFAULT_MAX_CONCURRENCY
 
 GAP_SECONDS = 0.1  # between two quiet events
@@ -129,6 +132,10 @@ class ScenarioResult:
     undelivered: int
     noisy_requests_while_measured: int
     busy_dispatch_workers_mean: float
+    runnable_tasks_mean: float  # on the whole machine while the quiet tenant was measured beside the load
+    emulator_get_item_alone_p95_ms: float  # one DynamoDB GetItem on the stack's moto, alone
+    emulator_get_item_p50_ms: float  # and beside the load
+    emulator_get_item_p95_ms: float
     dispatch_workers: int
     load_started_in_s: float
     fair_queues: bool
@@ -248,22 +255,54 @@ class _Spinners:
 
 
 class _WorkerSampler:
-    """Samples how many dispatch workers are busy, twice a second, through the stack's control server."""
+    """Samples how many dispatch workers are busy, twice a second, through the stack's control server; how
+    many tasks the machine has runnable, twenty times a second (``/proc/loadavg``'s running count, less the
+    sampler itself): the CPU demand a control with that many spinning processes matches; and how long one
+    DynamoDB GetItem takes on the stack's moto, four times a second: every tenant's AWS calls share that
+    one process (its DynamoDB calls one at a time), where on AWS they would not."""
 
-    def __init__(self, control_url: str) -> None:
+    def __init__(self, control_url: str, info: StackInfo) -> None:
         self._url = f"{control_url}/workers"
+        self._info = info
         self._stop = threading.Event()
         self.busy: list[int] = []
+        self.runnable: list[int] = []
+        self.emulator_ms: list[float] = []
         self.workers = 0
-        self._thread = threading.Thread(target=self._run, name="worker-sampler", daemon=True)
+        self._threads = (
+            threading.Thread(target=self._run, name="worker-sampler", daemon=True),
+            threading.Thread(target=self._sample_runnable, name="runnable-sampler", daemon=True),
+            threading.Thread(target=self._probe_emulator, name="emulator-probe", daemon=True),
+        )
 
     def __enter__(self) -> _WorkerSampler:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join(5)
+        for thread in self._threads:
+            thread.join(5)
+
+    def _probe_emulator(self) -> None:
+        dynamodb = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=self._info.region
+        ).client("dynamodb", endpoint_url=self._info.aws_endpoint_url)
+        table = self._info.outputs["TableName"]
+        key = {"pk": {"S": "noisy-bench-probe"}, "sk": {"S": "noisy-bench-probe"}}
+        while not self._stop.wait(0.25):
+            started = time.perf_counter()
+            dynamodb.get_item(TableName=table, Key=key)
+            self.emulator_ms.append((time.perf_counter() - started) * 1000)
+
+    def _sample_runnable(self) -> None:
+        loadavg = Path("/proc/loadavg")
+        if not loadavg.exists():
+            return
+        while not self._stop.wait(0.05):
+            running = loadavg.read_text().split()[3].split("/")[0]
+            self.runnable.append(max(0, int(running) - 1))
 
     def _run(self) -> None:
         while not self._stop.wait(0.5):
@@ -276,13 +315,26 @@ class _WorkerSampler:
 
 
 def run_scenario(
-    scenario: Scenario, quiet_events: int, noisy_events: int, fair_queues: bool
+    scenario: Scenario,
+    quiet_events: int,
+    noisy_events: int,
+    fair_queues: bool,
+    stack_log: Path | None = None,
 ) -> ScenarioResult:
-    args = ["--api-key", API_KEY, "--quiet"] + ([] if fair_queues else ["--no-fair-queues"])
+    """``stack_log``: a folder for the stack's every line at DEBUG (``<scenario>.log``), to see where the
+    time went: the quiet events' ids are ULIDs, so each carries the millisecond it was accepted."""
+    args = ["--api-key", API_KEY] + ([] if fair_queues else ["--no-fair-queues"])
+    log_file = None
+    if stack_log is None:
+        args.append("--quiet")
+    else:
+        stack_log.mkdir(parents=True, exist_ok=True)
+        log_file = stack_log / f"{scenario.name}.log"
+        args += ["--verbose", "--parameter-overrides", "LogLevel=DEBUG"]
     recorder = _Recorder()
     try:
         with (
-            StackProcess(args) as stack,
+            StackProcess(args, log_file=log_file) as stack,
             ReceiverProcess(delay=scenario.delay, status=scenario.status) as noisy_receiver,
         ):
             assert stack.info is not None
@@ -295,7 +347,8 @@ def run_scenario(
             time.sleep(WARM_UP_SECONDS)  # the stack starts its remaining workers in the background
             _warm_every_worker(client, recorder, control_url, DISPATCH_WORKERS)
             _measure_quiet(client, quiet, recorder, WARM_UP_EVENTS)
-            alone = _measure_quiet(client, quiet, recorder, quiet_events)
+            with _WorkerSampler(control_url, stack.info) as alone_sampler:
+                alone = _measure_quiet(client, quiet, recorder, quiet_events)
 
             load = _NoisyLoad(HooklineClient(stack.info.api_url, API_KEY), noisy, noisy_events)
             load_started = time.perf_counter()
@@ -305,7 +358,7 @@ def run_scenario(
                 notes.append(f"the noisy receiver saw fewer than {scenario.started_after} requests in time")
             started_in = time.perf_counter() - load_started
             before = noisy_receiver.stats()["posts"]
-            with _Spinners(scenario.cpu_spinners), _WorkerSampler(control_url) as sampler:
+            with _Spinners(scenario.cpu_spinners), _WorkerSampler(control_url, stack.info) as sampler:
                 beside = _measure_quiet(client, quiet, recorder, quiet_events)
             noisy_requests = noisy_receiver.stats()["posts"] - before
             load.stop()
@@ -330,6 +383,10 @@ def run_scenario(
         undelivered=beside.undelivered + alone.undelivered,
         noisy_requests_while_measured=noisy_requests,
         busy_dispatch_workers_mean=statistics.mean(sampler.busy) if sampler.busy else 0.0,
+        runnable_tasks_mean=statistics.mean(sampler.runnable) if sampler.runnable else 0.0,
+        emulator_get_item_alone_p95_ms=_percentile(alone_sampler.emulator_ms or [0.0], 0.95),
+        emulator_get_item_p50_ms=_percentile(sampler.emulator_ms or [0.0], 0.50),
+        emulator_get_item_p95_ms=_percentile(sampler.emulator_ms or [0.0], 0.95),
         dispatch_workers=sampler.workers,
         load_started_in_s=started_in,
         fair_queues=fair_queues,
@@ -355,13 +412,18 @@ def measure(
     quick: bool = False,
     fair_queues: bool = True,
     quiet_events: int = 40,
+    stack_log: Path | None = None,
+    cpu_spinners: int | None = None,
 ) -> list[ScenarioResult]:
+    """``cpu_spinners``: how many processes the ``cpu`` control spins (default: one per core)."""
     chosen = [s for s in SCENARIOS if not scenarios or s.name in scenarios]
+    if cpu_spinners is not None:
+        chosen = [replace(s, cpu_spinners=cpu_spinners) if s.cpu_spinners else s for s in chosen]
     results = []
     for scenario in chosen:
         print(f"noisy: {scenario.name}: {scenario.what} ...", file=sys.stderr, flush=True)
         events = QUICK_EVENTS[scenario.name] if quick else scenario.events
-        result = run_scenario(scenario, quiet_events, events, fair_queues)
+        result = run_scenario(scenario, quiet_events, events, fair_queues, stack_log)
         print(result.line(), file=sys.stderr, flush=True)
         results.append(result)
     return results
@@ -379,7 +441,11 @@ def report(results: Sequence[ScenarioResult]) -> str:
             f"beside max {result.beside_max_ms:.0f} ms (202 p95 {result.beside_accepted_p95_ms:.0f} ms); "
             f"{result.noisy_requests_while_measured} noisy requests while measured; "
             f"dispatch workers busy {result.busy_dispatch_workers_mean:.1f} of {result.dispatch_workers} "
-            f"on average; load under way after {result.load_started_in_s:.1f} s"
+            f"on average; {result.runnable_tasks_mean:.1f} tasks runnable on average; "
+            f"a GetItem on moto p50 {result.emulator_get_item_p50_ms:.0f} ms, "
+            f"p95 {result.emulator_get_item_p95_ms:.0f} ms (alone p95 "
+            f"{result.emulator_get_item_alone_p95_ms:.0f} ms); "
+            f"load under way after {result.load_started_in_s:.1f} s"
             + "".join(f"; {note}" for note in result.notes)
         )
     return "\n".join(lines)
@@ -391,8 +457,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quiet-events", type=int, default=40)
     parser.add_argument("--quick", action="store_true", help="half the noisy events")
     parser.add_argument("--no-fair-queues", action="store_true", help="the local stack plays no fair queues")
+    parser.add_argument(
+        "--stack-log", type=Path, help="keep each scenario's stack log, at DEBUG, in this folder (slower)"
+    )
+    parser.add_argument(
+        "--cpu-spinners", type=int, help="processes the cpu control spins (default: one per core)"
+    )
     args = parser.parse_args(argv)
-    results = measure(args.scenario, args.quick, not args.no_fair_queues, args.quiet_events)
+    fair_queues = not args.no_fair_queues
+    results = measure(
+        args.scenario, args.quick, fair_queues, args.quiet_events, args.stack_log, args.cpu_spinners
+    )
     print(report(results))
     return 0
 
