@@ -47,6 +47,7 @@ from typing import Any
 
 import boto3
 import requests
+from botocore.exceptions import BotoCoreError, ClientError
 
 from bench.local_stack_bench import API_KEY, WARM_UP_SECONDS, _percentile, _Recorder
 from bench.receiver import ReceiverProcess
@@ -254,7 +255,7 @@ class _Spinners:
             process.wait()
 
 
-class _WorkerSampler:
+class _StackSampler:
     """Samples how many dispatch workers are busy, twice a second, through the stack's control server; how
     many tasks the machine has runnable, twenty times a second (``/proc/loadavg``'s running count, less the
     sampler itself): the CPU demand a control with that many spinning processes matches; and how long one
@@ -270,12 +271,12 @@ class _WorkerSampler:
         self.emulator_ms: list[float] = []
         self.workers = 0
         self._threads = (
-            threading.Thread(target=self._run, name="worker-sampler", daemon=True),
+            threading.Thread(target=self._sample_workers, name="worker-sampler", daemon=True),
             threading.Thread(target=self._sample_runnable, name="runnable-sampler", daemon=True),
             threading.Thread(target=self._probe_emulator, name="emulator-probe", daemon=True),
         )
 
-    def __enter__(self) -> _WorkerSampler:
+    def __enter__(self) -> _StackSampler:
         for thread in self._threads:
             thread.start()
         return self
@@ -293,7 +294,10 @@ class _WorkerSampler:
         key = {"pk": {"S": "noisy-bench-probe"}, "sk": {"S": "noisy-bench-probe"}}
         while not self._stop.wait(0.25):
             started = time.perf_counter()
-            dynamodb.get_item(TableName=table, Key=key)
+            try:
+                dynamodb.get_item(TableName=table, Key=key)
+            except (BotoCoreError, ClientError):  # a probe that failed measured nothing; the next one may not
+                continue
             self.emulator_ms.append((time.perf_counter() - started) * 1000)
 
     def _sample_runnable(self) -> None:
@@ -304,7 +308,7 @@ class _WorkerSampler:
             running = loadavg.read_text().split()[3].split("/")[0]
             self.runnable.append(max(0, int(running) - 1))
 
-    def _run(self) -> None:
+    def _sample_workers(self) -> None:
         while not self._stop.wait(0.5):
             try:
                 workers = _dispatch_workers(self._url)
@@ -347,7 +351,7 @@ def run_scenario(
             time.sleep(WARM_UP_SECONDS)  # the stack starts its remaining workers in the background
             _warm_every_worker(client, recorder, control_url, DISPATCH_WORKERS)
             _measure_quiet(client, quiet, recorder, WARM_UP_EVENTS)
-            with _WorkerSampler(control_url, stack.info) as alone_sampler:
+            with _StackSampler(control_url, stack.info) as alone_sampler:
                 alone = _measure_quiet(client, quiet, recorder, quiet_events)
 
             load = _NoisyLoad(HooklineClient(stack.info.api_url, API_KEY), noisy, noisy_events)
@@ -358,7 +362,7 @@ def run_scenario(
                 notes.append(f"the noisy receiver saw fewer than {scenario.started_after} requests in time")
             started_in = time.perf_counter() - load_started
             before = noisy_receiver.stats()["posts"]
-            with _Spinners(scenario.cpu_spinners), _WorkerSampler(control_url, stack.info) as sampler:
+            with _Spinners(scenario.cpu_spinners), _StackSampler(control_url, stack.info) as sampler:
                 beside = _measure_quiet(client, quiet, recorder, quiet_events)
             noisy_requests = noisy_receiver.stats()["posts"] - before
             load.stop()
